@@ -80,11 +80,24 @@ def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 90)
         if proc.poll() is not None:
             raise RuntimeError(f"hass exited early with code {proc.returncode}")
         try:
-            _request(f"{base}/api/onboarding")
+            _request(f"{base}/auth/providers")  # answers without a token once HTTP is up
             return
+        except urllib.error.HTTPError:
+            return  # before onboarding it answers 400: still, the server is up
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     raise RuntimeError(f"hass did not answer on {base} within {timeout:.0f} s")
+
+
+def wait_for_entry(base: str, token: str, domain: str = "bpo", timeout: float = 60) -> None:
+    """HTTP answers before every config entry is set up; wait until ``domain``'s entry is loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = _request(f"{base}/api/config/config_entries/entry?domain={domain}", token=token)
+        if isinstance(entries, list) and any(e.get("state") == "loaded" for e in entries):
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"the {domain} entry did not load within {timeout:.0f} s; see home-assistant.log")
 
 
 def login(base: str, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> str:
@@ -117,10 +130,13 @@ def _exchange(base: str, code: str) -> str:
 
 def bootstrap(base: str) -> None:
     """Create the demo admin (first start only) and make sure bpo has its config entry."""
-    steps = _request(f"{base}/api/onboarding")
+    try:
+        steps = _request(f"{base}/api/onboarding")
+    except urllib.error.HTTPError:
+        steps = []  # HA drops the onboarding views once onboarding is complete
     assert isinstance(steps, list)
-    user_done = any(s["step"] == "user" and s["done"] for s in steps)
-    if not user_done:
+    pending = any(s["step"] == "user" and not s["done"] for s in steps)
+    if pending:
         created = _request(
             f"{base}/api/onboarding/users",
             {
@@ -140,6 +156,7 @@ def bootstrap(base: str) -> None:
         flow = _request(f"{base}/api/config/config_entries/flow", {"handler": "bpo"}, token=token)
         assert isinstance(flow, dict)
         _request(f"{base}/api/config/config_entries/flow/{flow['flow_id']}", {}, token=token)
+    wait_for_entry(base, token)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,7 +61,7 @@ def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> N
         # the demo admin came from HA's onboarding, which is now complete
         steps = devserver._request(f"{base}/api/onboarding")
         assert isinstance(steps, list)
-        assert all(step["done"] for step in steps)
+        assert steps and all(step["done"] for step in steps)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         code = proc.wait(timeout=60)

@@ -5,25 +5,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from . import repairs
+from .const import DOMAIN
+from .device_records import async_register_device_services
+from .manager import BpoManager
+from .services import async_register_services
+from .storage import BpoStore, async_raise_recovery_issue
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.SENSOR,
+    Platform.TODO,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 @dataclass(slots=True)
 class BpoRuntimeData:
     """Everything one loaded entry owns; released on unload."""
 
-    blueprint_dir: str
+    manager: BpoManager
+    store: BpoStore
 
 
 type BpoConfigEntry = ConfigEntry[BpoRuntimeData]
 
 
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Services belong to the domain, not to an entry: register them once."""
+    async_register_services(hass)
+    async_register_device_services(hass)
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
-    """Set up bpo from its single config entry."""
-    entry.runtime_data = BpoRuntimeData(blueprint_dir=hass.config.path("blueprints", "bpo"))
+    """Load blueprints, restore engine state, arm the timer, forward platforms."""
+    store = BpoStore(hass)
+    manager = BpoManager(hass, store)
+    entry.runtime_data = BpoRuntimeData(manager=manager, store=store)
+    entry.async_on_unload(manager.async_stop)
+    entry.async_on_unload(repairs.async_track(hass, manager))
+    await manager.async_start()
+    if store.recovered:
+        async_raise_recovery_issue(hass, store.recovered)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
-    """Unload the entry; listeners registered through the entry are removed by HA."""
-    return True
+    """Unload platforms; the timer and listeners go with the entry's on-unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

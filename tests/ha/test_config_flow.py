@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.loader import async_get_integration
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.bpo.const import DOMAIN
@@ -34,6 +35,9 @@ async def test_user_flow_creates_single_entry(hass: HomeAssistant) -> None:
 
 
 async def test_setup_and_unload_leave_no_listeners(hass: HomeAssistant) -> None:
+    # platform domains register their own listeners once, on first load: load them before measuring
+    for domain in ("binary_sensor", "calendar", "sensor", "todo", "person"):
+        assert await async_setup_component(hass, domain, {})
     entry = MockConfigEntry(domain=DOMAIN, title="BPO Workflows", data={})
     entry.add_to_hass(hass)
     await hass.async_block_till_done()
@@ -43,13 +47,23 @@ async def test_setup_and_unload_leave_no_listeners(hass: HomeAssistant) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.blueprint_dir.endswith("blueprints/bpo")
+    manager = entry.runtime_data.manager
+    # the shipped blueprint was copied into the config folder and loaded; its monthly start is armed
+    assert Path(hass.config.path("blueprints/bpo/device_security_report.yaml")).is_file()
+    assert [bp.process.key for bp in manager.engine.blueprints()] == ["device_security_report"]
+    assert manager.engine.next_deadline() is not None
+    assert manager._unsub_timer is not None
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert dict(hass.bus.async_listeners()) == listeners_before
+    after = dict(hass.bus.async_listeners())
+    # registries schedule a delayed save on final write when entities/devices were created; that is HA's
+    after.pop("homeassistant_final_write", None)
+    listeners_before.pop("homeassistant_final_write", None)
+    assert after == listeners_before
     assert set(hass._tasks) <= tasks_before
+    assert manager._unsub_timer is None
 
 
 async def test_ha_loader_finds_this_checkouts_integration(hass: HomeAssistant) -> None:

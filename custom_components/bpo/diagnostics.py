@@ -1,0 +1,67 @@
+"""Diagnostics: engine and store figures plus recent instances, with PII and credentials redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import BpoConfigEntry
+
+# Credentials connectors may keep in entry data/options; never exported.
+TO_REDACT = {"password", "token", "access_token", "client_secret", "api_key", "secret", "webhook_id"}
+MAX_INSTANCES = 20
+MASK = "**REDACTED**"
+
+
+def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
+    fields = {k: (MASK if k in pii else v) for k, v in inst.fields.items()}
+    tasks = [
+        {
+            "id": t.id,
+            "step": t.step,
+            "status": t.status,
+            "assignee": t.assignee,
+            "group": t.group,
+            "outcome": t.outcome,
+            "form": {k: (MASK if k in pii else v) for k, v in (t.form or {}).items()},
+        }
+        for t in inst.tasks
+    ]
+    return {
+        "id": inst.id,
+        "process": inst.process,
+        "version": inst.version,
+        "status": inst.status,
+        "started": inst.started.isoformat(),
+        "fields": fields,
+        "tasks": tasks,
+    }
+
+
+async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConfigEntry) -> dict[str, Any]:
+    manager = entry.runtime_data.manager
+    engine = manager.engine
+    pii_by_process = {
+        bp.process.key: {n for n, f in bp.process.fields.items() if f.pii} for bp in engine.blueprints()
+    }
+    instances = sorted(engine.instances(), key=lambda i: i.started, reverse=True)[:MAX_INSTANCES]
+    return {
+        "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT),
+        "blueprints": [
+            {
+                "process": bp.process.key,
+                "name": bp.name,
+                "version": bp.process.version,
+                "file": bp.path,
+                "stats": engine.stats(bp.process.key),
+            }
+            for bp in engine.blueprints()
+        ],
+        "invalid_files": [str(p) for err in manager.blueprint_errors for p in err.problems],
+        "suspended": {k: v.isoformat() for k, v in engine.suspended().items()},
+        "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
+        "store": entry.runtime_data.store.stats(),
+        "recent_instances": [_instance(i, pii_by_process.get(i.process, set())) for i in instances],
+    }

@@ -1,0 +1,241 @@
+"""Working-time calendars behind the ``BusinessCalendar`` port.
+
+A due date of "2 working days" counts only the hours a team works: weekly hours in the
+calendar's own time zone, minus holidays. Hours are wall-clock times, so a 09:00-17:00 day
+stays 09:00-17:00 across DST changes; wall times are turned into instants by the same rule
+as cron (:func:`.cron.localize`: ambiguous -> first occurrence, missing -> the jump instant).
+
+Configuration, as admins write it (and as the HA layer and CLI pass it to
+:func:`calendar_from_config`)::
+
+    time_zone: Europe/Berlin
+    hours:
+      mon-fri: "09:00-17:00"
+      sat: ["10:00-12:00", "13:00-15:00"]
+      sun: []                      # closed (also the default for unnamed days)
+    holidays: ["2025-12-24", "12-25", "01-01"]   # a date, or month-day for every year
+
+A range whose end is not after its start runs over midnight (``"22:00-06:00"``, night shift);
+it belongs to the day it starts on, so a holiday closes the shift that starts on it.
+``"24:00"`` means the end of the day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from .clock import ensure_utc
+from .cron import CronError, localize, wall_time, zone
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+_ONE_DAY = timedelta(days=1)
+# A calendar with no working time in ten years is a configuration mistake, not a long wait.
+_MAX_IDLE_DAYS = 3660
+
+Span = tuple[int, int]  # minutes after the day's midnight: start, end (end may pass 1440: overnight)
+
+
+class CalendarError(ValueError):
+    """A calendar definition is unusable, or it has no working time to count."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingCalendar:
+    """Weekly working hours in ``tz`` minus holidays.
+
+    ``week`` holds seven tuples of spans, Monday first. ``holidays`` are exact dates;
+    ``yearly`` are ``(month, day)`` pairs closed every year.
+    """
+
+    tz: tzinfo
+    week: tuple[tuple[Span, ...], ...]
+    holidays: frozenset[date] = frozenset()
+    yearly: frozenset[tuple[int, int]] = frozenset()
+
+    def __post_init__(self) -> None:
+        if len(self.week) != len(_DAY_NAMES):
+            raise CalendarError(f"a working week needs 7 days of hours, got {len(self.week)}")
+        if not any(self.week):
+            raise CalendarError("the calendar has no working hours on any day")
+        for spans in self.week:
+            for start, end in spans:
+                if not 0 <= start < 1440 or not start < end <= start + 1440:
+                    raise CalendarError(f"bad working span {start}-{end} (minutes after midnight)")
+
+    # -- the BusinessCalendar port -----------------------------------------------
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The instant after ``seconds`` of working time counted from ``start``.
+
+        Counting starts at the next working instant, and a total that is used up exactly at
+        the end of a working day ends there (17:00), not at the next morning.
+        """
+        if seconds < 0:
+            raise ValueError(f"cannot add negative working time ({seconds} s)")
+        begin = ensure_utc(start)
+        if seconds == 0:
+            return begin
+        remaining = timedelta(seconds=seconds)
+        for low, high in self._intervals_from(begin):
+            counted_from = max(low, begin)
+            if remaining <= high - counted_from:
+                return counted_from + remaining
+            remaining -= high - counted_from
+        raise AssertionError("unreachable: _intervals_from is endless")  # pragma: no cover
+
+    # -- queries ---------------------------------------------------------------------
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """Working time between two instants (0 when ``end`` is not after ``start``)."""
+        begin, finish = ensure_utc(start), ensure_utc(end)
+        total = timedelta(0)
+        if finish <= begin:
+            return 0.0
+        for low, high in self._intervals_from(begin):
+            if low >= finish:
+                break
+            total += min(high, finish) - max(low, begin)
+        return total.total_seconds()
+
+    def is_working(self, at: datetime) -> bool:
+        instant = ensure_utc(at)
+        low, _high = next(self._intervals_from(instant))
+        return low <= instant
+
+    def next_working(self, at: datetime) -> datetime:
+        """``at`` itself during working time, else the start of the next working span."""
+        instant = ensure_utc(at)
+        low, _high = next(self._intervals_from(instant))
+        return max(low, instant)
+
+    def is_holiday(self, day: date) -> bool:
+        return day in self.holidays or (day.month, day.day) in self.yearly
+
+    # -- internals --------------------------------------------------------------------
+
+    def _intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Disjoint working intervals (UTC, increasing) that end after ``start``; endless.
+
+        Begins one local day early so an overnight span from yesterday is not missed. Spans
+        arrive ordered by start, so clipping each to the latest end seen so far yields the
+        exact union: overlapping or repeated hours count once.
+        """
+        day = wall_time(start, self.tz).date() - _ONE_DAY
+        latest: datetime | None = None
+        idle = 0
+        while True:
+            spans = () if self.is_holiday(day) else self.week[day.weekday()]
+            midnight = datetime(day.year, day.month, day.day)
+            produced = False
+            for first, last in spans:
+                low = localize(midnight + timedelta(minutes=first), self.tz)
+                high = localize(midnight + timedelta(minutes=last), self.tz)
+                if low is None or high is None:  # pragma: no cover -- "shift" never returns None
+                    continue
+                if latest is not None and low < latest:
+                    low = latest
+                if high <= low:
+                    continue  # already counted, or swallowed whole by a DST jump
+                latest = high
+                if high > start:
+                    produced = True
+                    yield low, high
+            idle = 0 if produced else idle + 1
+            if idle > _MAX_IDLE_DAYS:
+                raise CalendarError(f"no working time within {_MAX_IDLE_DAYS} days after {start.isoformat()}")
+            day += _ONE_DAY
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def calendar_from_config(raw: Mapping[str, object], default_tz: str | tzinfo = "UTC") -> WorkingCalendar:
+    """Build a calendar from its YAML form (see the module docstring); errors name the key at fault."""
+    unknown = set(raw) - {"time_zone", "hours", "holidays"}
+    if unknown:
+        raise CalendarError(f"unknown calendar key(s) {sorted(unknown)}; use time_zone, hours, holidays")
+    tz_name = raw.get("time_zone", default_tz)
+    try:
+        tz = zone(tz_name) if isinstance(tz_name, str | tzinfo) else zone(str(tz_name))
+    except CronError as err:
+        raise CalendarError(f"time_zone: {err}") from err
+    hours = raw.get("hours")
+    if not isinstance(hours, Mapping) or not hours:
+        raise CalendarError("hours: expected a mapping like {mon-fri: '09:00-17:00'}")
+    week: list[list[Span]] = [[] for _ in _DAY_NAMES]
+    for key, value in hours.items():
+        for index in _day_indexes(str(key)):
+            week[index].extend(_spans(value, f"hours.{key}"))
+    holidays, yearly = _holidays(raw.get("holidays", ()))
+    return WorkingCalendar(tz, tuple(tuple(sorted(d)) for d in week), frozenset(holidays), frozenset(yearly))
+
+
+def _day_indexes(key: str) -> list[int]:
+    out: list[int] = []
+    for part in key.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
+            raise CalendarError(f"hours: {key!r} is not a day; use mon..sun, ranges like mon-fri, or lists")
+        lo = _DAY_NAMES.index(first)
+        hi = _DAY_NAMES.index(last) if last else lo
+        if hi < lo:
+            raise CalendarError(f"hours: day range {key!r} runs backwards")
+        out.extend(range(lo, hi + 1))
+    return out
+
+
+def _spans(value: object, where: str) -> list[Span]:
+    items: Sequence[object]
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else [value]
+    out: list[Span] = []
+    for item in items:
+        match = _RANGE.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise CalendarError(f"{where}: expected a time range like '09:00-17:00', got {item!r}")
+        h0, m0, h1, m1 = (int(g) for g in match.groups())
+        if h0 > 23 or m0 > 59 or m1 > 59 or h1 > 24 or (h1 == 24 and m1):
+            raise CalendarError(f"{where}: {item!r} is not a valid time range")
+        start, end = h0 * 60 + m0, h1 * 60 + m1
+        if end <= start:
+            end += 1440  # runs over midnight
+        if end == start + 1440 and h1 != 24:
+            raise CalendarError(f"{where}: {item!r} starts and ends at the same time")
+        out.append((start, end))
+    return out
+
+
+def _holidays(value: object) -> tuple[set[date], set[tuple[int, int]]]:
+    exact: set[date] = set()
+    yearly: set[tuple[int, int]] = set()
+    if value is None:
+        return exact, yearly
+    if not isinstance(value, Iterable) or isinstance(value, str | bytes):
+        raise CalendarError("holidays: expected a list of dates like 2025-12-25 or 12-25")
+    for item in value:
+        if isinstance(item, date):  # YAML already turned 2025-12-25 into a date
+            exact.add(item)
+            continue
+        text = str(item).strip()
+        month_day = _MONTH_DAY.match(text)
+        try:
+            if month_day:
+                month, day = int(month_day[1]), int(month_day[2])
+                date(2000, month, day)  # leap year, so 02-29 is accepted
+                yearly.add((month, day))
+            else:
+                exact.add(date.fromisoformat(text))
+        except ValueError as err:
+            raise CalendarError(f"holidays: {item!r} is not a date like 2025-12-25 or 12-25") from err
+    return exact, yearly
+
+
+def always_open(tz: str | tzinfo = "UTC") -> WorkingCalendar:
+    """Every hour counts: handy for tests and for processes without a calendar."""
+    return WorkingCalendar(zone(tz), tuple(((0, 1440),) for _ in _DAY_NAMES))

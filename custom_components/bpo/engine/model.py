@@ -1,0 +1,212 @@
+"""Validated blueprint model: immutable plain data the runtime executes.
+
+The loader (``schema.py``) turns YAML into these objects; nothing here parses or
+validates. Durations are seconds (float) so the runtime never re-parses text.
+Templates stay as source strings; ``templates.py`` renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
+JoinMode = Literal["all", "any", "n_of_m"]
+TimeoutAction = Literal["complete", "fail", "escalate", "goto"]
+EndStatus = Literal["completed", "failed", "cancelled"]
+CatchUp = Literal["fire", "skip"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePos:
+    """Where a construct was written, for errors raised after loading."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class InputDef:
+    name: str
+    description: str = ""
+    default: object = None
+    has_default: bool = False
+    selector: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    name: str
+    type: FieldType = "text"
+    label: str = ""
+    required: bool = False
+    pii: bool = False
+    options: tuple[str, ...] = ()  # for type == "choice"
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStart:
+    """Cron start in the engine's local time zone; one instance per ``for_each`` item."""
+
+    cron: str
+    for_each: object = None  # list literal, or a template string rendering a list
+    key: str | None = None  # template for the instance key; default: the item
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventStart:
+    """Start when an event of this type arrives (HA bus or connector)."""
+
+    event: str
+    match: dict[str, object] = field(default_factory=dict)  # data key -> literal or template
+    key: str | None = None  # template over ``event``; default: event id
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualStart:
+    """Start from a service call / CLI; ``fields`` are defaults."""
+
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+Start = ScheduleStart | EventStart | ManualStart
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Runaway guard: more than ``max_starts`` within ``window`` seconds suspends the blueprint."""
+
+    max_starts: int | None = None
+    window: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """After ``after`` seconds from task creation: notify and/or reassign."""
+
+    after: float
+    notify: tuple[str, ...] = ()  # assignee expressions (templates allowed)
+    reassign: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    title: str = ""  # template; default: step id humanised
+    description: str = ""
+    assignee: str | None = None  # template -> person/user id
+    group: str | None = None  # queue name
+    candidates: tuple[str, ...] = ()  # templates
+    form: tuple[str, ...] = ()  # field names the task collects
+    outcomes: tuple[str, ...] = ("done",)
+    optional: bool = False  # may complete with no form data / closes on timeout quietly
+    due: float | None = None
+    remind: tuple[float, ...] = ()  # offsets from creation
+    escalate: tuple[Escalation, ...] = ()
+    business_time: bool = False  # due/remind/escalate/timeout count working time
+    pii: bool = False  # the task itself handles PII: only cleared agents may take it
+
+
+@dataclass(frozen=True, slots=True)
+class WaitSpec:
+    event: str | None = None
+    match: dict[str, object] = field(default_factory=dict)
+    until: str | None = None  # template rendering an ISO datetime
+    delay: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """Outbound call through the action port: ``service`` (HA) or ``connector``."""
+
+    service: str | None = None
+    connector: str | None = None
+    call: str | None = None  # connector operation name
+    data: dict[str, object] = field(default_factory=dict)  # values may be templates
+    result: str | None = None  # store the result under this field name
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseOption:
+    when: str  # template evaluated to bool
+    goto: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    after: float
+    action: TimeoutAction = "fail"
+    goto: str | None = None  # when action == "goto"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One node. Exactly one of task/parallel/choose/wait/action/end is set."""
+
+    id: str
+    pos: SourcePos | None = None
+    when: str | None = None  # template: skip the step when false
+    next: str | None = None  # explicit successor; default: next step in list
+    timeout: Timeout | None = None
+    task: TaskSpec | None = None
+    parallel: tuple[Step, ...] = ()
+    join: JoinMode = "all"
+    join_n: int = 0  # for n_of_m
+    choose: tuple[ChooseOption, ...] = ()
+    default: str | None = None  # choose fallback; None = continue to next
+    wait: WaitSpec | None = None
+    action: ActionSpec | None = None
+    end: EndStatus | None = None
+
+    @property
+    def kind(self) -> str:
+        for name in ("task", "wait", "action", "end"):
+            if getattr(self, name) is not None:
+                return name
+        if self.parallel:
+            return "parallel"
+        if self.choose:
+            return "choose"
+        return "noop"
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    key: str
+    version: str = "1"  # content hash by default, set by the loader
+    starts: tuple[Start, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    catch_up: CatchUp = "fire"
+    calendar: str | None = None  # business calendar name for business_time
+    fields: dict[str, FieldDef] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+    viewers: tuple[str, ...] = ()  # "group:x", "role:x", "user:x", person ids, "assignee"
+    pii_cleared: tuple[str, ...] = ()  # who may see pii fields unmasked (same forms)
+
+    def step(self, step_id: str) -> Step:
+        """Find a step anywhere, including parallel branches."""
+        found = _find(self.steps, step_id)
+        if found is None:
+            raise KeyError(step_id)
+        return found
+
+
+def _find(steps: tuple[Step, ...], step_id: str) -> Step | None:
+    for step in steps:
+        if step.id == step_id:
+            return step
+        inner = _find(step.parallel, step_id)
+        if inner is not None:
+            return inner
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Blueprint:
+    name: str
+    path: str
+    process: Process
+    description: str = ""
+    inputs: dict[str, InputDef] = field(default_factory=dict)

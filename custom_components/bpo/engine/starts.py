@@ -1,0 +1,274 @@
+"""Starting instances: schedules with fan-out, event starts, manual starts, limits, idempotency.
+
+Idempotency: every start may carry a dedupe key. Schedule starts use ``"<key>@<tick>"`` (tick in UTC),
+so a tick re-fired after a crash returns the instances it already created. Manual and event starts
+use the instance key: while an instance with that key is running, starting it again returns it.
+
+Catch-up after downtime (``process.catch_up``): each schedule remembers its last fired tick (meta
+cursor). ``fire`` fires only the MOST RECENT missed tick, once and late; older missed ticks are not
+replayed. ``skip`` fires nothing that is more than ``GRACE`` late and moves the cursor on. A schedule
+seen for the first time starts counting from now (no back-fill).
+
+Limits: more than ``limits.max_starts`` starts within ``limits.window`` seconds suspends the process
+(no more starts of any kind, ``blueprint_suspended`` emitted once, recorded in meta); running instances
+carry on. ``Engine.resume(process)`` lifts it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from .core import Compiled
+from .cron import CronSchedule
+from .deadlines import Deadlines
+from .model import EventStart, ManualStart, ScheduleStart
+from .runtime_errors import BlueprintSuspended
+from .state import COMPLETED, Instance
+from .timers import Timer
+
+GRACE = timedelta(minutes=5)  # a tick handled within this of its time is on time, not "missed"
+SCHEDULE_PREFIX = "s|"
+
+
+class Starts(Deadlines):
+    """Start handling; see the module docstring."""
+
+    def _cron(self, expr: str) -> CronSchedule:
+        sched = self._crons.get(expr)
+        if sched is None:
+            sched = self._crons[expr] = CronSchedule.parse(expr, self.tz)
+        return sched
+
+    # -- schedules ------------------------------------------------------------------------------------
+    def _schedule_keys(self) -> dict[str, tuple[Compiled, ScheduleStart]]:
+        out: dict[str, tuple[Compiled, ScheduleStart]] = {}
+        for proc, cp in self._current.items():
+            for i, start in enumerate(cp.process.starts):
+                if isinstance(start, ScheduleStart):
+                    out[f"{SCHEDULE_PREFIX}{proc}|{i}|{start.cron}"] = (cp, start)
+        return out
+
+    def _arm_schedules(self, now: datetime) -> None:
+        """(Re)arm one timer per schedule start at its next tick after the cursor."""
+        wanted = self._schedule_keys()
+        for key in [k for k in self._armed if k not in wanted]:
+            self._timers.cancel(key)
+        for key, (_cp, start) in wanted.items():
+            cursor = self._meta.cursors.get(key)
+            if cursor is None:
+                cursor = self._meta.cursors[key] = now.isoformat()
+                self._meta_dirty = True
+            when = self._cron(start.cron).next_after(datetime.fromisoformat(cursor))
+            self._timers.schedule(Timer(key, when, "cron"))
+        self._armed = set(wanted)
+
+    async def _fire_schedule(self, key: str, now: datetime) -> None:
+        found = self._schedule_keys().get(key)
+        if found is None:
+            return
+        cp, start = found
+        sched = self._cron(start.cron)
+        latest = sched.last_at_or_before(now)
+        cursor = datetime.fromisoformat(self._meta.cursors.get(key, now.isoformat()))
+        self._timers.schedule(Timer(key, sched.next_after(now), "cron"))
+        if latest is None or latest <= cursor:
+            return
+        self._meta.cursors[key] = latest.isoformat()
+        self._meta_dirty = True
+        if now - latest > GRACE and cp.process.catch_up == "skip":
+            return
+        await self._fan_out(cp, start, latest, now)
+
+    async def _fan_out(self, cp: Compiled, start: ScheduleStart, tick: datetime, now: datetime) -> None:
+        base: dict[str, Any] = {"now": lambda: now.astimezone(self.tz), "inputs": cp.inputs, "item": None}
+        items = self._templates.render_native(start.for_each, base)
+        if items is None:
+            items = [None]
+        elif isinstance(items, str | bytes) or not isinstance(items, list | tuple):
+            items = [items]
+        tick_id = tick.strftime("%Y%m%dT%H%MZ")
+        render = self._templates.render_str
+        for item in items:
+            ctx = {**base, "item": item} if start.key or start.fields else base
+            key = render(start.key, ctx) if start.key else (tick_id if item is None else str(item))
+            fields = self._templates.render_value(start.fields, ctx) if start.fields else None
+            inst = await self._start(
+                cp,
+                key=key,
+                item=item,
+                fields=fields,
+                source="schedule",
+                user=None,
+                dedupe=f"{key}@{tick_id}",
+                now=now,
+                strict=False,
+            )
+            if inst is None:
+                break  # suspended by the limit: stop this fan-out
+
+    # -- starting -------------------------------------------------------------------------------------
+    def _admit(self, cp: Compiled, now: datetime) -> bool:
+        proc = cp.process.key
+        if proc in self._meta.suspended:
+            return False
+        lim = cp.process.limits
+        if lim.max_starts is None:
+            return True
+        window = self._meta.windows.setdefault(proc, [])
+        stamp = now.timestamp()
+        drop = bisect_right(window, stamp - lim.window)
+        if drop:
+            del window[:drop]
+        self._meta_dirty = True
+        if len(window) >= lim.max_starts:
+            self._meta.suspended[proc] = now.isoformat()
+            self._emit(
+                "blueprint_suspended",
+                None,
+                process=proc,
+                max_starts=lim.max_starts,
+                window=lim.window,
+                at=now.isoformat(),
+            )
+            return False
+        window.append(stamp)
+        return True
+
+    async def _start(
+        self,
+        cp: Compiled,
+        *,
+        key: str | None,
+        item: Any,
+        fields: Mapping[str, Any] | None,
+        source: str,
+        user: str | None,
+        dedupe: str | None,
+        now: datetime,
+        strict: bool,
+    ) -> Instance | None:
+        proc = cp.process.key
+        index = self._dedupe.setdefault(proc, {})
+        if dedupe is not None:
+            existing = self._instances.get(index.get(dedupe, ""))
+            if existing is not None and (existing.is_running or existing.source == "schedule"):
+                return existing
+        if not self._admit(cp, now):
+            if strict:
+                raise BlueprintSuspended(
+                    f"process {proc!r} is suspended (start limit reached); resume it first"
+                )
+            return None
+        self._meta.counter += 1
+        self._meta_dirty = True
+        data: dict[str, Any] = {}
+        for start in cp.process.starts:
+            if isinstance(start, ManualStart) and source not in ("schedule", "event"):
+                data.update(start.fields)
+        for name, fdef in cp.process.fields.items():
+            if fdef.default is not None:
+                data.setdefault(name, fdef.default)
+        if fields:
+            data.update(fields)
+        inst = Instance(
+            f"i{self._meta.counter}",
+            proc,
+            cp.process.version,
+            key,
+            now,
+            item=item,
+            fields=data,
+            source=source,
+            user=user,
+            dedupe=dedupe,
+        )
+        self._register(inst)
+        self._log(inst, now, "instance_started", who=user, source=source)
+        self._emit("instance_started", inst, source=source, by=user, item=item, fields=self._mask(cp, data))
+        if cp.first is None:
+            self._close(inst, cp, COMPLETED, now)
+        else:
+            await self._enter(inst, cp, cp.first, None, now)
+        return inst
+
+    def _register(self, inst: Instance) -> None:
+        self._instances[inst.id] = inst
+        if inst.dedupe is not None:
+            self._dedupe.setdefault(inst.process, {})[inst.dedupe] = inst.id
+        self._dirty.add(inst.id)
+
+    # -- events ---------------------------------------------------------------------------------------
+    def _matches(self, match: Mapping[str, object], data: Mapping[str, Any], ctx: Mapping[str, Any]) -> bool:
+        for name, want in match.items():
+            if name not in data:
+                return False
+            expected = self._templates.render_native(want, ctx)
+            got = data[name]
+            if got != expected and str(got) != str(expected):
+                return False
+        return True
+
+    async def _event_starts(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
+        out: list[Instance] = []
+        for cp in list(self._current.values()):
+            for start in cp.process.starts:
+                if not isinstance(start, EventStart) or start.event != event_type:
+                    continue
+                ctx: dict[str, Any] = {
+                    "event": data,
+                    "now": lambda: now.astimezone(self.tz),
+                    "inputs": cp.inputs,
+                    "item": dict(data),
+                }
+                if not self._matches(start.match, data, ctx):
+                    continue
+                key = (
+                    self._templates.render_str(start.key, ctx)
+                    if start.key
+                    else (str(data["id"]) if data.get("id") is not None else None)
+                )
+                fields = self._templates.render_value(start.fields, ctx) if start.fields else None
+                inst = await self._start(
+                    cp,
+                    key=key,
+                    item=dict(data),
+                    fields=fields,
+                    source="event",
+                    user=None,
+                    dedupe=key,
+                    now=now,
+                    strict=False,
+                )
+                if inst is not None:
+                    out.append(inst)
+        return out
+
+    async def _resume_waits(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
+        out: list[Instance] = []
+        waiting = self._waiting.get(event_type)
+        for iid in sorted(waiting or ()):
+            inst = self._instances.get(iid)
+            cp = self._compiled(inst) if inst is not None else None
+            if inst is None or cp is None or not inst.is_running:
+                if waiting is not None:
+                    waiting.discard(iid)
+                continue
+            hit = False
+            still = False
+            for wait in list(inst.waits or ()):
+                spec = cp.steps[wait.step].wait
+                if spec is None or spec.event != event_type:
+                    continue
+                if self._matches(spec.match, data, self._ctx(inst, cp, now, event=data)):
+                    await self._wait_done(inst, cp, wait, now, "event", dict(data))
+                    hit = True
+                else:
+                    still = True
+            if not still and waiting is not None:
+                waiting.discard(iid)
+            if hit:
+                out.append(inst)
+        return out

@@ -1,0 +1,290 @@
+"""Steps of a process: YAML mappings -> :class:`model.Step` (structure only).
+
+Cross-step rules (references, reachability, loops) live in ``checks.py``; this
+module checks each step on its own and records where it was written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import KeyPath
+from .model import (
+    ActionSpec,
+    ChooseOption,
+    EndStatus,
+    Escalation,
+    JoinMode,
+    SourcePos,
+    Step,
+    TaskSpec,
+    Timeout,
+    TimeoutAction,
+    WaitSpec,
+)
+from .reader import Reader, describe
+
+KINDS = ("task", "parallel", "choose", "wait", "action", "end")
+BRANCH_KINDS = ("task", "wait", "action", "parallel")
+STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
+TASK_KEYS = (
+    "title",
+    "description",
+    "assignee",
+    "group",
+    "candidates",
+    "form",
+    "outcomes",
+    "optional",
+    "due",
+    "remind",
+    "escalate",
+    "business_time",
+    "pii",
+)
+ESCALATION_KEYS = ("after", "notify", "reassign")
+WAIT_KEYS = ("event", "match", "until", "delay")
+ACTION_KEYS = ("service", "connector", "call", "data", "result")
+TIMEOUT_ACTIONS: tuple[TimeoutAction, ...] = ("complete", "fail", "escalate")
+END_STATUSES: tuple[EndStatus, ...] = ("completed", "failed", "cancelled")
+_SERVICE = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+
+Located = list[tuple[KeyPath, Step]]
+
+
+def parse_steps(
+    value: object, path: KeyPath, r: Reader, located: Located, *, branch: bool = False
+) -> tuple[Step, ...]:
+    if not isinstance(value, list):
+        r.error(path, f"expected a list of steps, got {describe(value)}")
+        return ()
+    steps = [parse_step(item, (*path, index), r, located, branch=branch) for index, item in enumerate(value)]
+    return tuple(step for step in steps if step is not None)
+
+
+def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branch: bool) -> Step | None:
+    m = r.mapping(raw, path, STEP_KEYS, required=("id",))
+    if m is None:
+        return None
+    raw_id = m.get("id")
+    step_id = r.ident(raw_id, (*path, "id"), "a step id") if "id" in m else None
+    if step_id is None:  # keep going with a stand-in so later checks still see this step
+        step_id = raw_id if isinstance(raw_id, str) else f"<step {path[-1]}>"
+    kinds = [kind for kind in KINDS if kind in m]
+    allowed = BRANCH_KINDS if branch else KINDS
+    if len(kinds) != 1:
+        found = f"it has {', '.join(kinds)}" if kinds else "it has none"
+        r.error(path, f"a step needs exactly one of {', '.join(allowed)}; {found}")
+    kind = kinds[0] if kinds else None
+    if kind is not None and kind not in allowed:
+        r.error(
+            (*path, kind),
+            f"'{kind}' is not allowed inside parallel; a branch is one {', '.join(BRANCH_KINDS)} step",
+        )
+    fields: dict[str, object] = {"id": step_id, "pos": SourcePos(r.out.file, r.out.line(path) or 0)}
+    if "when" in m:
+        fields["when"] = _when(m["when"], (*path, "when"), r)
+    if "next" in m:
+        if branch:
+            r.error((*path, "next"), "a step inside parallel cannot have next; branches end at the join")
+        elif kind == "end":
+            r.error((*path, "next"), "an end step cannot have next")
+        fields["next"] = r.text(m["next"], (*path, "next"))
+    _timeout(m, path, r, kind, branch, fields)
+    if "join" in m and kind != "parallel":
+        r.error((*path, "join"), "join only belongs on a parallel step")
+    if "default" in m and kind != "choose":
+        r.error((*path, "default"), "default only belongs on a choose step")
+    if kind == "task":
+        fields["task"] = parse_task(m["task"], (*path, "task"), r, step_id)
+    elif kind == "wait":
+        fields["wait"] = parse_wait(m["wait"], (*path, "wait"), r)
+    elif kind == "action":
+        fields["action"] = parse_action(m["action"], (*path, "action"), r)
+    elif kind == "end":
+        fields["end"] = r.choice(m["end"], (*path, "end"), END_STATUSES)
+    elif kind == "parallel":
+        branches = parse_steps(m["parallel"], (*path, "parallel"), r, located, branch=True)
+        if not branches and isinstance(m["parallel"], list):
+            r.error((*path, "parallel"), "parallel needs at least one branch")
+        fields["parallel"] = branches
+        _join(m, path, r, fields)
+    elif kind == "choose":
+        fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
+        if "default" in m:
+            fields["default"] = r.text(m["default"], (*path, "default"))
+    step = Step(**fields)  # type: ignore[arg-type]  # keys above are Step's own field names
+    located.append((path, step))
+    return step
+
+
+def _timeout(
+    m: dict[str, object], path: KeyPath, r: Reader, kind: str | None, branch: bool, fields: dict[str, object]
+) -> None:
+    if "on_timeout" in m and "timeout" not in m:
+        r.error((*path, "on_timeout"), "on_timeout needs a timeout on the same step")
+    if "timeout" not in m:
+        return
+    if kind in ("end", "choose"):
+        r.error(
+            (*path, "timeout"),
+            f"a {kind} step finishes at once; timeout belongs on task, wait, action or parallel steps",
+        )
+    after = r.duration(m["timeout"], (*path, "timeout"))
+    action: TimeoutAction = "fail"
+    goto: str | None = None
+    raw = m.get("on_timeout", "fail")
+    on_path = (*path, "on_timeout")
+    if isinstance(raw, dict):
+        target = r.mapping(raw, on_path, ("goto",), required=("goto",))
+        if target is not None and "goto" in target:
+            action, goto = "goto", r.text(target["goto"], (*on_path, "goto"))
+            if branch:
+                r.error(on_path, "inside parallel, on_timeout can be complete, fail or escalate (not goto)")
+    elif raw in TIMEOUT_ACTIONS:
+        action = TIMEOUT_ACTIONS[TIMEOUT_ACTIONS.index(raw)]
+    else:
+        r.error(on_path, f"expected complete, fail, escalate or {{goto: <step id>}}, got {describe(raw)}")
+    if after is not None:
+        fields["timeout"] = Timeout(after=after, action=action, goto=goto)
+
+
+def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:
+    raw = m.get("join", "all")
+    join: JoinMode = "all"
+    if raw in ("all", "any"):
+        join = "all" if raw == "all" else "any"
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        if raw < 1:
+            r.error((*path, "join"), f"join must be all, any or a number of branches (1 or more), got {raw}")
+        join = "n_of_m"
+        fields["join_n"] = raw
+    else:
+        r.error((*path, "join"), f"join must be all, any or a number of branches, got {describe(raw)}")
+    fields["join"] = join
+
+
+def _choose(value: object, path: KeyPath, r: Reader) -> tuple[ChooseOption, ...]:
+    if not isinstance(value, list) or not value:
+        r.error(path, f"choose needs a list of options ({{when: ..., goto: ...}}), got {describe(value)}")
+        return ()
+    options: list[ChooseOption] = []
+    for index, item in enumerate(value):
+        item_path = (*path, index)
+        m = r.mapping(item, item_path, ("when", "goto"), required=("when", "goto"))
+        if m is None:
+            continue
+        when = _when(m["when"], (*item_path, "when"), r) if "when" in m else None
+        goto = r.text(m["goto"], (*item_path, "goto")) if "goto" in m else None
+        if when is not None and goto is not None:
+            options.append(ChooseOption(when=when, goto=goto))
+    return tuple(options)
+
+
+def _when(value: object, path: KeyPath, r: Reader) -> str | None:
+    """A condition template; a literal true/false is accepted as the template of that value."""
+    if isinstance(value, bool):
+        return "{{ true }}" if value else "{{ false }}"
+    return r.text(value, path, template=True)
+
+
+def humanise(step_id: str) -> str:
+    return step_id.replace("_", " ").strip().capitalize()
+
+
+def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpec | None:
+    m = r.mapping(value, path, TASK_KEYS)
+    if m is None:
+        return None
+    if not any(key in m for key in ("assignee", "group", "candidates")):
+        r.error(path, "a task needs an assignee, a group or candidates")
+    out: dict[str, object] = {"title": humanise(step_id)}
+    for key in ("title", "description", "assignee", "group"):
+        if key in m:
+            out[key] = r.text(m[key], (*path, key), template=key != "group")
+    if "candidates" in m:
+        out["candidates"] = r.text_list(m["candidates"], (*path, "candidates"), template=True)
+    if "form" in m:
+        out["form"] = r.text_list(m["form"], (*path, "form"))
+    if "outcomes" in m:
+        outcomes = r.text_list(m["outcomes"], (*path, "outcomes"))
+        if not outcomes and isinstance(m["outcomes"], list):
+            r.error((*path, "outcomes"), "outcomes needs at least one name, like [ok, follow_up]")
+        if len(set(outcomes)) != len(outcomes):
+            r.error((*path, "outcomes"), "outcome names must be different from each other")
+        out["outcomes"] = outcomes or ("done",)
+    for key in ("optional", "business_time", "pii"):
+        if key in m:
+            out[key] = r.boolean(m[key], (*path, key))
+    if "due" in m:
+        out["due"] = r.duration(m["due"], (*path, "due"))
+    if "remind" in m:
+        out["remind"] = r.durations(m["remind"], (*path, "remind"))
+    if "escalate" in m:
+        out["escalate"] = _escalations(m["escalate"], (*path, "escalate"), r)
+    return TaskSpec(**out)  # type: ignore[arg-type]  # keys above are TaskSpec's own field names
+
+
+def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, ...]:
+    items = value if isinstance(value, list) else [value]
+    result: list[Escalation] = []
+    for index, item in enumerate(items):
+        item_path = (*path, index) if isinstance(value, list) else path
+        m = r.mapping(item, item_path, ESCALATION_KEYS, required=("after",))
+        if m is None:
+            continue
+        if "notify" not in m and "reassign" not in m:
+            r.error(item_path, "an escalation needs notify, reassign or both")
+        after = r.duration(m["after"], (*item_path, "after")) if "after" in m else None
+        notify = r.text_list(m["notify"], (*item_path, "notify"), template=True) if "notify" in m else ()
+        reassign = r.text(m["reassign"], (*item_path, "reassign"), template=True) if "reassign" in m else None
+        if after is not None:
+            result.append(Escalation(after=after, notify=notify, reassign=reassign))
+    return tuple(sorted(result, key=lambda e: e.after))
+
+
+def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
+    m = r.mapping(value, path, WAIT_KEYS)
+    if m is None:
+        return None
+    kinds = [key for key in ("event", "until", "delay") if key in m]
+    if len(kinds) != 1:
+        r.error(path, "wait needs exactly one of event, until or delay")
+    if "match" in m and "event" not in m:
+        r.error((*path, "match"), "match only belongs with event")
+    match: dict[str, object] = {}
+    if "match" in m:
+        match = r.mapping(m["match"], (*path, "match")) or {}
+        r.templates_in(match, (*path, "match"))
+    return WaitSpec(
+        event=r.text(m["event"], (*path, "event")) if "event" in m else None,
+        match=match,
+        until=r.text(m["until"], (*path, "until"), template=True) if "until" in m else None,
+        delay=r.duration(m["delay"], (*path, "delay")) if "delay" in m else None,
+    )
+
+
+def parse_action(value: object, path: KeyPath, r: Reader) -> ActionSpec | None:
+    m = r.mapping(value, path, ACTION_KEYS)
+    if m is None:
+        return None
+    if ("service" in m) == ("connector" in m):
+        r.error(path, "an action needs exactly one of service (like notify.notify) or connector")
+    service = r.text(m["service"], (*path, "service")) if "service" in m else None
+    if service is not None and not _SERVICE.fullmatch(service):
+        r.error((*path, "service"), f"a service looks like domain.name (notify.notify), got {service!r}")
+    if "connector" in m and "call" not in m:
+        r.error(path, "a connector action needs call (the operation, like lock)")
+    if "call" in m and "connector" not in m:
+        r.error((*path, "call"), "call only belongs with connector")
+    data: dict[str, object] = {}
+    if "data" in m:
+        data = r.mapping(m["data"], (*path, "data")) or {}
+        r.templates_in(data, (*path, "data"))
+    return ActionSpec(
+        service=service,
+        connector=r.text(m["connector"], (*path, "connector")) if "connector" in m else None,
+        call=r.text(m["call"], (*path, "call")) if "call" in m else None,
+        data=data,
+        result=r.text(m["result"], (*path, "result")) if "result" in m else None,
+    )

@@ -1,0 +1,229 @@
+"""YAML reading for blueprints: plain data plus the line of every key and item.
+
+PyYAML composes the node graph; ``_Builder`` turns nodes into dicts, lists and
+scalars itself so that no tag can construct arbitrary objects. Deliberate choices:
+
+* ``!input name`` becomes an :class:`InputRef`, replaced later by :func:`resolve_inputs`.
+* HA's file/secret tags (``!secret``, ``!include`` ...) are reported, never followed.
+* Unquoted ``24:00:00`` stays text (YAML 1.1 would read it as a base-60 integer).
+* Dates and timestamps stay ISO text, so everything loaded is JSON-able.
+* Only ``true``/``false`` are booleans (YAML 1.2): ``yes``, ``no``, ``on``, ``off`` stay words.
+* Duplicate keys, recursive aliases and alias bombs are problems, not crashes.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import BlueprintError, Collector, KeyPath, Problem
+
+_STD = "tag:yaml.org,2002:"
+_MERGE = _STD + "merge"
+_PLAIN_SCALARS = frozenset({"str", "int", "float", "bool", "null"})
+_HA_ONLY_TAGS = frozenset(
+    {
+        "!secret",
+        "!include",
+        "!include_dir_list",
+        "!include_dir_named",
+        "!include_dir_merge_list",
+        "!include_dir_merge_named",
+        "!env_var",
+    }
+)
+MAX_NODES = 100_000  # built values, counting alias re-use: stops "billion laughs" documents
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """A ``!input name`` placeholder awaiting its value."""
+
+    name: str
+
+
+class BlueprintLoader(yaml.SafeLoader):
+    """Only composes nodes; :class:`_Builder` constructs values, so unknown tags never run code."""
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Builder:
+    def __init__(self, loader: BlueprintLoader, out: Collector) -> None:
+        self.loader = loader
+        self.out = out
+        self.count = 0
+        self.active: set[int] = set()  # nodes being built: an alias to one of them is a cycle
+
+    def build(self, node: Node, path: KeyPath, depth: int = 0) -> object:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
+        if depth > MAX_DEPTH:
+            self.out.add(path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if node.tag not in (_STD + "seq", _STD + "map"):
+            self.out.add(path, f"tag {node.tag} is not supported on a list or mapping")
+            return None
+        if id(node) in self.active:
+            self.out.add(path, "an alias refers to the structure that contains it")
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return self.sequence(node, path, depth)
+            if isinstance(node, MappingNode):
+                return self.mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+        return None  # pragma: no cover - PyYAML has only three node kinds
+
+    def scalar(self, node: ScalarNode, path: KeyPath) -> object:
+        tag = node.tag
+        if tag == "!input":
+            name = str(node.value).strip()
+            if not name:
+                self.out.add(path, "!input needs the name of an input, like !input employees")
+                return None
+            return InputRef(name)
+        if tag in _HA_ONLY_TAGS:
+            self.out.add(path, f"{tag} is not supported in bpo blueprints")
+            return None
+        if not tag.startswith(_STD):
+            self.out.add(path, f"unknown tag {tag}")
+            return None
+        kind = tag[len(_STD) :]
+        if kind == "timestamp":
+            return str(node.value)
+        if kind in ("int", "float") and ":" in node.value and node.style is None:
+            return str(node.value)  # base-60 in YAML 1.1; admins mean a duration like 24:00:00
+        if kind == "bool" and node.style is None and node.value.lower() not in ("true", "false"):
+            return str(node.value)  # YAML 1.2 rule: only true/false; "outcomes: [yes, no]" means words
+        if kind not in _PLAIN_SCALARS:
+            self.out.add(path, f"tag !!{kind} is not supported in bpo blueprints")
+            return None
+        constructor = cast(Callable[[BlueprintLoader, Node], object], self.loader.yaml_constructors[tag])
+        try:
+            return constructor(self.loader, node)
+        except (ValueError, yaml.YAMLError):
+            self.out.add(path, f"cannot read {node.value!r} as {kind}")
+            return None
+
+    def sequence(self, node: SequenceNode, path: KeyPath, depth: int) -> list[object]:
+        items: list[object] = []
+        for index, child in enumerate(node.value):
+            item_path = (*path, index)
+            self.out.lines.setdefault(item_path, child.start_mark.line + 1)
+            items.append(self.build(child, item_path, depth + 1))
+        return items
+
+    def mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, object]:
+        merges = sum(1 for key, _ in node.value if key.tag == _MERGE)
+        own = len(node.value) - merges
+        try:
+            self.loader.flatten_mapping(node)  # resolves "<<: *anchor" merge keys like HA does
+        except yaml.YAMLError as exc:
+            self.out.add(path, f"cannot merge: {getattr(exc, 'problem', exc)}")
+            return {}
+        result: dict[str, object] = {}
+        own_keys: set[str] = set()  # an own key may override a merged one, but not another own key
+        first_own = len(node.value) - own
+        for index, (key_node, value_node) in enumerate(node.value):
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "!input":
+                self.out.add(path, "a key must be plain text")
+                continue
+            key = str(key_node.value)  # source text: "on:" stays "on", not True
+            key_path = (*path, key)
+            if index >= first_own:
+                if key in own_keys:
+                    self.out.lines[key_path] = key_node.start_mark.line + 1
+                    self.out.add(key_path, f"duplicate key '{key}'")
+                    continue
+                own_keys.add(key)
+            self.out.lines[key_path] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, key_path, depth + 1)
+        return result
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line: int | None = mark.line + 1 if mark is not None else None
+    position = getattr(exc, "position", None)
+    if line is None and isinstance(position, int):  # ReaderError: bad character
+        line = text.count("\n", 0, position) + 1
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    detail = f"{context}, {problem}" if context else str(problem)
+    return Problem(filename, line, "", f"YAML syntax error: {detail}")
+
+
+def load_yaml(text: str, out: Collector) -> object:
+    """Parse ``text``; lines go into ``out.lines``, tag problems into ``out``.
+
+    Raises :class:`BlueprintError` at once for YAML syntax errors (nothing else can be checked then).
+    """
+    try:
+        loader = BlueprintLoader(text)  # the reader rejects bad characters right here
+    except yaml.YAMLError as exc:
+        raise BlueprintError([_syntax_problem(exc, text, out.file)]) from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        out.lines[()] = node.start_mark.line + 1
+        return _Builder(loader, out).build(node, ())
+    except yaml.YAMLError as exc:
+        raise BlueprintError([_syntax_problem(exc, text, out.file)]) from None
+    except RecursionError:
+        raise BlueprintError([Problem(out.file, None, "", "YAML is nested too deeply")]) from None
+    except _TooBig:
+        raise BlueprintError(
+            [Problem(out.file, None, "", "YAML expands to too many values (alias bomb?)")]
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def resolve_inputs(
+    value: object, path: KeyPath, values: Mapping[str, Any], declared: Collection[str], out: Collector
+) -> object:
+    """Replace every :class:`InputRef` below ``value`` by (a copy of) its input's value.
+
+    ``declared`` inputs missing from ``values`` were already reported where they are declared.
+    """
+    if isinstance(value, InputRef):
+        if value.name in values:
+            return copy.deepcopy(values[value.name])
+        if value.name in declared:
+            out.muted.add(path)
+        else:
+            hint = difflib.get_close_matches(value.name, list(declared), n=1)
+            suffix = f"; did you mean '{hint[0]}'?" if hint else ""
+            out.add(path, f"unknown input '{value.name}' (declare it under blueprint.input){suffix}")
+        return None
+    if isinstance(value, dict):
+        return {k: resolve_inputs(v, (*path, k), values, declared, out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_inputs(v, (*path, i), values, declared, out) for i, v in enumerate(value)]
+    return value
+
+
+def contains_input_ref(value: object) -> bool:
+    if isinstance(value, InputRef):
+        return True
+    if isinstance(value, dict):
+        return any(contains_input_ref(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_input_ref(v) for v in value)
+    return False

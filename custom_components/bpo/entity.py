@@ -1,0 +1,118 @@
+"""Base entity and device grouping shared by the bpo platforms.
+
+Entities never poll: they re-read the engine whenever the manager fires ``SIGNAL_UPDATED`` (after every
+operation, timer tick and blueprint reload). Unique ids do not contain the config entry id: bpo allows a
+single entry, so an entity keeps its registry customisations when the entry is removed and added again.
+
+Devices:
+- one "BPO Workflows" service device (the hub) holds the calendar and the to-do lists;
+- one service device per process blueprint holds that blueprint's sensors;
+- BYOD records are real devices (see ``device_records.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import BpoConfigEntry
+from .const import DOMAIN, SIGNAL_UPDATED, TITLE
+from .engine.model import Blueprint
+from .manager import BpoManager
+
+HUB_IDENTIFIER = "hub"
+
+
+def hub_device_info() -> DeviceInfo:
+    """The integration's own service device (calendar, to-do lists)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, HUB_IDENTIFIER)},
+        name=TITLE,
+        manufacturer=TITLE,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def process_device_info(process_key: str, blueprint: Blueprint | None) -> DeviceInfo:
+    """One service device per process blueprint; its sensors hang below it."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"process_{process_key}")},
+        name=(blueprint.name if blueprint is not None and blueprint.name else process_key),
+        manufacturer=TITLE,
+        model="Process blueprint",
+        model_id=process_key,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+class BpoEntity(Entity):
+    """Reads engine state; refreshed by the manager's dispatcher signal."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, manager: BpoManager) -> None:
+        self.manager = manager
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self._refresh()
+        self.async_on_remove(async_dispatcher_connect(self.hass, SIGNAL_UPDATED, self._handle_update))
+
+    @callback
+    def _refresh(self) -> None:
+        """Copy what the entity shows from the engine into ``_attr_*``."""
+
+    @callback
+    def _handle_update(self) -> None:
+        self._refresh()
+        self.async_write_ha_state()
+
+
+class EntityAdder:
+    """Adds entities for keys that appear later (a reloaded blueprint, a new group, a new person, a device).
+
+    ``keys`` lists what should have entities now; ``build`` makes the entities of one new key. By default
+    keys that disappear keep their entities (they turn unavailable), so history stays linked; with
+    ``forget_missing`` a key that disappeared (its entities were removed) gets new entities when it returns.
+    """
+
+    def __init__(
+        self,
+        keys: Callable[[], Iterable[str]],
+        build: Callable[[str], list[Entity]],
+        async_add_entities: AddConfigEntryEntitiesCallback,
+        *,
+        forget_missing: bool = False,
+    ) -> None:
+        self._keys = keys
+        self._build = build
+        self._add = async_add_entities
+        self._forget_missing = forget_missing
+        self._known: set[str] = set()
+
+    @callback
+    def async_update(self, *_args: object) -> None:
+        current = set(self._keys())
+        new: list[Entity] = []
+        for key in sorted(current - self._known):
+            new.extend(self._build(key))
+        if self._forget_missing:
+            self._known = current
+        else:
+            self._known |= current
+        if new:
+            self._add(new)
+
+    @callback
+    def async_start(
+        self, hass: HomeAssistant, entry: BpoConfigEntry, *, signal: str = SIGNAL_UPDATED
+    ) -> None:
+        """Add the entities for the current keys and follow ``signal``."""
+        self.async_update()
+        entry.async_on_unload(async_dispatcher_connect(hass, signal, self.async_update))

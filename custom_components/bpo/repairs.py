@@ -1,0 +1,124 @@
+"""Repair issues: invalid blueprint files, and suspended blueprints with a fix flow that resumes them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import voluptuous as vol
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+from .engine.errors import BlueprintError
+from .engine.ports import EngineEvent
+from .manager import BpoManager
+
+INVALID_PREFIX = "invalid_file_"
+SUSPENDED_PREFIX = "suspended_"
+MAX_LISTED = 5  # problems shown in the repair text; the log has all of them
+
+
+def _file_issue_id(path: str) -> str:
+    return INVALID_PREFIX + hashlib.sha256(path.encode()).hexdigest()[:12]
+
+
+@callback
+def async_sync_file_issues(hass: HomeAssistant, errors: list[BlueprintError]) -> None:
+    """One issue per invalid file; issues of files that are valid again are removed."""
+    wanted: set[str] = set()
+    for error in errors:
+        first = error.problems[0]
+        issue_id = _file_issue_id(first.file)
+        wanted.add(issue_id)
+        lines = [str(p) for p in error.problems[:MAX_LISTED]]
+        if len(error.problems) > MAX_LISTED:
+            lines.append(f"… {len(error.problems) - MAX_LISTED} more in the log")
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="invalid_file",
+            translation_placeholders={
+                "file": first.file,
+                "line": str(first.line or "?"),
+                "problems": "\n".join(lines),
+            },
+        )
+    registry = ir.async_get(hass)
+    for domain, issue_id in list(registry.issues):
+        if domain == DOMAIN and issue_id.startswith(INVALID_PREFIX) and issue_id not in wanted:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
+    """Keep repair issues in step with the manager; returns the unsubscribe callback."""
+
+    @callback
+    def on_event(event: EngineEvent) -> None:
+        process = event.data.get("process")
+        if event.type == "blueprint_suspended" and process:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                SUSPENDED_PREFIX + process,
+                is_fixable=True,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="blueprint_suspended",
+                data={"process": process},
+                translation_placeholders={
+                    "process": process,
+                    "max_starts": str(event.data.get("max_starts")),
+                },
+            )
+        elif event.type == "blueprint_resumed" and process:
+            ir.async_delete_issue(hass, DOMAIN, SUSPENDED_PREFIX + process)
+
+    @callback
+    def on_files() -> None:
+        async_sync_file_issues(hass, manager.blueprint_errors)
+
+    manager.listeners.append(on_event)
+    manager.file_listeners.append(on_files)
+    on_files()
+
+    def unsubscribe() -> None:
+        manager.listeners.remove(on_event)
+        manager.file_listeners.remove(on_files)
+
+    return unsubscribe
+
+
+class ResumeBlueprintFlow(RepairsFlow):
+    """Confirming the issue resumes the suspended blueprint."""
+
+    def __init__(self, process: str) -> None:
+        self.process = process
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> data_entry_flow.FlowResult:
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        if user_input is not None:
+            entries = self.hass.config_entries.async_loaded_entries(DOMAIN)
+            if not entries:
+                return self.async_abort(reason="not_loaded")
+            manager: BpoManager = entries[0].runtime_data.manager
+            await manager.async_run(lambda e: e.resume(self.process, user="repair"))
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm", data_schema=vol.Schema({}), description_placeholders={"process": self.process}
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    return ResumeBlueprintFlow(str((data or {}).get("process") or issue_id.removeprefix(SUSPENDED_PREFIX)))

@@ -1,0 +1,169 @@
+"""bpo services, registered once for the domain and routed to the loaded entry's manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import DOMAIN
+from .engine.runtime_errors import (
+    BlueprintSuspended,
+    EngineError,
+    InvalidForm,
+    InvalidOutcome,
+    NotAllowed,
+    TaskNotFound,
+    UnknownProcess,
+)
+from .manager import BpoManager
+from .permissions import async_actor, require_admin
+
+_ERROR_KEYS: dict[type[EngineError], str] = {
+    TaskNotFound: "not_found",
+    InvalidOutcome: "invalid_outcome",
+    InvalidForm: "invalid_form",
+    NotAllowed: "not_allowed",
+    BlueprintSuspended: "suspended",
+    UnknownProcess: "unknown_process",
+}
+
+START_SCHEMA = vol.Schema(
+    {
+        vol.Required("process"): cv.string,
+        vol.Optional("key"): cv.string,
+        vol.Optional("fields", default=dict): dict,
+    }
+)
+COMPLETE_SCHEMA = vol.Schema(
+    {
+        vol.Required("task_id"): cv.string,
+        vol.Optional("outcome"): cv.string,
+        vol.Optional("form", default=dict): dict,
+    }
+)
+REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): cv.string, vol.Required("assignee"): cv.string})
+CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): cv.string})
+RESUME_SCHEMA = vol.Schema({vol.Required("process"): cv.string})
+
+
+def _manager(hass: HomeAssistant) -> BpoManager:
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    manager: BpoManager = entries[0].runtime_data.manager
+    return manager
+
+
+def _translate(err: EngineError) -> ServiceValidationError:
+    key = next((k for cls, k in _ERROR_KEYS.items() if isinstance(err, cls)), "engine_error")
+    return ServiceValidationError(
+        str(err),
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"detail": str(err)},
+    )
+
+
+async def _start(call: ServiceCall) -> ServiceResponse:
+    actor = await async_actor(call.hass, call.context)
+    require_admin(actor, call.context)
+    data = call.data
+    try:
+        inst = await _manager(call.hass).async_run(
+            lambda e: e.start(
+                data["process"],
+                key=data.get("key"),
+                fields=data["fields"],
+                source="service",
+                user=actor.audit_name,
+            )
+        )
+    except EngineError as err:
+        raise _translate(err) from err
+    return {"instance_id": inst.id, "key": inst.key, "status": inst.status}
+
+
+async def _complete_task(call: ServiceCall) -> ServiceResponse:
+    actor = await async_actor(call.hass, call.context)
+    manager = _manager(call.hass)
+    task_id: str = call.data["task_id"]
+    if not actor.is_admin and actor.person is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+    # Non-admins are checked by the engine against assignee/candidates/group; admins act for anyone.
+    check_as = None if actor.is_admin else actor.person
+    try:
+        task = await manager.async_run(
+            lambda e: e.complete_task(
+                task_id,
+                outcome=call.data.get("outcome"),
+                form=call.data["form"],
+                user=check_as,
+                source="service",
+            )
+        )
+    except EngineError as err:
+        raise _translate(err) from err
+    return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
+
+
+async def _reassign(call: ServiceCall) -> None:
+    actor = await async_actor(call.hass, call.context)
+    require_admin(actor, call.context)
+    try:
+        await _manager(call.hass).async_run(
+            lambda e: e.reassign(call.data["task_id"], call.data["assignee"], user=actor.audit_name)
+        )
+    except EngineError as err:
+        raise _translate(err) from err
+
+
+async def _cancel(call: ServiceCall) -> None:
+    actor = await async_actor(call.hass, call.context)
+    require_admin(actor, call.context)
+    try:
+        await _manager(call.hass).async_run(
+            lambda e: e.cancel(call.data["instance_id"], user=actor.audit_name)
+        )
+    except EngineError as err:
+        raise _translate(err) from err
+
+
+async def _resume(call: ServiceCall) -> None:
+    actor = await async_actor(call.hass, call.context)
+    require_admin(actor, call.context)
+    try:
+        await _manager(call.hass).async_run(lambda e: e.resume(call.data["process"], user=actor.audit_name))
+    except EngineError as err:
+        raise _translate(err) from err
+
+
+async def _reload(call: ServiceCall) -> None:
+    actor = await async_actor(call.hass, call.context)
+    require_admin(actor, call.context)
+    try:
+        await _manager(call.hass).async_load_files()
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="reload_failed",
+            translation_placeholders={"detail": str(err)},
+        ) from err
+
+
+SERVICES: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
+    "start": (_start, START_SCHEMA, SupportsResponse.OPTIONAL),
+    "complete_task": (_complete_task, COMPLETE_SCHEMA, SupportsResponse.OPTIONAL),
+    "reassign": (_reassign, REASSIGN_SCHEMA, SupportsResponse.NONE),
+    "cancel": (_cancel, CANCEL_SCHEMA, SupportsResponse.NONE),
+    "resume": (_resume, RESUME_SCHEMA, SupportsResponse.NONE),
+    "reload": (_reload, vol.Schema({}), SupportsResponse.NONE),
+}
+
+
+def async_register_services(hass: HomeAssistant) -> None:
+    for name, (handler, schema, response) in SERVICES.items():
+        hass.services.async_register(DOMAIN, name, handler, schema=schema, supports_response=response)

@@ -1,0 +1,213 @@
+"""To-do lists: "My tasks" per HA person and one queue per directory group.
+
+Each open task is one item (uid = task id) on the list of its assignee/candidates or of its group; the
+entities are per person and per queue, never per task. Checking an item off completes the task through the
+engine with ``source="todo"``. Tasks that need a choice of outcome or required form data cannot be completed
+by a checkbox: the user is told to use the ``bpo.complete_task`` action instead.
+
+Who may check an item off: admins (and calls without a user: automations) anything; other users only items
+on their own list or on the queue of a group they belong to; the engine checks the task itself again.
+Note that HA's own entity permissions apply first: a read-only user may not call ``todo.update_item`` at
+all, and completes their tasks through ``bpo.complete_task``.
+"""
+
+from __future__ import annotations
+
+from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.components.todo import (
+    TodoItem,
+    TodoItemStatus,
+    TodoListEntity,
+    TodoListEntityFeature,
+)
+from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_state_added_domain
+from homeassistant.util import dt as dt_util
+
+from . import BpoConfigEntry
+from .const import DOMAIN
+from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
+from .engine.state import Task
+from .entity import BpoEntity, EntityAdder, hub_device_info
+from .manager import BpoManager
+from .permissions import PERSON_DOMAIN, async_actor
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: BpoConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """A list per person present now (and added later) and per group queue of the directory."""
+    manager = entry.runtime_data.manager
+
+    def person_lists(person: str) -> list[Entity]:
+        state = hass.states.get(person)
+        return [BpoPersonTasks(manager, person, state.name if state is not None else person)]
+
+    def queue_lists(group: str) -> list[Entity]:
+        return [BpoQueueTasks(manager, group)]
+
+    persons = EntityAdder(
+        lambda: hass.states.async_entity_ids(PERSON_DOMAIN), person_lists, async_add_entities
+    )
+    persons.async_start(hass, entry)
+
+    @callback
+    def _person_added(_event: Event[EventStateChangedData]) -> None:
+        persons.async_update()
+
+    entry.async_on_unload(async_track_state_added_domain(hass, PERSON_DOMAIN, _person_added))
+    EntityAdder(lambda: list(manager.directory.groups), queue_lists, async_add_entities).async_start(
+        hass, entry
+    )
+
+
+class BpoTaskList(BpoEntity, TodoListEntity):
+    """Open tasks of one person or one queue, as to-do items."""
+
+    _attr_supported_features = TodoListEntityFeature.UPDATE_TODO_ITEM
+    _attr_device_info = hub_device_info()
+
+    def _tasks(self) -> list[Task]:
+        raise NotImplementedError
+
+    def _may_complete(self, person: str) -> bool:
+        """Whether a non-admin user (as person entity id) may check off items of this list."""
+        raise NotImplementedError
+
+    @callback
+    def _refresh(self) -> None:
+        tasks = sorted(self._tasks(), key=lambda t: (t.due is None, t.due or t.created, t.created, t.id))
+        self._attr_todo_items = [
+            TodoItem(
+                uid=task.id,
+                summary=task.title,
+                status=TodoItemStatus.NEEDS_ACTION,
+                due=dt_util.as_local(task.due) if task.due is not None else None,
+                description=self._describe(task),
+            )
+            for task in tasks
+        ]
+
+    def _describe(self, task: Task) -> str:
+        """Process and step, plus what a checkbox cannot supply (outcome choice, required form fields)."""
+        blueprint = self.manager.engine.blueprint(task.process)
+        lines = [f"{blueprint.name if blueprint and blueprint.name else task.process} · {task.step}"]
+        if blueprint is None:
+            return lines[0]
+        try:
+            spec = blueprint.process.step(task.step).task
+        except KeyError:
+            spec = None  # the step is gone from the current blueprint version
+        if spec is None:
+            return lines[0]
+        if spec.description and "{" not in spec.description:
+            lines.append(spec.description)
+        if len(spec.outcomes) > 1:
+            lines.append(f"Outcomes: {', '.join(spec.outcomes)}")
+        if spec.form:
+            fields = blueprint.process.fields
+            labels = [
+                (fields[name].label or name) + (" *" if name in fields and fields[name].required else "")
+                if name in fields
+                else name
+                for name in spec.form
+            ]
+            lines.append(f"Form: {', '.join(labels)}")
+        return "\n".join(lines)
+
+    async def async_update_todo_item(self, item: TodoItem) -> None:
+        """Checking an item off completes its task; anything else is not editable here."""
+        if item.uid is None or (task := self.manager.engine.task(item.uid)) is None or not task.is_open:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_found",
+                translation_placeholders={"detail": item.uid or item.summary or ""},
+            )
+        if item.status != TodoItemStatus.COMPLETED:
+            current = next((i for i in self.todo_items or () if i.uid == item.uid), None)
+            if current == item:
+                return  # nothing changed
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="todo_read_only")
+        context = self._context or Context()
+        actor = await async_actor(self.hass, context)
+        check_as: str | None = None
+        if not actor.is_admin:
+            if actor.person is None:
+                raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+            if not self._may_complete(actor.person):
+                raise Unauthorized(context=context, entity_id=self.entity_id, permission=POLICY_CONTROL)
+            check_as = actor.person
+        task_id = task.id
+        try:
+            await self.manager.async_run(
+                lambda engine: engine.complete_task(task_id, user=check_as, source="todo")
+            )
+        except (InvalidOutcome, InvalidForm) as err:
+            raise ServiceValidationError(
+                str(err),
+                translation_domain=DOMAIN,
+                translation_key="needs_service",
+                translation_placeholders={"task": task.title, "task_id": task_id, "detail": str(err)},
+            ) from err
+        except (NotAllowed, TaskNotFound) as err:
+            key = "not_allowed" if isinstance(err, NotAllowed) else "not_found"
+            raise ServiceValidationError(
+                str(err),
+                translation_domain=DOMAIN,
+                translation_key=key,
+                translation_placeholders={"detail": str(err)},
+            ) from err
+        except EngineError as err:
+            raise ServiceValidationError(
+                str(err),
+                translation_domain=DOMAIN,
+                translation_key="engine_error",
+                translation_placeholders={"detail": str(err)},
+            ) from err
+
+
+class BpoPersonTasks(BpoTaskList):
+    """ "My tasks" of one person: tasks assigned to them or offered to them as a candidate."""
+
+    _attr_translation_key = "my_tasks"
+
+    def __init__(self, manager: BpoManager, person: str, person_name: str) -> None:
+        super().__init__(manager)
+        self.person = person
+        self._attr_unique_id = f"tasks_{person}"
+        self._attr_translation_placeholders = {"person": person_name}
+
+    def _tasks(self) -> list[Task]:
+        return self.manager.engine.open_tasks(assignee=self.person)
+
+    def _may_complete(self, person: str) -> bool:
+        return person == self.person
+
+
+class BpoQueueTasks(BpoTaskList):
+    """A group's queue: tasks any member may take."""
+
+    _attr_translation_key = "queue"
+
+    def __init__(self, manager: BpoManager, group: str) -> None:
+        super().__init__(manager)
+        self.group = group
+        self._attr_unique_id = f"queue_{group}"
+        self._attr_translation_placeholders = {"group": group}
+
+    @property
+    def available(self) -> bool:
+        return self.group in self.manager.directory.groups
+
+    def _tasks(self) -> list[Task]:
+        return self.manager.engine.open_tasks(group=self.group)
+
+    def _may_complete(self, person: str) -> bool:
+        return self.group in self.manager.directory.groups_of(person)

@@ -1,0 +1,87 @@
+"""``bpo simulate`` on the shipped device security report blueprint."""
+
+from __future__ import annotations
+
+import time
+from argparse import Namespace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.bpo.engine.schema import load_blueprint
+from custom_components.bpo.engine.simulate import run_cli, simulate
+
+BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "bpo" / "device_security_report.yaml"
+TOKYO = ZoneInfo("Asia/Tokyo")
+PEOPLE = {"employees": ["alice", "bob", "carol"]}
+
+
+def test_two_months_for_three_employees_auto() -> None:
+    bp = load_blueprint(BLUEPRINT, inputs=PEOPLE)
+    timeline = simulate(bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=59, tz=TOKYO, auto=True)
+    text = [line.render() for line in timeline.lines]
+    started = [t for t in text if "started (" in t]
+    assert [t[:16] for t in started] == ["2026-01-01 09:00"] * 3 + ["2026-02-01 09:00"] * 3
+    assert sum("alice" in t for t in started) == 2
+    # report answered after 1 h, then both reviews; the supervisor check closes itself 24 h later
+    assert (
+        "2026-01-01 10:00  task completed device_security_report alice task report completed by alice: done"
+        in text
+    )
+    assert (
+        "2026-01-01 10:00  task created device_security_report alice task supervisor_check "
+        "for alice-supervisor" in text
+    )
+    assert (
+        "2026-01-02 10:00  timeout      device_security_report alice step supervisor_check "
+        "timed out -> complete" in text
+    )
+    assert "2026-01-02 10:00  instance completed device_security_report alice ended: completed" in text
+    s = timeline.summary
+    assert s["instances started"] == 6 and s["instances completed"] == 6
+    assert s["tasks created"] == 18 and s["tasks completed"] == 12 and s["timeouts"] == 6
+    assert s["instances running at end"] == 0 and s["reminders"] == 0
+
+
+def test_answers_script_leaves_report_open_so_reminders_show() -> None:
+    bp = load_blueprint(BLUEPRINT, inputs={"employees": ["dan"]})
+    timeline = simulate(
+        bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=10, tz=TOKYO, answers={"report": None}
+    )
+    kinds = [line.kind for line in timeline.lines]
+    assert kinds == ["instance started", "task created", "task reminded", "task reminded", "task overdue"]
+    assert [line.at.day for line in timeline.lines[2:]] == [4, 7, 8]
+
+
+def test_year_of_1000_employees_in_seconds() -> None:
+    bp = load_blueprint(BLUEPRINT, inputs=PEOPLE)
+    began = time.perf_counter()
+    timeline = simulate(
+        bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=365, tz=TOKYO, auto=True, employees=1000
+    )
+    elapsed = time.perf_counter() - began
+    assert timeline.summary["instances completed"] == 12_000
+    assert elapsed < 30, elapsed  # target <= 10 s on 2 cores; generous here for loaded CI machines
+
+
+def test_run_cli_prints_timeline_and_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs.yaml"
+    inputs.write_text("employees: [erin]\n", encoding="utf-8")
+    ns = Namespace(
+        blueprint=str(BLUEPRINT),
+        inputs=str(inputs),
+        start="2026-01-01",
+        days=3,
+        answers=None,
+        auto=True,
+        tz="Europe/Berlin",
+        employees=None,
+    )
+    assert run_cli(ns) == 0
+    out = capsys.readouterr().out
+    assert "2026-01-01 09:00  instance started device_security_report erin started" in out
+    assert "instances completed" in out
+    bad = Namespace(**{**vars(ns), "tz": "Mars/Olympus"})
+    assert run_cli(bad) == 1

@@ -1,0 +1,75 @@
+"""Shared set-up for HA tests: people, users, the directory file and a loaded bpo entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from homeassistant.auth.models import User
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.bpo.const import DOMAIN
+
+DIRECTORY = """\
+groups:
+  contractors: [person.dave]
+  internal_audit: [person.erin]
+supervisors:
+  person.alice: person.sam
+  person.bob: person.sam
+  person.carol: person.sam
+"""
+PEOPLE = ("alice", "bob", "carol", "sam", "dave", "erin")
+
+
+@dataclass
+class World:
+    entry: MockConfigEntry
+    users: dict[str, User]
+    events: list[Event]
+
+    @property
+    def manager(self) -> Any:
+        return self.entry.runtime_data.manager
+
+    def bpo_events(self, *types: str) -> list[tuple[str, dict[str, Any]]]:
+        wanted = {f"bpo_{t}" for t in types}
+        return [(e.event_type, dict(e.data)) for e in self.events if not types or e.event_type in wanted]
+
+
+async def async_setup_world(
+    hass: HomeAssistant, *, blueprints: dict[str, str] | None = None, directory: str = DIRECTORY
+) -> World:
+    """People with (non-admin) users, the directory, extra blueprints, then the bpo entry."""
+    # HA makes the first user the owner (an admin): create that one first so the people stay ordinary users
+    await hass.auth.async_create_user("Owner", group_ids=["system-admin"])
+    users = {
+        name: await hass.auth.async_create_user(name.title(), group_ids=["system-users"]) for name in PEOPLE
+    }
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": name, "name": name.title(), "user_id": users[name].id} for name in PEOPLE]},
+    )
+    config = Path(hass.config.config_dir)
+    (config / "bpo_directory.yaml").write_text(directory, encoding="utf-8")
+    for rel, text in (blueprints or {}).items():
+        path = config / "blueprints" / "bpo" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    events: list[Event] = []
+
+    @callback
+    def capture(event: Event) -> None:
+        if event.event_type.startswith("bpo_"):
+            events.append(event)
+
+    hass.bus.async_listen("*", capture)
+    entry = MockConfigEntry(domain=DOMAIN, title="BPO Workflows", data={})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return World(entry, users, events)

@@ -1,0 +1,125 @@
+"""The "Schedule" calendar: scheduled starts and task deadlines in range; its state is the next event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from .helpers import World, async_setup_world
+from .test_todo import BLUEPRINTS, DIRECTORY, start
+
+TZ = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday; the expense schedule runs Mondays 08:00
+CALENDAR = "calendar.bpo_workflows_schedule"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> World:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(NOW)
+    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
+        return await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+
+
+async def events(hass: HomeAssistant, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": CALENDAR, "start_date_time": start.isoformat(), "end_date_time": end.isoformat()},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    return response[CALENDAR]["events"]
+
+
+async def test_schedule_and_due_events_in_range(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+) -> None:
+    world = await _world(hass, freezer, tmp_path)
+    await start(hass, "person.alice")
+    await hass.async_block_till_done()
+
+    found = await events(hass, NOW, NOW + timedelta(days=7))
+    assert [(e["summary"], e["start"], e["end"]) for e in found] == [
+        ("Due: Submit expense claim", "2026-03-05T09:30:00+09:00", "2026-03-05T10:00:00+09:00"),
+        ("Start: Expense claim", "2026-03-09T08:00:00+09:00", "2026-03-09T08:30:00+09:00"),
+    ]
+    assert "Assignee: person.alice" in found[0]["description"]
+    # a narrower range: only what overlaps it
+    assert [e["summary"] for e in await events(hass, NOW + timedelta(days=5), NOW + timedelta(days=14))] == [
+        "Start: Expense claim",
+        "Start: Expense claim",
+    ]
+
+    state = hass.states.get(CALENDAR)
+    assert state.state == "off"
+    assert state.attributes["message"] == "Due: Submit expense claim"
+    assert state.attributes["start_time"] == "2026-03-05 09:30:00"
+
+    # during the half hour before the deadline the calendar is on
+    freezer.move_to(datetime(2026, 3, 5, 9, 40, tzinfo=TZ))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(CALENDAR).state == "on"
+
+    # once the task is done its deadline leaves the calendar; the approval's deadline (3 days) is next
+    [task] = world.manager.engine.open_tasks(assignee="person.alice")
+    await hass.services.async_call("bpo", "complete_task", {"task_id": task.id}, blocking=True)
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state.state == "off"
+    assert state.attributes["message"] == "Due: Approve expense claim of person.alice"
+    assert state.attributes["end_time"] == "2026-03-08 09:40:00"
+    found = await events(hass, NOW, NOW + timedelta(days=7))
+    assert [e["summary"] for e in found] == [
+        "Due: Approve expense claim of person.alice",
+        "Start: Expense claim",
+    ]
+    assert "Queue: approvers" in found[0]["description"]
+
+
+async def test_suspended_blueprint_shows_no_starts(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+) -> None:
+    await _world(hass, freezer, tmp_path)
+    for key in ("a", "b", "c", "d"):  # the blueprint allows 3 starts an hour
+        try:
+            await start(hass, key)
+        except Exception:  # noqa: BLE001 - the 4th start trips the limit
+            break
+    await hass.async_block_till_done()
+    found = await events(hass, NOW, NOW + timedelta(days=7))
+    assert not [e for e in found if e["summary"].startswith("Start")]
+
+
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    hass_admin_user: MockUser,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    with patch("custom_components.bpo.PLATFORMS", [Platform.CALENDAR]):
+        world = await _world(hass, freezer, tmp_path)
+        await start(hass, "person.alice")
+        await hass.async_block_till_done()
+        await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
+        assert await events(hass, NOW, NOW + timedelta(days=7)) == snapshot(name="events")

@@ -1,0 +1,258 @@
+"""To-do lists: "My tasks" per person and a queue per group; checking an item off completes the task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.todo import TodoServices
+from homeassistant.const import Platform
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from .helpers import World, async_setup_world
+
+TZ = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday
+DIRECTORY = """\
+groups:
+  approvers: [person.bob]
+"""
+EXPENSE = """\
+blueprint:
+  name: Expense claim
+  domain: bpo
+process:
+  key: expense_claim
+  start:
+    - manual: {}
+    - schedule: "0 8 * * 1"
+      for_each: [person.carol]
+  limits: {max_starts: 3, per: 1h}
+  fields:
+    amount: {type: number, label: Amount}
+    receipt: {type: file, label: Receipt, required: true}
+  steps:
+    - id: submit
+      task:
+        title: "Submit expense claim"
+        description: Attach the receipt.
+        assignee: "{{ item or instance.key }}"
+        form: [amount]
+        due: 2d
+    - id: approve
+      task:
+        title: "Approve expense claim of {{ instance.key }}"
+        group: approvers
+        outcomes: [approve, reject]
+        due: 3d
+    - id: archive
+      task:
+        title: "Archive receipt"
+        assignee: "{{ instance.key }}"
+        form: [receipt]
+"""
+BLUEPRINTS = {"expense.yaml": EXPENSE}
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """HA's serializer (ids as ANY) and folder (``snapshots/``); syrupy's own fixture wins otherwise."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def world(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+) -> World:
+    # hass_admin_user exists first, so none of the people's users becomes the (admin) owner
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(NOW)
+    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
+        return await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+
+
+async def start(hass: HomeAssistant, key: str) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        "bpo", "start", {"process": "expense_claim", "key": key}, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def items(hass: HomeAssistant, entity_id: str) -> list[dict[str, Any]]:
+    response = await hass.services.async_call(
+        "todo", TodoServices.GET_ITEMS, {"entity_id": entity_id}, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response[entity_id]["items"]
+
+
+async def check_off(hass: HomeAssistant, entity_id: str, uid: str, user_id: str | None = None) -> None:
+    await hass.services.async_call(
+        "todo",
+        TodoServices.UPDATE_ITEM,
+        {"entity_id": entity_id, "item": uid, "status": "completed"},
+        blocking=True,
+        context=Context(user_id=user_id),
+    )
+    await hass.async_block_till_done()
+
+
+async def test_items_appear_for_assignee_with_due_date(hass: HomeAssistant, world: World) -> None:
+    await start(hass, "person.alice")
+    await hass.async_block_till_done()
+    state = hass.states.get("todo.bpo_workflows_my_tasks_alice")
+    assert state is not None
+    assert state.state == "1"
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    assert item["summary"] == "Submit expense claim"
+    assert item["status"] == "needs_action"
+    assert item["due"] == "2026-03-05T10:00:00+09:00"
+    assert item["description"].startswith("Expense claim · submit")
+    assert hass.states.get("todo.bpo_workflows_my_tasks_bob").state == "0"
+    assert hass.states.get("todo.bpo_workflows_queue_approvers").state == "0"
+
+
+async def test_checking_off_completes_the_task(hass: HomeAssistant, world: World) -> None:
+    """alice (an ordinary user) checks off her item: the task completes and the next one reaches the queue."""
+    await start(hass, "person.alice")
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    await check_off(hass, "todo.bpo_workflows_my_tasks_alice", item["uid"], world.users["alice"].id)
+
+    task = world.manager.engine.task(item["uid"])
+    assert task.status == "completed"
+    assert task.by == "person.alice"
+    completed = world.bpo_events("task_completed")[-1][1]
+    assert completed["source"] == "todo"
+    assert hass.states.get("todo.bpo_workflows_my_tasks_alice").state == "0"
+    [queued] = await items(hass, "todo.bpo_workflows_queue_approvers")
+    assert queued["summary"] == "Approve expense claim of person.alice"
+    assert "Outcomes: approve, reject" in queued["description"]
+    assert hass.states.get("todo.bpo_workflows_queue_approvers").state == "1"
+
+
+async def test_user_cannot_check_off_someone_elses_item(hass: HomeAssistant, world: World) -> None:
+    await start(hass, "person.alice")
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    with pytest.raises(Unauthorized):
+        await check_off(hass, "todo.bpo_workflows_my_tasks_alice", item["uid"], world.users["bob"].id)
+    assert world.manager.engine.task(item["uid"]).is_open
+    # admins (and automations, which carry no user) act for anyone
+    await check_off(hass, "todo.bpo_workflows_my_tasks_alice", item["uid"], None)
+    assert world.manager.engine.task(item["uid"]).status == "completed"
+
+
+async def test_read_only_user(hass: HomeAssistant, world: World, hass_read_only_user: MockUser) -> None:
+    """HA forbids a read-only user to call todo.update_item at all; bpo.complete_task does take their own."""
+    alice = world.users["alice"]
+    await hass.auth.async_update_user(alice, group_ids=["system-read-only"])
+    assert not alice.is_admin
+    await start(hass, "person.alice")
+    await start(hass, "person.bob")
+    [own] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    [other] = await items(hass, "todo.bpo_workflows_my_tasks_bob")
+
+    for entity_id, uid in (
+        ("todo.bpo_workflows_my_tasks_bob", other["uid"]),
+        ("todo.bpo_workflows_my_tasks_alice", own["uid"]),
+    ):
+        with pytest.raises(Unauthorized):
+            await check_off(hass, entity_id, uid, alice.id)
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            "bpo",
+            "complete_task",
+            {"task_id": other["uid"]},
+            blocking=True,
+            context=Context(user_id=alice.id),
+        )
+    assert world.manager.engine.task(other["uid"]).is_open
+
+    await hass.services.async_call(
+        "bpo", "complete_task", {"task_id": own["uid"]}, blocking=True, context=Context(user_id=alice.id)
+    )
+    await hass.async_block_till_done()
+    assert world.manager.engine.task(own["uid"]).status == "completed"
+    assert await items(hass, "todo.bpo_workflows_my_tasks_alice") == []
+
+
+async def test_group_queue_and_tasks_that_need_the_service(hass: HomeAssistant, world: World) -> None:
+    """Queue members take queue items; an outcome choice or required form data needs bpo.complete_task."""
+    bob, carol = world.users["bob"], world.users["carol"]
+    await start(hass, "person.alice")
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    await check_off(hass, "todo.bpo_workflows_my_tasks_alice", item["uid"])
+    [queued] = await items(hass, "todo.bpo_workflows_queue_approvers")
+
+    with pytest.raises(Unauthorized):  # carol is not an approver
+        await check_off(hass, "todo.bpo_workflows_queue_approvers", queued["uid"], carol.id)
+    with pytest.raises(ServiceValidationError) as err:
+        await check_off(hass, "todo.bpo_workflows_queue_approvers", queued["uid"], bob.id)
+    assert err.value.translation_key == "needs_service"
+    assert world.manager.engine.task(queued["uid"]).is_open
+
+    await hass.services.async_call(
+        "bpo",
+        "complete_task",
+        {"task_id": queued["uid"], "outcome": "approve"},
+        blocking=True,
+        context=Context(user_id=bob.id),
+    )
+    await hass.async_block_till_done()
+    assert await items(hass, "todo.bpo_workflows_queue_approvers") == []
+    [archive] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    assert "Form: Receipt *" in archive["description"]
+    with pytest.raises(ServiceValidationError) as err:  # the receipt is required
+        await check_off(hass, "todo.bpo_workflows_my_tasks_alice", archive["uid"])
+    assert err.value.translation_key == "needs_service"
+
+
+async def test_items_cannot_be_edited(hass: HomeAssistant, world: World) -> None:
+    await start(hass, "person.alice")
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "todo",
+            TodoServices.UPDATE_ITEM,
+            {"entity_id": "todo.bpo_workflows_my_tasks_alice", "item": item["uid"], "rename": "x"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "todo_read_only"
+
+
+async def test_person_added_later_gets_a_list(hass: HomeAssistant, world: World) -> None:
+    hass.states.async_set("person.frank", "home", {"friendly_name": "Frank"})
+    await hass.async_block_till_done()
+    assert hass.states.get("todo.bpo_workflows_my_tasks_frank") is not None
+
+
+async def test_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    hass_admin_user: MockUser,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(NOW)
+    with (
+        patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"),
+        patch("custom_components.bpo.PLATFORMS", [Platform.TODO]),
+    ):
+        world = await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+        await start(hass, "person.alice")
+        await start(hass, "person.carol")
+        await hass.async_block_till_done()
+        await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
+        assert await items(hass, "todo.bpo_workflows_my_tasks_alice") == snapshot(name="alice-items")
