@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -13,6 +14,11 @@ from . import BpoConfigEntry
 TO_REDACT = {"password", "token", "access_token", "client_secret", "api_key", "secret", "webhook_id"}
 MAX_INSTANCES = 20
 MASK = "**REDACTED**"
+
+
+def _relative(hass: HomeAssistant, path: str) -> str:
+    """Paths relative to the config folder: the absolute location says nothing useful and leaks setup."""
+    return os.path.relpath(path, hass.config.config_dir)
 
 
 def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
@@ -54,12 +60,16 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConf
                 "process": bp.process.key,
                 "name": bp.name,
                 "version": bp.process.version,
-                "file": bp.path,
+                "file": _relative(hass, bp.path),
                 "stats": engine.stats(bp.process.key),
             }
             for bp in engine.blueprints()
         ],
-        "invalid_files": [str(p) for err in manager.blueprint_errors for p in err.problems],
+        "invalid_files": [
+            f"{_relative(hass, p.file)}:{p.line}: {p.path}: {p.message}"
+            for err in manager.blueprint_errors
+            for p in err.problems
+        ],
         "suspended": {k: v.isoformat() for k, v in engine.suspended().items()},
         "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
         "store": entry.runtime_data.store.stats(),

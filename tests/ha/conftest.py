@@ -6,15 +6,26 @@ from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let HA load custom integrations (bpo) in every test of this folder."""
+def ha_test_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Custom integrations on, and a config folder of the test's own (the harness default is shared).
 
-
-@pytest.fixture(autouse=True)
-def isolated_config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Each test gets its own config folder (the harness default is shared and persists)."""
+    ``recorder_mock`` must exist before ``hass``; an autouse fixture taking ``hass`` directly would
+    create it first, so fixtures are pulled in that order here.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    request.getfixturevalue("enable_custom_integrations")
     hass.config.config_dir = str(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """HA's serializer (ids as ANY) and folder (``snapshots/``); syrupy's own fixture wins otherwise."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

@@ -8,13 +8,11 @@ from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from .helpers import World, async_setup_world
@@ -23,11 +21,6 @@ from .test_todo import BLUEPRINTS, DIRECTORY, start
 TZ = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday; the expense schedule runs Mondays 08:00
 CALENDAR = "calendar.bpo_workflows_schedule"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> World:

@@ -16,7 +16,6 @@ from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.bpo.device_records import DATA_RECORDS, STORAGE_KEY, DeviceRecords
@@ -34,11 +33,6 @@ IPHONE = {
 }
 COMPLIANCE = "sensor.alice_s_iphone_compliance"
 LAST_REPORT = "sensor.alice_s_iphone_last_report"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from .helpers import World, async_setup_world
@@ -27,11 +26,6 @@ OPEN = "sensor.expense_claim_open_instances"
 OVERDUE = "sensor.expense_claim_overdue_tasks"
 COMPLETED = "sensor.expense_claim_completed_30_days"
 SUSPENDED = "binary_sensor.expense_claim_suspended"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> World:

@@ -16,7 +16,6 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from .helpers import World, async_setup_world
@@ -62,12 +61,6 @@ process:
         form: [receipt]
 """
 BLUEPRINTS = {"expense.yaml": EXPENSE}
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """HA's serializer (ids as ANY) and folder (``snapshots/``); syrupy's own fixture wins otherwise."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
