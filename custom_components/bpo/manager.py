@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -24,6 +24,7 @@ from . import blueprint_files
 from .const import EVENT_PREFIX, SIGNAL_UPDATED
 from .engine.directory import StaticDirectory
 from .engine.errors import BlueprintError
+from .engine.model import Blueprint, EventStart, Step
 from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
@@ -60,6 +61,21 @@ class HassActions:
         return None
 
 
+def _event_types(blueprints: Iterable[Blueprint]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(steps: Iterable[Step]) -> None:
+        for step in steps:
+            if step.wait is not None and step.wait.event:
+                found.add(step.wait.event)
+            walk(step.parallel)
+
+    for bp in blueprints:
+        found.update(s.event for s in bp.process.starts if isinstance(s, EventStart))
+        walk(bp.process.steps)
+    return found
+
+
 class BpoManager:
     """Owns the engine, its store, the loaded blueprints and the one armed timer."""
 
@@ -80,6 +96,7 @@ class BpoManager:
         self.file_listeners: list[Callable[[], None]] = []  # told after every (re)load of the files
         self._lock = asyncio.Lock()
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unsub_events: dict[str, CALLBACK_TYPE] = {}  # HA event type -> listener feeding the engine
         self._stopped = False
 
     # -- EventSink ---------------------------------------------------------------------------------
@@ -106,6 +123,18 @@ class BpoManager:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+        self._listen_to(set())
+
+    @callback
+    def _listen_to(self, event_types: set[str]) -> None:
+        """Listen to exactly the HA events that blueprints start on or wait for."""
+        for event_type in set(self._unsub_events) - event_types:
+            self._unsub_events.pop(event_type)()
+        for event_type in event_types - set(self._unsub_events):
+            self._unsub_events[event_type] = self.hass.bus.async_listen(event_type, self._async_on_event)
+
+    async def _async_on_event(self, event: Event) -> None:
+        await self.async_run(lambda engine: engine.handle_event(event.event_type, dict(event.data)))
 
     async def async_load_files(self) -> None:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
@@ -118,6 +147,8 @@ class BpoManager:
             self.engine.directory = loaded.directory
         async with self._lock:
             self.engine.set_blueprints(loaded.blueprints.values())
+        if not self._stopped:
+            self._listen_to(_event_types(loaded.blueprints.values()))
         for error in loaded.errors:
             _LOGGER.warning("Invalid bpo file:\n%s", error)
         for listener in self.file_listeners:
