@@ -134,7 +134,7 @@ class BpoManager:
             self._unsub_events[event_type] = self.hass.bus.async_listen(event_type, self._async_on_event)
 
     async def _async_on_event(self, event: Event) -> None:
-        await self.async_run(lambda engine: engine.handle_event(event.event_type, dict(event.data)))
+        await self.async_run(lambda engine: engine.handle_event(str(event.event_type), dict(event.data)))
 
     async def async_load_files(self) -> None:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
