@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from . import repairs
+from . import notifications, repairs
 from .const import DOMAIN
 from .device_records import async_register_device_services
 from .manager import BpoManager
@@ -51,6 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     entry.runtime_data = BpoRuntimeData(manager=manager, store=store)
     entry.async_on_unload(manager.async_stop)
     entry.async_on_unload(repairs.async_track(hass, manager))
+    entry.async_on_unload(await notifications.async_setup_notifications(hass, entry))  # sees catch-up events
     await manager.async_start()
     if store.recovered:
         async_raise_recovery_issue(hass, store.recovered)

@@ -1,8 +1,10 @@
-"""One "Schedule" calendar: upcoming scheduled starts and task deadlines.
+"""One "Schedule" calendar: upcoming scheduled starts, task deadlines and on-site visits.
 
-Calendar events need a duration, while both sources are points in time. A scheduled start is shown as the
-``EVENT_LENGTH`` after it; a deadline as the ``EVENT_LENGTH`` ending at it, so "calendar event started"
-automations fire shortly before a task is due. Paused (suspended) blueprints show no starts.
+Calendar events need a duration, while starts and deadlines are points in time. A scheduled start is shown
+as the ``EVENT_LENGTH`` after it; a deadline as the ``EVENT_LENGTH`` ending at it, so "calendar event
+started" automations fire shortly before a task is due. A visit (a task's ``visit:`` appointment) has its
+own length (``visit_duration``) and shows as the task's title at the task's location while the task is
+open. Paused (suspended) blueprints show no starts.
 """
 
 from __future__ import annotations
@@ -33,16 +35,43 @@ async def async_setup_entry(
     async_add_entities([BpoScheduleCalendar(entry.runtime_data.manager)])
 
 
+def _who(entry: Upcoming, manager: BpoManager) -> list[str]:
+    if entry.assignee:
+        return [f"Assignee: {entry.assignee}"]
+    if entry.task_id and (task := manager.engine.task(entry.task_id)) is not None and task.group:
+        return [f"Queue: {task.group}"]
+    return []
+
+
+def _visit(entry: Upcoming, manager: BpoManager, process_name: str) -> CalendarEvent:
+    lines = [f"Visit: {entry.title}", f"Process: {process_name}", *_who(entry, manager)]
+    task = manager.engine.task(entry.task_id) if entry.task_id else None
+    blueprint = manager.engine.blueprint(entry.process)
+    if task is not None and blueprint is not None:
+        try:
+            spec = blueprint.process.step(task.step).task
+        except KeyError:
+            spec = None
+        if spec is not None and spec.description and "{" not in spec.description:
+            lines.append(spec.description)  # static text only, as on the to-do item
+    return CalendarEvent(
+        start=dt_util.as_local(entry.at),
+        end=dt_util.as_local(entry.end or entry.at + EVENT_LENGTH),
+        summary=entry.title,
+        description="\n".join(lines),
+        location=entry.location,
+        uid=f"visit_{entry.task_id}",
+    )
+
+
 def _event(entry: Upcoming, manager: BpoManager) -> CalendarEvent:
     blueprint = manager.engine.blueprint(entry.process)
     process_name = blueprint.name if blueprint is not None and blueprint.name else entry.process
+    if entry.kind == "visit":
+        return _visit(entry, manager, process_name)
     if entry.kind == "due":
         start, end = entry.at - EVENT_LENGTH, entry.at
-        lines = [f"Due: {entry.title}", f"Process: {process_name}"]
-        if entry.assignee:
-            lines.append(f"Assignee: {entry.assignee}")
-        elif entry.task_id and (task := manager.engine.task(entry.task_id)) is not None and task.group:
-            lines.append(f"Queue: {task.group}")
+        lines = [f"Due: {entry.title}", f"Process: {process_name}", *_who(entry, manager)]
         summary = f"Due: {entry.title}"
         uid = f"due_{entry.task_id}"
     else:
@@ -60,7 +89,7 @@ def _event(entry: Upcoming, manager: BpoManager) -> CalendarEvent:
 
 
 class BpoScheduleCalendar(BpoEntity, CalendarEntity):
-    """Scheduled starts of every blueprint and due dates of open tasks."""
+    """Scheduled starts of every blueprint, due dates and visits of open tasks."""
 
     _attr_translation_key = "schedule"
     _attr_unique_id = "schedule"
@@ -75,7 +104,8 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
         return self._next
 
     def _events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
-        """Events overlapping [start, end): both kinds are within EVENT_LENGTH of their point in time."""
+        """Events overlapping [start, end): starts and deadlines lie within EVENT_LENGTH of their point in
+        time, and the engine returns every visit overlapping the (padded) range."""
         found = self.manager.engine.upcoming(
             dt_util.as_utc(start) - EVENT_LENGTH, dt_util.as_utc(end) + EVENT_LENGTH
         )

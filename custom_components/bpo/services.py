@@ -8,6 +8,7 @@ import voluptuous as vol
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
 from .engine.runtime_errors import (
@@ -19,6 +20,7 @@ from .engine.runtime_errors import (
     TaskNotFound,
     UnknownProcess,
 )
+from .engine.visibility import can_view, pii_cleared
 from .manager import BpoManager
 from .permissions import async_actor, require_admin
 
@@ -48,6 +50,10 @@ COMPLETE_SCHEMA = vol.Schema(
 REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): cv.string, vol.Required("assignee"): cv.string})
 CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): cv.string})
 RESUME_SCHEMA = vol.Schema({vol.Required("process"): cv.string})
+LIST_SCHEMA = vol.Schema(
+    {vol.Optional("process"): cv.string, vol.Optional("include_closed", default=False): bool}
+)
+MASK = "***"
 
 
 def _manager(hass: HomeAssistant) -> BpoManager:
@@ -154,6 +160,47 @@ async def _reload(call: ServiceCall) -> None:
         ) from err
 
 
+async def _list_tasks(call: ServiceCall) -> ServiceResponse:
+    """Tasks the caller may see: everything for admins; own, group and ``viewers`` tasks for others."""
+    actor = await async_actor(call.hass, call.context)
+    manager = _manager(call.hass)
+    engine = manager.engine
+    if not actor.is_admin and actor.person is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+    wanted = call.data.get("process")
+    rows: list[JsonValueType] = []
+    for inst in engine.instances(process=wanted):
+        bp = engine.blueprint(inst.process)
+        process = bp.process if bp is not None else None
+        for task in inst.tasks:
+            if not (task.is_open or call.data["include_closed"]):
+                continue
+            if not actor.is_admin and not can_view(
+                actor.person or "", task, inst, process, manager.directory
+            ):
+                continue
+            cleared = actor.is_admin or (
+                process is not None and pii_cleared(actor.person or "", process, manager.directory)
+            )
+            pii = {n for n, f in process.fields.items() if f.pii} if process is not None else set()
+            rows.append(
+                {
+                    "task_id": task.id,
+                    "process": task.process,
+                    "key": inst.key,
+                    "step": task.step,
+                    "title": task.title,
+                    "status": task.status,
+                    "assignee": task.assignee,
+                    "group": task.group,
+                    "due": task.due.isoformat() if task.due else None,
+                    "outcome": task.outcome,
+                    "fields": {k: (v if cleared or k not in pii else MASK) for k, v in inst.fields.items()},
+                }
+            )
+    return {"tasks": rows}
+
+
 SERVICES: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
     "start": (_start, START_SCHEMA, SupportsResponse.OPTIONAL),
     "complete_task": (_complete_task, COMPLETE_SCHEMA, SupportsResponse.OPTIONAL),
@@ -161,6 +208,7 @@ SERVICES: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
     "cancel": (_cancel, CANCEL_SCHEMA, SupportsResponse.NONE),
     "resume": (_resume, RESUME_SCHEMA, SupportsResponse.NONE),
     "reload": (_reload, vol.Schema({}), SupportsResponse.NONE),
+    "list_tasks": (_list_tasks, LIST_SCHEMA, SupportsResponse.ONLY),
 }
 
 

@@ -116,3 +116,75 @@ async def test_snapshot(
         await hass.async_block_till_done()
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
         assert await events(hass, NOW, NOW + timedelta(days=7)) == snapshot(name="events")
+
+
+ONSITE = """\
+blueprint:
+  name: Onsite repair
+  domain: bpo
+process:
+  key: onsite_repair
+  start:
+    - manual: {}
+  fields:
+    appointment: {type: text, label: Appointment}
+    address: {type: text, label: Address}
+  steps:
+    - id: repair
+      task:
+        title: "Repair at {{ instance.key }}"
+        description: Bring the spare parts.
+        assignee: person.alice
+        visit: "{{ fields.appointment }}"
+        visit_duration: 90m
+        visit_location: "{{ fields.address }}"
+"""
+
+
+async def test_visits_are_events_while_their_task_is_open(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+) -> None:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(NOW)
+    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
+        world = await async_setup_world(
+            hass, blueprints={**BLUEPRINTS, "onsite.yaml": ONSITE}, directory=DIRECTORY
+        )
+    await hass.services.async_call(
+        "bpo",
+        "start",
+        {
+            "process": "onsite_repair",
+            "key": "ACME",
+            "fields": {"appointment": "2026-03-04T14:00:00", "address": "1-2-3 Chiyoda, Tokyo"},
+        },
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+
+    found = await events(hass, NOW, NOW + timedelta(days=2))
+    [visit] = [e for e in found if e["summary"] == "Repair at ACME"]
+    assert (visit["start"], visit["end"]) == ("2026-03-04T14:00:00+09:00", "2026-03-04T15:30:00+09:00")
+    assert visit["location"] == "1-2-3 Chiyoda, Tokyo"
+    assert visit["description"].splitlines() == [
+        "Visit: Repair at ACME",
+        "Process: Onsite repair",
+        "Assignee: person.alice",
+        "Bring the spare parts.",
+    ]
+    # a range that begins during the visit still shows it
+    during = await events(
+        hass, datetime(2026, 3, 4, 15, 0, tzinfo=TZ), datetime(2026, 3, 4, 16, 0, tzinfo=TZ)
+    )
+    assert [e["summary"] for e in during] == ["Repair at ACME"]
+    state = hass.states.get(CALENDAR)
+    assert state.attributes["message"] == "Repair at ACME"
+    assert state.attributes["location"] == "1-2-3 Chiyoda, Tokyo"
+
+    [task] = world.manager.engine.open_tasks(process="onsite_repair")
+    await hass.services.async_call("bpo", "complete_task", {"task_id": task.id}, blocking=True)
+    await hass.async_block_till_done()
+    assert not [
+        e for e in await events(hass, NOW, NOW + timedelta(days=2)) if e["summary"] == "Repair at ACME"
+    ]

@@ -129,3 +129,49 @@ async def test_corrupt_store_file_recovers_from_last_good_copy(hass: HomeAssista
     assert engine.task(first) is not None  # data from the last good copy is back
     for shard in shards:
         json.loads(shard.read_text(encoding="utf-8"))  # and the main file was rewritten readable
+
+
+REPORT_WITH_VIEWERS = """\
+blueprint: {name: Report, domain: bpo}
+process:
+  key: report
+  start: [{manual: {}}]
+  fields:
+    owner: {type: entity}
+    worries: {type: text, pii: true}
+  steps:
+    - id: write
+      task: {title: Write, assignee: "{{ fields.owner }}"}
+  viewers: [supervisor, group:internal_audit]
+  pii_cleared: [group:internal_audit]
+"""
+
+
+async def test_list_tasks_shows_only_what_the_caller_may_see(hass: HomeAssistant) -> None:
+    world = await async_setup_world(hass, blueprints={"report.yaml": REPORT_WITH_VIEWERS})
+    for owner, key in (("person.alice", "a"), ("person.bob", "b")):
+        await hass.services.async_call(
+            "bpo",
+            "start",
+            {"process": "report", "key": key, "fields": {"owner": owner, "worries": f"secret of {key}"}},
+            blocking=True,
+        )
+
+    async def listed(who: str) -> list[dict[str, object]]:
+        response = await hass.services.async_call(
+            "bpo",
+            "list_tasks",
+            {"process": "report"},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=world.users[who].id),
+        )
+        return response["tasks"]  # type: ignore[index,return-value]
+
+    alice = await listed("alice")
+    assert [t["key"] for t in alice] == ["a"]
+    assert alice[0]["fields"]["worries"] == "***"  # her own task, but she is not cleared for PII
+    assert await listed("dave") == []  # contractor: not a viewer of this process
+    assert sorted(t["key"] for t in await listed("sam")) == ["a", "b"]  # supervisor of both
+    audit = await listed("erin")  # internal audit: viewer and cleared
+    assert sorted(t["fields"]["worries"] for t in audit) == ["secret of a", "secret of b"]

@@ -21,7 +21,7 @@ from typing import Any
 from .core import Compiled, Core
 from .model import Step
 from .runtime_errors import ActionFailed
-from .state import CANCELLED, COMPLETED, FAILED, OPEN, Instance, Join, Task, Token, Wait
+from .state import CANCELLED, COMPLETED, FAILED, OPEN, Instance, Join, Task, Token, Visit, Wait
 from .templates import TemplateFailed
 
 
@@ -94,7 +94,12 @@ class Flow(Core):
             due=self._after(cp, now, spec.due, spec.business_time) if spec.due is not None else None,
             parent=parent,
         )
-        inst.tasks.append(task)
+        if spec.visit:
+            task.visit = self._render_visit(inst, task, spec.visit, spec.visit_location, ctx, now)
+        if inst.tasks:
+            inst.tasks.append(task)
+        else:
+            inst.tasks = [task]  # exact size: most instances only ever hold one task at a time
         self._open[task.id] = task
         self._arm(cp, task)
         self._log(inst, now, "task_created", step=step.id)
@@ -108,6 +113,23 @@ class Flow(Core):
             candidates=list(task.candidates),
         )
         return task
+
+    def _render_visit(
+        self, inst: Instance, task: Task, source: str, where: str | None, ctx: dict[str, Any], now: datetime
+    ) -> Visit | None:
+        """The appointment of ``task``; an empty render means no visit, anything else that is not a
+        date-time is recorded as a problem in the history (the task still opens, without a visit)."""
+        value = self._templates.render_native(source, ctx)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            at = self._as_datetime(value)
+        except TemplateFailed:
+            problem = f"visit: {str(value)[:80]!r} is not an ISO date/time"
+            self._log(inst, now, "visit_invalid", step=task.step, details={"task": task.id, "error": problem})
+            return None
+        location = self._templates.render_str(where, ctx).strip() if where else ""
+        return Visit(at, location or None)
 
     async def _finish_task(
         self,
@@ -127,7 +149,7 @@ class Flow(Core):
         task.by = user
         task.completed_at = now
         if form:
-            inst.fields.update(form)
+            inst.update_fields(form)
         self._drop_token(inst, task)
         self._log(
             inst,
@@ -313,7 +335,7 @@ class Flow(Core):
             return
         now = self.clock.now()
         if spec.result:
-            inst.fields[spec.result] = result
+            inst.update_fields({spec.result: result})
         self._log(inst, now, "action_done", step=step.id)
         await self._step_done(inst, cp, step, parent, now)
 

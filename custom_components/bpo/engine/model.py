@@ -107,6 +107,18 @@ class TaskSpec:
     escalate: tuple[Escalation, ...] = ()
     business_time: bool = False  # due/remind/escalate/timeout count working time
     pii: bool = False  # the task itself handles PII: only cleared agents may take it
+    visit: str | None = None  # template rendering the on-site appointment (ISO date-time)
+    visit_duration: float = 3600.0  # how long the visit occupies the calendar
+    visit_location: str | None = None  # template: where the visit takes place
+    notify: NotifyText | None = None  # blueprint wording for the phone notification
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyText:
+    """Templates replacing the default notification title/message (rendered per recipient, PII masked)."""
+
+    title: str | None = None
+    message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,12 @@ group, outcome`` — None where not applicable — plus the extras listed; PII f
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .core import Compiled, compile_blueprint
+from .core import Compiled, compile_blueprint, paused_gc
 from .model import Blueprint, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import (
     BlueprintSuspended,
@@ -42,20 +41,22 @@ from .runtime_errors import (
     UnknownProcess,
 )
 from .starts import SCHEDULE_PREFIX, Starts
-from .state import CANCELLED, COMPLETED, OPEN, Instance, Meta, Task
+from .state import CANCELLED, COMPLETED, OPEN, Instance, Meta, Parser, Task
 
 
 @dataclass(frozen=True, slots=True)
 class Upcoming:
-    """A calendar entry: a scheduled start or a task due date."""
+    """A calendar entry: a scheduled start, a task due date, or an on-site visit (which has an end)."""
 
-    kind: str  # "start" | "due"
+    kind: str  # "start" | "due" | "visit"
     at: datetime
     process: str
     title: str
     instance_id: str | None = None
     task_id: str | None = None
     assignee: str | None = None
+    end: datetime | None = None  # visits: at + visit_duration
+    location: str | None = None  # visits: the rendered visit_location
 
 
 class Engine(Starts):
@@ -86,16 +87,9 @@ class Engine(Starts):
 
     async def restore(self) -> None:
         """Load every record from the store and rebuild indexes and the timer heap."""
-        meta, records = await self.store.load()
-        # Bulk load allocates ~10 acyclic objects per record; pausing the cyclic GC avoids rescanning the
-        # growing heap again and again (measured superlinear at 100k records otherwise).
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():  # bulk load builds ~10 acyclic objects per record (see core.paused_gc)
+            meta, records = await self.store.load()
             self._load_records(meta, records)
-        finally:
-            if paused:
-                gc.enable()
         self._dirty.clear()
         self._arm_schedules(self.clock.now())
 
@@ -104,14 +98,15 @@ class Engine(Starts):
         self._instances.clear()
         self._open.clear()
         self._dedupe.clear()
+        self._ticks.clear()
         self._waiting.clear()
         for key in list(self._armed):
             self._timers.cancel(key)
+        parse = Parser()  # shares equal datetimes and history lines across records
         for rec in records:
-            inst = Instance.from_dict(dict(rec))
+            inst = Instance.from_dict(rec if isinstance(rec, dict) else dict(rec), parse)
             self._instances[inst.id] = inst
-            if inst.dedupe is not None:
-                self._dedupe.setdefault(inst.process, {})[inst.dedupe] = inst.id
+            self._index(inst)
             if not inst.is_running:
                 continue
             for task in inst.tasks:
@@ -230,11 +225,11 @@ class Engine(Starts):
     async def tick(self) -> datetime | None:
         """Fire everything due at ``clock.now()``; returns the next deadline to arm."""
         now = self.clock.now()
-        while (timer := self._timers.pop_next(now)) is not None:
-            if timer.key.startswith(SCHEDULE_PREFIX):
-                await self._fire_schedule(timer.key, now)
+        while (key := self._timers.pop_next_key(now)) is not None:
+            if key.startswith(SCHEDULE_PREFIX):
+                await self._fire_schedule(key, now)
             else:
-                await self._fire_token(timer.key, now)
+                await self._fire_token(key, now)
         await self._commit()
         return self.next_deadline()
 
@@ -298,7 +293,8 @@ class Engine(Starts):
         return {"open": running, "overdue": overdue, "completed_period": completed}
 
     def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
-        """Scheduled starts and open-task due dates in ``(start, end]``, in time order."""
+        """Scheduled starts and open-task due dates in ``(start, end]``, plus open-task visits that overlap
+        that range (a visit that began before ``start`` but is still going on is included), in time order."""
         out: list[Upcoming] = []
         for proc, cp in self._current.items():
             if proc in self._meta.suspended:
@@ -308,6 +304,10 @@ class Engine(Starts):
                     for at in self._cron(sched_start.cron).between(start, end):
                         out.append(Upcoming("start", at, proc, cp.blueprint.name or proc))
         for task in self._open.values():
+            if task.visit is not None and task.visit.at <= end:
+                visit = self._visit_entry(task)
+                if visit is not None and visit.end is not None and visit.end > start:
+                    out.append(visit)
             if task.due is not None and start < task.due <= end:
                 out.append(
                     Upcoming(
@@ -316,6 +316,25 @@ class Engine(Starts):
                 )
         out.sort(key=lambda u: (u.at, u.kind, u.process, u.task_id or ""))
         return out
+
+    def _visit_entry(self, task: Task) -> Upcoming | None:
+        inst = self._instances.get(task.instance_id)
+        cp = self._compiled(inst) if inst is not None else None
+        step = cp.steps.get(task.step) if cp is not None else None
+        if task.visit is None or step is None or step.task is None:
+            return None
+        at = task.visit.at
+        return Upcoming(
+            "visit",
+            at,
+            task.process,
+            task.title,
+            task.instance_id,
+            task.id,
+            task.assignee,
+            at + timedelta(seconds=step.task.visit_duration),
+            task.visit.location,
+        )
 
     # -- validation helpers ------------------------------------------------------------------------------
     def _process(self, process_key: str) -> Compiled:

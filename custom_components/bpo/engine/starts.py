@@ -1,8 +1,9 @@
 """Starting instances: schedules with fan-out, event starts, manual starts, limits, idempotency.
 
 Idempotency: every start may carry a dedupe key. Schedule starts use ``"<key>@<tick>"`` (tick in UTC),
-so a tick re-fired after a crash returns the instances it already created. Manual and event starts
-use the instance key: while an instance with that key is running, starting it again returns it.
+so a tick re-fired after a crash returns the instances it already created; that id is derived from the
+instance key and the shared tick id (``Instance.dedupe_key``), never stored per instance. Manual and event
+starts use the instance key: while an instance with that key is running, starting it again returns it.
 
 Catch-up after downtime (``process.catch_up``): each schedule remembers its last fired tick (meta
 cursor). ``fire`` fires only the MOST RECENT missed tick, once and late; older missed ticks are not
@@ -26,7 +27,7 @@ from .cron import CronSchedule
 from .deadlines import Deadlines
 from .model import EventStart, ManualStart, ScheduleStart
 from .runtime_errors import BlueprintSuspended
-from .state import COMPLETED, Instance
+from .state import COMPLETED, NO_FIELDS, Instance
 from .timers import Timer
 
 GRACE = timedelta(minutes=5)  # a tick handled within this of its time is on time, not "missed"
@@ -102,9 +103,10 @@ class Starts(Deadlines):
                 fields=fields,
                 source="schedule",
                 user=None,
-                dedupe=f"{key}@{tick_id}",
+                dedupe=None,
                 now=now,
                 strict=False,
+                tick=tick_id,
             )
             if inst is None:
                 break  # suspended by the limit: stop this fan-out
@@ -149,11 +151,16 @@ class Starts(Deadlines):
         dedupe: str | None,
         now: datetime,
         strict: bool,
+        tick: str | None = None,
     ) -> Instance | None:
         proc = cp.process.key
-        index = self._dedupe.setdefault(proc, {})
-        if dedupe is not None:
-            existing = self._instances.get(index.get(dedupe, ""))
+        found: str | None = None
+        if tick is not None:
+            found = self._ticks.get((proc, tick), {}).get(key)
+        elif dedupe is not None:
+            found = self._dedupe.get(proc, {}).get(dedupe)
+        if found is not None:
+            existing = self._instances.get(found)
             if existing is not None and (existing.is_running or existing.source == "schedule"):
                 return existing
         if not self._admit(cp, now):
@@ -164,7 +171,7 @@ class Starts(Deadlines):
             return None
         self._meta.counter += 1
         self._meta_dirty = True
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = {}  # replaced by the shared NO_FIELDS below when it stays empty
         for start in cp.process.starts:
             if isinstance(start, ManualStart) and source not in ("schedule", "event"):
                 data.update(start.fields)
@@ -180,10 +187,11 @@ class Starts(Deadlines):
             key,
             now,
             item=item,
-            fields=data,
+            fields=data or NO_FIELDS,
             source=source,
             user=user,
             dedupe=dedupe,
+            tick=tick,
         )
         self._register(inst)
         self._log(inst, now, "instance_started", who=user, source=source)
@@ -196,8 +204,7 @@ class Starts(Deadlines):
 
     def _register(self, inst: Instance) -> None:
         self._instances[inst.id] = inst
-        if inst.dedupe is not None:
-            self._dedupe.setdefault(inst.process, {})[inst.dedupe] = inst.id
+        self._index(inst)
         self._dirty.add(inst.id)
 
     # -- events ---------------------------------------------------------------------------------------

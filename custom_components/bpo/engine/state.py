@@ -7,13 +7,21 @@ a freshly fanned-out instance serialises to a few hundred bytes.
 
 Datetimes are aware UTC in memory and ISO strings in records. Blueprint data is never copied into state:
 tasks refer to their step by id and the runtime looks the spec up in the (shared) blueprint.
+
+Memory (a fan-out keeps 100k of these open): history entries are frozen so equal ones are shared
+(a fan-out logs the same ``instance_started``/``task_created`` line for every instance), an instance
+without fields shares ``NO_FIELDS`` (copy-on-write through :meth:`Instance.update_fields`), and a
+schedule start keeps only the shared tick id, not a ``"<key>@<tick>"`` string per instance.
+``Parser`` shares equal datetimes and strings between records while restoring many of them.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 OPEN = "open"
 COMPLETED = "completed"
@@ -23,8 +31,28 @@ RUNNING = "running"
 FAILED = "failed"
 
 
+_ISO: dict[datetime, str] = {}
+
+
+def iso(value: datetime) -> str:
+    """``value.isoformat()``, memoised for UTC instants.
+
+    ``isoformat`` of an aware datetime costs ~2.7 µs on CPython 3.13.0 (more than a dict lookup by 20x)
+    and a snapshot writes the same few instants (a fan-out's tick, its due date) 100k times. Only UTC
+    values are cached: equal instants in other zones compare equal but print differently.
+    """
+    if value.tzinfo is not UTC:
+        return value.isoformat()
+    text = _ISO.get(value)
+    if text is None:
+        if len(_ISO) > 4096:
+            _ISO.clear()
+        text = _ISO[value] = value.isoformat()
+    return text
+
+
 def dt_out(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else iso(value)
 
 
 def dt_in(value: Any) -> datetime | None:
@@ -35,7 +63,46 @@ def _req_dt(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
-@dataclass(slots=True)
+class Parser:
+    """Restore helper: parses each distinct ISO string once and shares the datetime (immutable).
+
+    A bulk restore sees the same few instants (a fan-out's tick, its due date) in thousands of
+    records; sharing them saves both parse time and memory.
+    """
+
+    __slots__ = ("_dts", "_entries")
+
+    def __init__(self) -> None:
+        self._dts: dict[str, datetime] = {}
+        self._entries: dict[tuple[Any, ...], HistoryEntry] = {}
+
+    def entry(self, d: dict[str, Any]) -> HistoryEntry:
+        """A history line; lines without details are shared (they are frozen)."""
+        if d.get("details"):
+            return HistoryEntry.from_dict(d, self)
+        key = (d["at"], d["what"], d.get("who"), d.get("source"), d.get("step"))
+        found = self._entries.get(key)
+        if found is None:
+            found = self._entries[key] = HistoryEntry.from_dict(d, self)
+        return found
+
+    def dt(self, value: Any) -> datetime:
+        text = str(value)
+        found = self._dts.get(text)
+        if found is None:
+            found = self._dts[text] = datetime.fromisoformat(text)
+        return found
+
+    def opt_dt(self, value: Any) -> datetime | None:
+        return None if value is None else self.dt(value)
+
+
+# Shared "no fields" mapping: read-only, so an accidental write fails loudly instead of leaking
+# into every other instance; writes go through Instance.update_fields (copy on first write).
+NO_FIELDS: dict[str, Any] = MappingProxyType({})  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One audit line: when, what, who, from which source, about which step."""
 
@@ -47,7 +114,7 @@ class HistoryEntry:
     details: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"at": self.at.isoformat(), "what": self.what}
+        out: dict[str, Any] = {"at": iso(self.at), "what": self.what}
         if self.who is not None:
             out["who"] = self.who
         if self.source != "engine":
@@ -59,15 +126,22 @@ class HistoryEntry:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> HistoryEntry:
+    def from_dict(cls, d: dict[str, Any], parse: Parser | None = None) -> HistoryEntry:
         return cls(
-            _req_dt(d["at"]),
-            d["what"],
+            parse.dt(d["at"]) if parse is not None else _req_dt(d["at"]),
+            sys.intern(d["what"]),
             d.get("who"),
-            d.get("source", "engine"),
+            sys.intern(d.get("source", "engine")),
             d.get("step"),
             d.get("details"),
         )
+
+
+class Visit(NamedTuple):
+    """An on-site appointment of a task (``visit:`` in the blueprint), rendered when the task opened."""
+
+    at: datetime
+    location: str | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +168,7 @@ class Task:
     escalations: int = 0  # how many escalation levels have fired
     overdue: bool = False
     timed_out: bool = False  # the step timeout fired (escalate keeps the task open)
+    visit: Visit | None = None  # on-site appointment; None when the step has none (or it did not render)
 
     @property
     def is_open(self) -> bool:
@@ -104,52 +179,64 @@ class Task:
             "id": self.id,
             "step": self.step,
             "title": self.title,
-            "created": self.created.isoformat(),
+            "created": iso(self.created),
         }
-        for name in ("assignee", "group", "parent", "outcome", "form", "by"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        if self.assignee is not None:
+            out["assignee"] = self.assignee
+        if self.group is not None:
+            out["group"] = self.group
+        if self.parent is not None:
+            out["parent"] = self.parent
+        if self.outcome is not None:
+            out["outcome"] = self.outcome
+        if self.form is not None:
+            out["form"] = self.form
+        if self.by is not None:
+            out["by"] = self.by
         if self.candidates:
             out["candidates"] = list(self.candidates)
         if self.due is not None:
-            out["due"] = self.due.isoformat()
+            out["due"] = iso(self.due)
         if self.completed_at is not None:
-            out["completed_at"] = self.completed_at.isoformat()
+            out["completed_at"] = iso(self.completed_at)
         if self.status != OPEN:
             out["status"] = self.status
-        for name in ("reminders", "escalations"):
-            if getattr(self, name):
-                out[name] = getattr(self, name)
-        for name in ("overdue", "timed_out"):
-            if getattr(self, name):
-                out[name] = True
+        if self.reminders:
+            out["reminders"] = self.reminders
+        if self.escalations:
+            out["escalations"] = self.escalations
+        if self.overdue:
+            out["overdue"] = True
+        if self.timed_out:
+            out["timed_out"] = True
+        if self.visit is not None:
+            out["visit"] = iso(self.visit.at)
+            if self.visit.location is not None:
+                out["visit_location"] = self.visit.location
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], instance_id: str, process: str) -> Task:
-        return cls(
-            id=d["id"],
-            instance_id=instance_id,
-            process=process,
-            step=d["step"],
-            title=d["title"],
-            created=_req_dt(d["created"]),
-            assignee=d.get("assignee"),
-            group=d.get("group"),
-            candidates=tuple(d.get("candidates", ())),
-            due=dt_in(d.get("due")),
-            parent=d.get("parent"),
-            status=d.get("status", OPEN),
-            outcome=d.get("outcome"),
-            form=d.get("form"),
-            by=d.get("by"),
-            completed_at=dt_in(d.get("completed_at")),
-            reminders=d.get("reminders", 0),
-            escalations=d.get("escalations", 0),
-            overdue=d.get("overdue", False),
-            timed_out=d.get("timed_out", False),
-        )
+    def from_dict(
+        cls, d: dict[str, Any], instance_id: str, process: str, parse: Parser | None = None
+    ) -> Task:
+        # Record keys are the field names, so the record becomes keyword arguments after converting
+        # the few typed values (one pass, no per-field lookups); keys this version does not know are
+        # dropped, as before.
+        p = parse if parse is not None else Parser()
+        kw = dict(d)
+        if not kw.keys() <= _TASK_KEYS:
+            kw = {k: v for k, v in kw.items() if k in _TASK_KEYS}
+        kw["step"] = sys.intern(kw["step"])
+        kw["created"] = p.dt(kw["created"])
+        if "due" in kw:
+            kw["due"] = p.opt_dt(kw["due"])
+        if "completed_at" in kw:
+            kw["completed_at"] = p.opt_dt(kw["completed_at"])
+        if "candidates" in kw:
+            kw["candidates"] = tuple(kw["candidates"] or ())
+        if kw.get("visit") is not None:
+            kw["visit"] = Visit(p.dt(kw["visit"]), d.get("visit_location"))
+        return cls(instance_id=instance_id, process=process, **kw)
 
 
 @dataclass(slots=True)
@@ -164,11 +251,11 @@ class Wait:
     timed_out: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "step": self.step, "since": self.since.isoformat()}
+        out: dict[str, Any] = {"id": self.id, "step": self.step, "since": iso(self.since)}
         if self.parent is not None:
             out["parent"] = self.parent
         if self.until is not None:
-            out["until"] = self.until.isoformat()
+            out["until"] = iso(self.until)
         if self.timed_out:
             out["timed_out"] = True
         return out
@@ -200,7 +287,7 @@ class Join:
         out: dict[str, Any] = {
             "id": self.id,
             "step": self.step,
-            "since": self.since.isoformat(),
+            "since": iso(self.since),
             "done": list(self.done),
         }
         if self.parent is not None:
@@ -226,7 +313,12 @@ Token = Task | Wait | Join
 
 @dataclass(slots=True)
 class Instance:
-    """One run of a process. ``version`` pins the blueprint version it started with."""
+    """One run of a process. ``version`` pins the blueprint version it started with.
+
+    Idempotency: ``dedupe`` is an explicit dedupe id (manual/event starts: usually the key object
+    itself); a schedule start instead keeps ``tick`` (the tick id, one string shared by the whole
+    fan-out) and its id is ``"<key>@<tick>"`` (:meth:`dedupe_key`), derived rather than stored.
+    """
 
     id: str
     process: str
@@ -235,7 +327,7 @@ class Instance:
     started: datetime
     status: str = RUNNING  # running, completed, failed, cancelled
     item: Any = None
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=lambda: NO_FIELDS)
     source: str = "manual"
     user: str | None = None
     dedupe: str | None = None
@@ -247,10 +339,23 @@ class Instance:
     joins: list[Join] | None = None
     results: dict[str, dict[str, Any]] | None = None  # non-task step results (wait event, action)
     history: list[HistoryEntry] = field(default_factory=list)
+    tick: str | None = None  # schedule starts: the tick id (see the class docstring)
 
     @property
     def is_running(self) -> bool:
         return self.status == RUNNING
+
+    def dedupe_key(self) -> str | None:
+        """The idempotency id this instance answers to (None: no dedupe)."""
+        if self.tick is not None:
+            return f"{self.key}@{self.tick}"
+        return self.dedupe
+
+    def update_fields(self, values: dict[str, Any]) -> None:
+        """Write process fields (the shared empty ``NO_FIELDS`` is replaced on first write)."""
+        if self.fields is NO_FIELDS:
+            self.fields = {}
+        self.fields.update(values)
 
     def next_id(self) -> str:
         self.seq += 1
@@ -278,20 +383,28 @@ class Instance:
             "process": self.process,
             "version": self.version,
             "key": self.key,
-            "started": self.started.isoformat(),
+            "started": iso(self.started),
             "status": self.status,
             "seq": self.seq,
             "tasks": [t.to_dict() for t in self.tasks],
             "history": [h.to_dict() for h in self.history],
         }
-        for name in ("item", "source", "user", "dedupe", "error", "results"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        if self.item is not None:
+            out["item"] = self.item
+        out["source"] = self.source
+        if self.user is not None:
+            out["user"] = self.user
+        dedupe = self.dedupe_key()
+        if dedupe is not None:
+            out["dedupe"] = dedupe
+        if self.error is not None:
+            out["error"] = self.error
+        if self.results is not None:
+            out["results"] = self.results
         if self.fields:
-            out["fields"] = self.fields
+            out["fields"] = dict(self.fields)
         if self.ended is not None:
-            out["ended"] = self.ended.isoformat()
+            out["ended"] = iso(self.ended)
         if self.waits:
             out["waits"] = [w.to_dict() for w in self.waits]
         if self.joins:
@@ -299,31 +412,42 @@ class Instance:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Instance:
-        inst = cls(
-            id=d["id"],
-            process=d["process"],
-            version=d["version"],
-            key=d.get("key"),
-            started=_req_dt(d["started"]),
-            status=d.get("status", RUNNING),
-            item=d.get("item"),
-            fields=dict(d.get("fields", {})),
-            source=d.get("source", "manual"),
-            user=d.get("user"),
-            dedupe=d.get("dedupe"),
-            ended=dt_in(d.get("ended")),
-            error=d.get("error"),
-            seq=d.get("seq", 0),
-            results=d.get("results"),
-            history=[HistoryEntry.from_dict(h) for h in d.get("history", ())],
-        )
-        inst.tasks = [Task.from_dict(t, inst.id, inst.process) for t in d.get("tasks", ())]
-        if d.get("waits"):
-            inst.waits = [Wait.from_dict(w) for w in d["waits"]]
-        if d.get("joins"):
-            inst.joins = [Join.from_dict(j) for j in d["joins"]]
+    def from_dict(cls, d: dict[str, Any], parse: Parser | None = None) -> Instance:
+        p = parse if parse is not None else Parser()
+        kw = dict(d)  # see Task.from_dict
+        if not kw.keys() <= _INSTANCE_KEYS:
+            kw = {k: v for k, v in kw.items() if k in _INSTANCE_KEYS}
+        tasks = kw.pop("tasks", None) or ()
+        history = kw.pop("history", None) or ()
+        waits = kw.pop("waits", None)
+        joins = kw.pop("joins", None)
+        process = kw["process"] = sys.intern(kw["process"])
+        kw["version"] = sys.intern(kw["version"])
+        kw["started"] = p.dt(kw["started"])
+        if kw.get("ended") is not None:
+            kw["ended"] = p.dt(kw["ended"])
+        fields = kw.get("fields")
+        kw["fields"] = dict(fields) if fields else NO_FIELDS
+        source = kw["source"] = sys.intern(kw.get("source", "manual"))
+        key = kw.get("key")
+        dedupe = kw.get("dedupe")
+        if source == "schedule" and dedupe is not None and key is not None:
+            head, sep, tail = str(dedupe).rpartition("@")
+            if sep and head == key:
+                kw["dedupe"], kw["tick"] = None, sys.intern(tail)
+        inst = cls(**kw)
+        iid = inst.id
+        inst.tasks = [Task.from_dict(t, iid, process, p) for t in tasks]
+        inst.history = [p.entry(h) for h in history]
+        if waits:
+            inst.waits = [Wait.from_dict(w) for w in waits]
+        if joins:
+            inst.joins = [Join.from_dict(j) for j in joins]
         return inst
+
+
+_TASK_KEYS = frozenset(Task.__dataclass_fields__) - {"instance_id", "process"}
+_INSTANCE_KEYS = frozenset(Instance.__dataclass_fields__) - {"tick"}
 
 
 @dataclass(slots=True)

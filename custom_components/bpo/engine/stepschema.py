@@ -15,6 +15,7 @@ from .model import (
     EndStatus,
     Escalation,
     JoinMode,
+    NotifyText,
     SourcePos,
     Step,
     TaskSpec,
@@ -41,7 +42,12 @@ TASK_KEYS = (
     "escalate",
     "business_time",
     "pii",
+    "notify",
+    "visit",
+    "visit_duration",
+    "visit_location",
 )
+NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
 WAIT_KEYS = ("event", "match", "until", "delay")
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
@@ -222,7 +228,41 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
         out["remind"] = r.durations(m["remind"], (*path, "remind"))
     if "escalate" in m:
         out["escalate"] = _escalations(m["escalate"], (*path, "escalate"), r)
+    if "notify" in m:
+        out["notify"] = _notify_text(m["notify"], (*path, "notify"), r)
+    _visit(m, path, r, out)
     return TaskSpec(**out)  # type: ignore[arg-type]  # keys above are TaskSpec's own field names
+
+
+def _visit(m: dict[str, object], path: KeyPath, r: Reader, out: dict[str, object]) -> None:
+    """``visit`` (template -> ISO date-time), ``visit_duration`` (default 1h), ``visit_location``."""
+    for key in ("visit", "visit_location"):
+        if key in m:
+            out[key] = r.text(m[key], (*path, key), template=True)
+    for key in ("visit_duration", "visit_location"):
+        if key in m and "visit" not in m:
+            r.error(
+                (*path, key),
+                f'{key} needs visit: the appointment time, like visit: "{{{{ fields.appointment }}}}"',
+            )
+    if "visit_duration" in m:
+        duration = r.duration(m["visit_duration"], (*path, "visit_duration"))
+        if duration is not None and duration <= 0:
+            r.error((*path, "visit_duration"), "visit_duration must be longer than zero, like 90m or 2h")
+        elif duration is not None:
+            out["visit_duration"] = duration
+
+
+def _notify_text(value: object, path: KeyPath, r: Reader) -> NotifyText | None:
+    """``notify: {title: <template>, message: <template>}`` — the task's phone notification wording."""
+    m = r.mapping(value, path, NOTIFY_KEYS)
+    if m is None:
+        return None
+    if not m:
+        r.error(path, "notify needs title, message or both")
+    title = r.text(m["title"], (*path, "title"), template=True) if "title" in m else None
+    message = r.text(m["message"], (*path, "message"), template=True) if "message" in m else None
+    return NotifyText(title=title, message=message)
 
 
 def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, ...]:

@@ -85,8 +85,13 @@ class _Simple:
 
     def render(self, ctx: Mapping[str, Any], native: bool) -> Any:
         parts = self.parts
-        if native and len(parts) == 3 and not parts[0] and not parts[2]:
-            return self.lookup(parts[1], ctx)
+        if len(parts) == 3 and not parts[0] and not parts[2]:
+            # "{{ item }}": hand back the value itself (natively) or its str(), which for a str is
+            # the same object, so a fan-out's assignees share the item strings instead of copying them
+            value = self.lookup(parts[1], ctx)
+            if native:
+                return value
+            return "" if value is None else str(value)
         out = []
         for i, part in enumerate(parts):
             if i % 2:

@@ -1,0 +1,1 @@
+"""Connectors: pure code that talks to the outside world's formats; no Home Assistant imports."""

@@ -1,0 +1,45 @@
+"""Who may see what: view rights (``viewers``) and PII clearance (``pii_cleared``) of a process.
+
+Entries, as written in a blueprint: a person id (``person.erin``), ``user:<id>``, ``group:<name>``
+(directory group), ``supervisor`` (the supervisor of the task's assignee or the instance's item) and
+``assignee``. Acting on a task is a separate question, answered by the runtime.
+"""
+
+from __future__ import annotations
+
+from .model import Process
+from .ports import Directory
+from .state import Instance, Task
+
+
+def _matches(entry: str, person: str, directory: Directory | None, subject: str | None) -> bool:
+    if entry in (person, f"user:{person}"):
+        return True
+    if entry.startswith("group:"):
+        return directory is not None and person in directory.members(entry[6:])
+    if entry == "supervisor":
+        return directory is not None and subject is not None and directory.supervisor_of(subject) == person
+    return entry == "assignee" and subject == person
+
+
+def _subject(task: Task, instance: Instance | None) -> str | None:
+    if task.assignee:
+        return task.assignee
+    item = instance.item if instance is not None else None
+    return item if isinstance(item, str) else None
+
+
+def can_view(
+    person: str, task: Task, instance: Instance | None, process: Process | None, directory: Directory | None
+) -> bool:
+    """Own tasks, candidate tasks, tasks of one's groups, and whatever ``viewers`` grants."""
+    if person == task.assignee or person in task.candidates:
+        return True
+    if task.group and directory is not None and person in directory.members(task.group):
+        return True
+    subject = _subject(task, instance)
+    return process is not None and any(_matches(v, person, directory, subject) for v in process.viewers)
+
+
+def pii_cleared(person: str, process: Process, directory: Directory | None) -> bool:
+    return any(_matches(entry, person, directory, None) for entry in process.pii_cleared)

@@ -1,0 +1,84 @@
+"""Options: how each person is notified (companion app, persistent notification or a notify entity) and their
+working hours, outside which non-urgent notifications wait.
+
+Stored as ``entry.options["people"][<person entity id>] = {"route", "entity_id"?, "hours"?}``; the notifier
+reads the options on every send, so a change applies at once without reloading the entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers import selector
+
+from .connectors.notify import parse_hours
+from .engine.business_time import CalendarError, calendar_from_config
+from .notifications import ROUTE_APP, ROUTE_ENTITY, ROUTES
+from .permissions import PERSON_DOMAIN
+
+CONF_PERSON = "person"
+CONF_ROUTE = "route"
+CONF_ENTITY = "entity_id"
+CONF_HOURS = "hours"
+
+
+class BpoOptionsFlow(OptionsFlow):
+    """Pick a person, then set their notification route and working hours."""
+
+    def __init__(self) -> None:
+        self._person: str | None = None
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            self._person = user_input[CONF_PERSON]
+            return await self.async_step_person()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PERSON): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain=PERSON_DOMAIN)
+                )
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def async_step_person(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        assert self._person is not None
+        people: dict[str, Any] = dict(self.config_entry.options.get("people", {}))
+        current: dict[str, Any] = dict(people.get(self._person, {}))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            route = user_input[CONF_ROUTE]
+            hours = str(user_input.get(CONF_HOURS) or "").strip()
+            if route == ROUTE_ENTITY and not user_input.get(CONF_ENTITY):
+                errors[CONF_ENTITY] = "entity_required"
+            if hours:
+                try:
+                    calendar_from_config({"hours": parse_hours(hours)}, self.hass.config.time_zone)
+                except (CalendarError, ValueError):
+                    errors[CONF_HOURS] = "invalid_hours"
+            if not errors:
+                chosen: dict[str, Any] = {CONF_ROUTE: route}
+                if route == ROUTE_ENTITY:
+                    chosen[CONF_ENTITY] = user_input[CONF_ENTITY]
+                if hours:
+                    chosen[CONF_HOURS] = hours
+                people[self._person] = chosen
+                return self.async_create_entry(data={**self.config_entry.options, "people": people})
+            current = {**current, **user_input}
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_ROUTE, default=current.get(CONF_ROUTE, ROUTE_APP)): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=list(ROUTES), translation_key="route")
+            ),
+            vol.Optional(
+                CONF_ENTITY, description={"suggested_value": current.get(CONF_ENTITY)}
+            ): selector.EntitySelector(selector.EntitySelectorConfig(domain="notify")),
+            vol.Optional(CONF_HOURS, description={"suggested_value": current.get(CONF_HOURS)}): str,
+        }
+        return self.async_show_form(
+            step_id="person",
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders={"person": self._person},
+        )

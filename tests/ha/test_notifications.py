@@ -1,0 +1,414 @@
+"""Tasks reach phones as actionable notifications; answers come back through mobile_app's own webhook.
+
+Devices are registered the way the companion app does it (POST /api/mobile_app/registrations with each
+user's own token); mobile_app's push goes to the registration's push_url, captured with aioclient_mock;
+button presses are sent as the phone sends them (the registration's webhook, ``fire_event``), so HA itself
+puts the device owner's user into the event context.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
+
+from custom_components.bpo.const import DOMAIN
+
+from .helpers import World, async_setup_world
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=TOKYO)
+PUSH = "https://push.example.com/"
+DIRECTORY = """\
+groups:
+  center: [person.alice, person.carol]
+  home: [person.erin]
+supervisors:
+  person.alice: person.sam
+"""
+BLUEPRINT = """\
+blueprint:
+  name: Refund request
+  domain: bpo
+process:
+  key: refund
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    agent: {type: entity}
+    customer: {type: text, pii: true, label: Customer}
+    amount: {type: number, label: Amount}
+    comment: {type: text, label: Comment}
+  steps:
+    - id: decide
+      task:
+        title: Refund decision
+        assignee: "{{ fields.agent }}"
+        outcomes: [approve, reject]
+        remind: [2h]
+    - id: explain
+      task:
+        title: Explain the decision
+        assignee: "{{ fields.agent }}"
+        form: [comment]
+"""
+QUEUE = """\
+blueprint:
+  name: Callback queue
+  domain: bpo
+process:
+  key: callback
+  start: [{manual: {}}]
+  steps:
+    - id: call_back
+      task: {group: center, due: 7d, remind: [1d]}
+"""
+
+
+@pytest.fixture
+async def world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(MONDAY)
+    blueprints = {"refund.yaml": BLUEPRINT, "callback.yaml": QUEUE}
+    world = await async_setup_world(hass, blueprints=blueprints, directory=DIRECTORY)
+    # after the world: mobile_app depends on person, which must get the world's people first
+    assert await async_setup_component(hass, "mobile_app", {})
+    assert await async_setup_component(hass, "persistent_notification", {})  # loaded by HA's bootstrap
+    return world
+
+
+@pytest.fixture
+async def phones(
+    hass: HomeAssistant,
+    world: World,
+    hass_client: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> dict[str, str]:
+    """Device name -> webhook id: alice has two phones, carol, erin and bob one each, sam none."""
+    owners = {"alice_phone": "alice", "alice_tablet": "alice", "carol_phone": "carol"}
+    owners |= {"erin_phone": "erin", "bob_phone": "bob"}
+    webhooks: dict[str, str] = {}
+    for device, owner in owners.items():
+        aioclient_mock.post(PUSH + device, json={})
+        refresh = await hass.auth.async_create_refresh_token(world.users[owner], "https://app.example.com/")
+        client = await hass_client(hass.auth.async_create_access_token(refresh))
+        response = await client.post(
+            "/api/mobile_app/registrations",
+            json={
+                "app_id": "io.robbie.HomeAssistant",
+                "app_name": "Home Assistant",
+                "app_version": "2025.4",
+                "device_name": device,
+                "device_id": f"id-{device}",
+                "manufacturer": "Apple",
+                "model": "iPhone",
+                "os_name": "iOS",
+                "os_version": "18.0",
+                "supports_encryption": False,
+                "app_data": {"push_token": f"token-{device}", "push_url": PUSH + device},
+            },
+        )
+        assert response.status == 201
+        webhooks[device] = (await response.json())["webhook_id"]
+    await hass.async_block_till_done()
+    for device in owners:
+        assert hass.services.has_service("notify", f"mobile_app_{device}")
+    return webhooks
+
+
+def pushes(aioclient_mock: AiohttpClientMocker, device: str) -> list[dict[str, Any]]:
+    return [call[2] for call in aioclient_mock.mock_calls if str(call[1]) == PUSH + device]
+
+
+async def start(hass: HomeAssistant, world: World, process: str, **fields: Any) -> str:
+    """Start an instance; returns the id of its first open task."""
+    inst = await world.manager.async_run(lambda engine: engine.start(process, fields=fields))
+    await hass.async_block_till_done()
+    return next(t.id for t in world.manager.engine.open_tasks() if t.instance_id == inst.id)
+
+
+async def press(
+    hass: HomeAssistant, client_factory: ClientSessionGenerator, webhook_id: str, event: str, **data: Any
+) -> None:
+    """What the companion app does when a button is tapped: fire_event through its webhook."""
+    client = await client_factory()
+    response = await client.post(
+        f"/api/webhook/{webhook_id}",
+        json={"type": "fire_event", "data": {"event_type": event, "event_data": data}},
+    )
+    assert response.status == 200
+    await hass.async_block_till_done()
+
+
+async def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
+    freezer.move_to(to)
+    async_fire_time_changed(hass, to)
+    await hass.async_block_till_done()
+
+
+ACTION = "mobile_app_notification_action"
+
+
+async def test_one_notification_per_device_and_only_the_assignee_can_answer(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.alice", customer="Taro Yamada", amount=120)
+    other_id = await start(hass, world, "refund", agent="person.alice", customer="Hanako", amount=5)
+    for device in ("alice_phone", "alice_tablet"):
+        sent = pushes(aioclient_mock, device)
+        assert len(sent) == 2  # one per task
+        first = sent[0]
+        assert first["title"] == "New task: Refund decision"
+        assert first["data"]["tag"] == f"bpo-{task_id}"
+        assert first["data"]["actions"] == [
+            {"action": f"BPO|{task_id}|approve", "title": "Approve"},
+            {"action": f"BPO|{task_id}|reject", "title": "Reject"},
+        ]
+        entity_id = er.async_get(hass).async_get_entity_id("todo", DOMAIN, "tasks_person.alice")
+        assert first["data"]["url"] == first["data"]["clickAction"] == f"/todo?entity_id={entity_id}"
+        assert {a["action"] for a in sent[1]["data"]["actions"]} == {
+            f"BPO|{other_id}|approve",
+            f"BPO|{other_id}|reject",
+        }
+    for device in ("bob_phone", "carol_phone", "erin_phone"):
+        assert pushes(aioclient_mock, device) == []
+
+    # bob replays alice's button from his own phone: refused, logged, the task stays open
+    caplog.set_level(logging.WARNING)
+    await press(hass, hass_client_no_auth, phones["bob_phone"], ACTION, action=f"BPO|{task_id}|approve")
+    assert world.manager.engine.task(task_id).is_open
+    refused = [r for r in caplog.records if "Refused a phone answer" in r.getMessage()]
+    assert len(refused) == 1 and task_id in refused[0].getMessage()
+    assert world.users["bob"].id in refused[0].getMessage()
+
+    await press(hass, hass_client_no_auth, phones["alice_tablet"], ACTION, action=f"BPO|{task_id}|approve")
+    task = world.manager.engine.task(task_id)
+    assert (task.status, task.outcome, task.by) == ("completed", "approve", "person.alice")
+    completed = world.bpo_events("task_completed")[-1][1]
+    assert completed["source"] == "notification"
+    assert world.manager.engine.task(other_id).is_open  # the other task's buttons are its own
+    for device in ("alice_phone", "alice_tablet"):  # the answered notification goes away everywhere
+        clear = [p for p in pushes(aioclient_mock, device) if p["message"] == "clear_notification"]
+        assert [c["data"] for c in clear] == [{"tag": f"bpo-{task_id}"}]
+    assert "Taro" not in caplog.text
+
+
+async def test_text_reply_lands_in_the_form_field(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    decide = await start(hass, world, "refund", agent="person.carol", customer="Jiro", amount=10)
+    await press(hass, hass_client_no_auth, phones["carol_phone"], ACTION, action=f"BPO|{decide}|reject")
+    explain = next(t for t in world.manager.engine.open_tasks() if t.step == "explain")
+    note = pushes(aioclient_mock, "carol_phone")[-1]
+    reply = note["data"]["actions"][-1]
+    assert reply["action"] == f"BPO|{explain.id}|done|comment"
+    assert reply["behavior"] == "textInput"
+    await press(
+        hass,
+        hass_client_no_auth,
+        phones["carol_phone"],
+        ACTION,
+        action=reply["action"],
+        reply_text="Outside the 30-day window",
+    )
+    done = world.manager.engine.task(explain.id)
+    assert done.status == "completed"
+    assert done.form == {"comment": "Outside the 30-day window"}
+    assert world.manager.engine.instance(explain.instance_id).fields["comment"] == "Outside the 30-day window"
+
+
+async def test_completing_from_the_todo_list_clears_every_device(
+    hass: HomeAssistant, world: World, phones: dict[str, str], aioclient_mock: AiohttpClientMocker
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.alice", customer="Taro", amount=1)
+    # the decision needs an outcome: pick the "explain" task (single outcome) from a reject
+    await world.manager.async_run(lambda e: e.complete_task(task_id, outcome="reject"))
+    await hass.async_block_till_done()
+    explain = next(t for t in world.manager.engine.open_tasks() if t.step == "explain")
+    entity_id = er.async_get(hass).async_get_entity_id("todo", DOMAIN, "tasks_person.alice")
+    await hass.services.async_call(
+        "todo",
+        "update_item",
+        {"item": explain.id, "status": "completed"},
+        target={"entity_id": entity_id},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert world.manager.engine.task(explain.id).status == "completed"
+    for device in ("alice_phone", "alice_tablet"):
+        clears = [p["data"] for p in pushes(aioclient_mock, device) if p["message"] == "clear_notification"]
+        assert {"tag": f"bpo-{explain.id}"} in clears
+
+
+async def test_dismissed_notification_leaves_the_task_open_and_the_reminder_comes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.alice", customer="Taro", amount=1)
+    await press(
+        hass,
+        hass_client_no_auth,
+        phones["alice_phone"],
+        "mobile_app_notification_cleared",
+        tag=f"bpo-{task_id}",
+    )
+    assert world.manager.engine.task(task_id).is_open
+    await travel(hass, freezer, MONDAY + timedelta(hours=1, minutes=59))
+    assert len(pushes(aioclient_mock, "alice_phone")) == 1
+    await travel(hass, freezer, MONDAY + timedelta(hours=2, seconds=1))
+    reminder = pushes(aioclient_mock, "alice_phone")[-1]
+    assert reminder["title"] == "Reminder: Refund decision"
+    assert reminder["data"]["tag"] == f"bpo-{task_id}"
+    assert len(reminder["data"]["actions"]) == 2
+    assert world.manager.engine.task(task_id).is_open
+
+
+async def test_pii_masked_for_home_agents_in_full_for_the_center(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await start(hass, world, "refund", agent="person.erin", customer="Taro Yamada", amount=120)
+    await start(hass, world, "refund", agent="person.carol", customer="Taro Yamada", amount=120)
+    home = pushes(aioclient_mock, "erin_phone")[-1]["message"]
+    center = pushes(aioclient_mock, "carol_phone")[-1]["message"]
+    assert "Customer: ***" in home and "Taro" not in home
+    assert "Amount: 120" in home
+    assert "Customer: Taro Yamada" in center
+    assert "Taro" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "buttons"),
+    [
+        ("en", "New task: Refund decision", ["Approve", "Reject"]),
+        ("ja", "新しいタスク: Refund decision", ["承認", "却下"]),
+    ],
+)
+async def test_language_follows_home_assistant(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    language: str,
+    title: str,
+    buttons: list[str],
+) -> None:
+    hass.config.language = language
+    await start(hass, world, "refund", agent="person.alice", customer="Taro", amount=1)
+    note = pushes(aioclient_mock, "alice_phone")[-1]
+    assert note["title"] == title
+    assert [a["title"] for a in note["data"]["actions"]] == buttons
+
+
+async def test_person_without_the_app_gets_a_persistent_notification_or_their_notify_entity(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.sam", customer="Taro", amount=1)
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "persistent_notification/get"})
+    shown = (await client.receive_json())["result"]
+    assert [n["title"] for n in shown] == ["New task: Refund decision"]
+    assert "Customer: ***" in shown[0]["message"]  # sam is not in the center group
+    # the task ends: the persistent notification goes too
+    await world.manager.async_run(lambda e: e.complete_task(task_id, outcome="approve"))
+    await hass.async_block_till_done()
+    await client.send_json_auto_id({"type": "persistent_notification/get"})
+    left = (await client.receive_json())["result"]
+    assert [n["title"] for n in left] == ["New task: Explain the decision"]  # the next step's task
+
+    # the admin routes sam to a notify entity through the options flow
+    flow = await hass.config_entries.options.async_init(world.entry.entry_id)
+    assert flow["step_id"] == "init"
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"person": "person.sam"})
+    assert flow["step_id"] == "person"
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"route": "entity"})
+    assert flow["errors"] == {"entity_id": "entity_required"}
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"route": "entity", "entity_id": "notify.sam_pager", "hours": "mon-fri 9-18"}
+    )
+    assert flow["errors"] == {"hours": "invalid_hours"}
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"route": "entity", "entity_id": "notify.sam_pager", "hours": "mon-fri 09:00-18:00"}
+    )
+    assert flow["type"] is FlowResultType.CREATE_ENTRY
+    assert world.entry.options["people"]["person.sam"] == {
+        "route": "entity",
+        "entity_id": "notify.sam_pager",
+        "hours": "mon-fri 09:00-18:00",
+    }
+    calls = async_mock_service(hass, "notify", "send_message")
+    await start(hass, world, "refund", agent="person.sam", customer="Taro", amount=2)
+    assert len(calls) == 1
+    assert calls[0].data["entity_id"] == "notify.sam_pager"
+    assert calls[0].data["title"] == "New task: Refund decision"
+
+
+async def test_group_task_goes_to_every_member_and_quiet_hours_hold_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    flow = await hass.config_entries.options.async_init(world.entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(flow["flow_id"], {"person": "person.carol"})
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"route": "app", "hours": "mon-fri 12:00-18:00"}
+    )
+    assert flow["type"] is FlowResultType.CREATE_ENTRY
+    task_id = await start(hass, world, "callback")
+    assert len(pushes(aioclient_mock, "alice_phone")) == 1  # alice: no quiet hours
+    assert pushes(aioclient_mock, "carol_phone") == []  # 10:00 is before carol's working hours
+    await travel(hass, freezer, MONDAY.replace(hour=12, second=1))
+    held = pushes(aioclient_mock, "carol_phone")
+    assert len(held) == 1 and held[0]["data"]["tag"] == f"bpo-{task_id}"
+    # carol is in the center group: her press completes the group task; alice's notification is cleared
+    await press(hass, hass_client_no_auth, phones["carol_phone"], ACTION, action=f"BPO|{task_id}|done")
+    assert world.manager.engine.task(task_id).by == "person.carol"
+    last = pushes(aioclient_mock, "alice_phone")[-1]
+    assert (last["message"], last["data"]) == ("clear_notification", {"tag": f"bpo-{task_id}"})
+
+
+async def test_a_restart_still_clears_what_was_sent_before(
+    hass: HomeAssistant, world: World, phones: dict[str, str], aioclient_mock: AiohttpClientMocker
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.alice", customer="Taro", amount=1)
+    assert await hass.config_entries.async_reload(world.entry.entry_id)
+    await hass.async_block_till_done()
+    await world.manager.async_run(lambda e: e.complete_task(task_id, outcome="approve"))
+    await hass.async_block_till_done()
+    for device in ("alice_phone", "alice_tablet"):
+        clears = [p["data"] for p in pushes(aioclient_mock, device) if p["message"] == "clear_notification"]
+        assert clears == [{"tag": f"bpo-{task_id}"}]
