@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -21,6 +22,9 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from . import blueprint_files
+from .connector_config import CONFIG_FILE as CONNECTOR_FILE
+from .connector_config import ConnectorHub
+from .connectors.base import ConnectorError
 from .const import EVENT_PREFIX, SIGNAL_UPDATED
 from .engine.directory import StaticDirectory
 from .engine.errors import BlueprintError
@@ -41,16 +45,33 @@ class HassClock:
 
 
 class HassActions:
-    """Action steps call HA services; connectors are looked up by name."""
+    """Action steps call HA services, or connectors looked up by name (configured in bpo_connectors.yaml)."""
 
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
+        self.connectors = ConnectorHub(hass)  # reloaded by BpoManager.async_load_files
+
+    async def _call_connector(self, name: str, op: str | None, data: Mapping[str, Any]) -> Any:
+        try:
+            connector = self.connectors.registry.get(name)
+        except ConnectorError as err:
+            raise ActionFailed(f"{err}; define it in {CONNECTOR_FILE}") from None
+        try:
+            return await connector.call(op or "", data)
+        except ConnectorError as err:
+            # connector errors are redacted by contract; the cause chain is dropped so no library
+            # exception text (which may quote URLs with keys) reaches the instance's error field
+            raise ActionFailed(f"connector call {name}.{op} failed: {err}") from None
+        except aiohttp.ClientError as err:  # a third-party connector that let a raw aiohttp error out
+            raise ActionFailed(f"connector call {name}.{op} failed: {type(err).__name__}") from None
 
     async def call(
         self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
     ) -> Any:
+        if connector is not None:
+            return await self._call_connector(connector, op, data)
         if service is None:
-            raise ActionFailed(f"connector {connector!r} is not configured in Home Assistant")
+            raise ActionFailed("the action names neither a service nor a connector")
         domain, _, name = service.partition(".")
         if not self.hass.services.has_service(domain, name):
             raise ActionFailed(f"service {service} does not exist")
@@ -145,6 +166,8 @@ class BpoManager:
         if loaded.directory is not None:
             self.directory = loaded.directory
             self.engine.directory = loaded.directory
+        if isinstance(self.engine.actions, HassActions):  # connectors follow bpo_connectors.yaml on reload
+            await self.engine.actions.connectors.async_reload(self)
         async with self._lock:
             self.engine.set_blueprints(loaded.blueprints.values())
         if not self._stopped:

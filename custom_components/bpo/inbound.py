@@ -1,0 +1,183 @@
+"""The inbound webhook: outside systems POST signed events that start or resume bpo instances.
+
+``POST /api/webhook/<webhook_id>`` with body ``{"event": "<type>", "data": {...}}`` and header
+``X-Bpo-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with inbound.secret>``.
+
+Answers: 202 once the engine has committed the event (so an acknowledged event survives a restart),
+401 for a missing/bad signature, 413 for a body over ``max_body``, 400 for a malformed payload, 403 for
+an event type outside ``events``, 503 when the engine could not store it (the sender should retry).
+Rejections are logged without the body: it may carry personal data.
+
+The webhook id lives in the entry options (``webhook_id``), so the URL survives restarts and
+diagnostics redact it; it is generated on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from aiohttp.web import Request, Response, json_response
+from homeassistant.components import webhook
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
+
+from .connectors.base import SIGNATURE_HEADER, verify_signature
+from .const import DOMAIN
+from .engine.runtime_errors import EngineError
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+    from .manager import BpoManager
+
+_LOGGER = logging.getLogger(__name__)
+
+OPTION_WEBHOOK_ID = "webhook_id"  # the key diagnostics.TO_REDACT already hides
+WEBHOOK_NAME = "BPO Workflows inbound events"
+READ_CHUNK = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSettings:
+    """The ``inbound:`` section of ``bpo_connectors.yaml``."""
+
+    secret: str
+    local_only: bool = True
+    max_body: int = 64 * 1024
+    events: frozenset[str] | None = None  # None: any event type may come in
+
+
+def _reply(status: HTTPStatus, message: str) -> Response:
+    return json_response({"error": message}, status=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds ``limit`` (we stop reading there)."""
+    # Home Assistant Cloud relays webhooks as a MockRequest, which has no content_length
+    declared = getattr(request, "content_length", None)
+    if declared is not None and declared > limit:
+        return None
+    body = bytearray()
+    stream = request.content  # fetched once: a MockRequest hands out a fresh reader on every access
+    while chunk := await stream.read(READ_CHUNK):
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+class InboundWebhook:
+    """One registered webhook feeding ``manager``; replaced on every reload of the connector file."""
+
+    def __init__(
+        self, hass: HomeAssistant, manager: BpoManager, webhook_id: str, settings: InboundSettings
+    ) -> None:
+        self.hass = hass
+        self.manager = manager
+        self.webhook_id = webhook_id
+        self.settings = settings
+        self._registered = False
+
+    @classmethod
+    async def async_create(
+        cls, hass: HomeAssistant, entry: ConfigEntry, manager: BpoManager, settings: InboundSettings
+    ) -> InboundWebhook:
+        if webhook.DOMAIN not in hass.config.components:
+            # only wanted when an admin turned inbound on, so not a hard dependency of every install
+            await async_setup_component(hass, webhook.DOMAIN, {})
+        webhook_id = entry.options.get(OPTION_WEBHOOK_ID)
+        if not isinstance(webhook_id, str) or not webhook_id:
+            webhook_id = webhook.async_generate_id()
+            # the options flow keeps other keys, and no update listener reloads the entry on this change
+            hass.config_entries.async_update_entry(
+                entry, options={**entry.options, OPTION_WEBHOOK_ID: webhook_id}
+            )
+        inbound = cls(hass, manager, webhook_id, settings)
+        inbound.register()
+        return inbound
+
+    def register(self) -> None:
+        webhook.async_register(
+            self.hass,
+            DOMAIN,
+            WEBHOOK_NAME,
+            self.webhook_id,
+            self._async_handle,
+            local_only=self.settings.local_only,
+            allowed_methods=["POST"],
+        )
+        self._registered = True
+
+    def unregister(self) -> None:
+        if self._registered:
+            webhook.async_unregister(self.hass, self.webhook_id)
+            self._registered = False
+
+    def url(self) -> str:
+        """The full URL when HA knows its own address, else the path to append to it."""
+        try:
+            return webhook.async_generate_url(self.hass, self.webhook_id)
+        except NoURLAvailableError:
+            return webhook.async_generate_path(self.webhook_id)
+
+    def announce(self) -> None:
+        """Tell the admin where to send events; the signing secret stays in secrets.yaml."""
+        _LOGGER.info(
+            "bpo inbound webhook is listening at %s (%s; requests must carry %s)",
+            self.url(),
+            "local network only" if self.settings.local_only else "reachable from outside",
+            SIGNATURE_HEADER,
+        )
+
+    async def _async_handle(self, hass: HomeAssistant, webhook_id: str, request: Request) -> Response:
+        remote = getattr(request, "remote", None) or "Home Assistant Cloud"  # a cloud MockRequest has none
+        body = await _read_limited(request, self.settings.max_body)
+        if body is None:
+            limit = self.settings.max_body
+            _LOGGER.warning("Rejected bpo inbound event from %s: body over %d bytes", remote, limit)
+            return _reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+        header = request.headers.get(SIGNATURE_HEADER)
+        if not verify_signature(self.settings.secret, body, header):
+            _LOGGER.warning(
+                "Rejected bpo inbound event from %s: %s signature", remote, "missing" if not header else "bad"
+            )
+            return _reply(HTTPStatus.UNAUTHORIZED, "invalid signature")
+        parsed = _parse(body)
+        if isinstance(parsed, str):
+            return _reply(HTTPStatus.BAD_REQUEST, parsed)
+        event, data = parsed
+        if self.settings.events is not None and event not in self.settings.events:
+            _LOGGER.warning("Rejected bpo inbound event %r from %s: not in inbound.events", event, remote)
+            return _reply(HTTPStatus.FORBIDDEN, "event type not accepted")
+        try:
+            instances = await self.manager.async_run(lambda engine: engine.handle_event(event, data))
+        except (EngineError, HomeAssistantError, OSError) as err:
+            # HA's webhook layer answers 200 to anything we let escape, which the sender would take as
+            # "accepted": store/engine failures must become a 503 so the sender retries
+            _LOGGER.error("bpo inbound event %r could not be processed: %s", event, err)  # noqa: TRY400 - the cause is known; a traceback adds noise
+            return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "not stored, retry later")
+        return json_response({"accepted": True, "instances": [i.id for i in instances]}, status=202)
+
+
+def _parse(body: bytes) -> tuple[str, dict[str, Any]] | str:
+    """``(event, data)`` or a short complaint for the sender."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "body is not JSON"
+    if not isinstance(payload, Mapping):
+        return "body must be a JSON object"
+    event = payload.get("event")
+    data = payload.get("data", {})
+    if not isinstance(event, str) or not event.strip():
+        return "event must be a non-empty string"
+    if not isinstance(data, Mapping):
+        return "data must be a JSON object"
+    return event.strip(), dict(data)
