@@ -179,6 +179,7 @@ async def test_visits_are_events_while_their_task_is_open(
     )
     assert [e["summary"] for e in during] == ["Repair at ACME"]
     state = hass.states.get(CALENDAR)
+    assert state is not None
     assert state.attributes["message"] == "Repair at ACME"
     assert state.attributes["location"] == "1-2-3 Chiyoda, Tokyo"
 
