@@ -99,16 +99,17 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
     task_id: str = call.data["task_id"]
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
-    # Non-admins are checked by the engine against assignee/candidates/group; admins act for anyone.
-    check_as = None if actor.is_admin else actor.person
+    # Non-admins are checked by the engine against assignee/candidates/group; admins act on behalf of
+    # anyone and are still recorded as who completed it.
     try:
         task = await manager.async_run(
             lambda e: e.complete_task(
                 task_id,
                 outcome=call.data.get("outcome"),
                 form=call.data["form"],
-                user=check_as,
+                user=actor.audit_name,
                 source="service",
+                on_behalf=actor.is_admin,
             )
         )
     except EngineError as err:

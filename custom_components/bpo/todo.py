@@ -137,17 +137,17 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="todo_read_only")
         context = self._context or Context()
         actor = await async_actor(self.hass, context)
-        check_as: str | None = None
         if not actor.is_admin:
             if actor.person is None:
                 raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
             if not self._may_complete(actor.person):
                 raise Unauthorized(context=context, entity_id=self.entity_id, permission=POLICY_CONTROL)
-            check_as = actor.person
         task_id = task.id
         try:
             await self.manager.async_run(
-                lambda engine: engine.complete_task(task_id, user=check_as, source="todo")
+                lambda engine: engine.complete_task(
+                    task_id, user=actor.audit_name, source="todo", on_behalf=actor.is_admin
+                )
             )
         except (InvalidOutcome, InvalidForm) as err:
             raise ServiceValidationError(

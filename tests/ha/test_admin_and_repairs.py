@@ -9,6 +9,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.bpo.repairs import SUSPENDED_PREFIX
 
@@ -117,3 +118,24 @@ async def test_runaway_suspension_raises_fixable_issue_that_resumes(hass: HomeAs
     assert ir.async_get(hass).async_get_issue("bpo", SUSPENDED_PREFIX + "manual_check") is None
     await hass.services.async_call("bpo", "start", {"process": "manual_check", "key": "c"}, blocking=True)
     assert len(engine.instances(status="running")) == 3
+
+
+async def test_admin_completing_for_someone_is_recorded_as_the_admin(
+    hass: HomeAssistant, hass_admin_user: MockUser
+) -> None:
+    world = await async_setup_world(hass, blueprints={"manual.yaml": MANUAL.format(limit=10, title="Check")})
+    await hass.services.async_call("bpo", "start", {"process": "manual_check", "key": "a"}, blocking=True)
+    engine = world.manager.engine
+    task = engine.open_tasks(process="manual_check")[0]
+    await hass.services.async_call(
+        "bpo",
+        "complete_task",
+        {"task_id": task.id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    done = engine.task(task.id)
+    assert done.status == "completed"
+    assert done.by == f"user:{hass_admin_user.id}"  # the admin has no person; the audit names the user
+    history = engine.instance(task.instance_id).history
+    assert any(h.who == f"user:{hass_admin_user.id}" for h in history)
