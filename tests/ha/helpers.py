@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.bpo.const import DOMAIN
 
@@ -73,3 +75,10 @@ async def async_setup_world(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return World(entry, users, events)
+
+
+async def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
+    """Move HA's clock to ``to`` and let every timer due by then fire."""
+    freezer.move_to(to)
+    async_fire_time_changed(hass, to)
+    await hass.async_block_till_done()

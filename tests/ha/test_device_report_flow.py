@@ -9,19 +9,12 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_world, travel
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
 FIRST_OF_MONTH = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
-
-
-async def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass, to)
-    await hass.async_block_till_done()
 
 
 async def _complete(hass: HomeAssistant, task_id: str, *, user_id: str | None = None, **data: object) -> dict:
@@ -50,7 +43,7 @@ async def test_monthly_report_runs_end_to_end(
     engine = world.manager.engine
     assert engine.open_tasks() == []
 
-    await _travel(hass, freezer, FIRST_OF_MONTH)
+    await travel(hass, freezer, FIRST_OF_MONTH)
     reports = {t.assignee: t for t in engine.open_tasks()}
     assert sorted(reports) == ["person.alice", "person.bob", "person.carol"]
     assert all(t.step == "report" for t in reports.values())
@@ -75,9 +68,9 @@ async def test_monthly_report_runs_end_to_end(
     assert completed["form"]["scan_history"] == "scan-2026-12.pdf"
 
     # nobody acts on the supervisor check: 24 h later it closes itself
-    await _travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=23, minutes=59))
+    await travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=23, minutes=59))
     assert engine.task(review["supervisor_check"].id).is_open
-    await _travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=24, minutes=1))
+    await travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=24, minutes=1))
     assert engine.task(review["supervisor_check"].id).status == "timed_out"
     timeouts = world.bpo_events("timeout")
     assert [d["step"] for _, d in timeouts] == ["supervisor_check"]
@@ -103,16 +96,16 @@ async def test_monthly_report_runs_end_to_end(
 async def test_time_travel_fires_the_schedule_once(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, world: World
 ) -> None:
-    await _travel(hass, freezer, FIRST_OF_MONTH)
-    await _travel(hass, freezer, FIRST_OF_MONTH + timedelta(minutes=1))
-    await _travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=1))
+    await travel(hass, freezer, FIRST_OF_MONTH)
+    await travel(hass, freezer, FIRST_OF_MONTH + timedelta(minutes=1))
+    await travel(hass, freezer, FIRST_OF_MONTH + timedelta(hours=1))
     assert len(world.bpo_events("instance_started")) == 3
 
 
 async def test_non_assignee_cannot_complete_but_assignee_can(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, world: World
 ) -> None:
-    await _travel(hass, freezer, FIRST_OF_MONTH)
+    await travel(hass, freezer, FIRST_OF_MONTH)
     engine = world.manager.engine
     alice_task = next(t for t in engine.open_tasks() if t.assignee == "person.alice")
     with pytest.raises(ServiceValidationError, match="may not complete"):

@@ -8,19 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_world, travel
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
 FIRST = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
-
-
-async def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
-    freezer.move_to(to)
-    async_fire_time_changed(hass, to)
-    await hass.async_block_till_done()
 
 
 async def _restart(hass: HomeAssistant, world: World) -> None:
@@ -48,7 +41,7 @@ async def _scenario(
             await _restart(hass, world)
 
     await boundary(0)
-    await _travel(hass, freezer, FIRST)
+    await travel(hass, freezer, FIRST)
     await boundary(1)
     engine = world.manager.engine
     report = next(t for t in engine.open_tasks() if t.assignee == "person.alice")
@@ -60,7 +53,7 @@ async def _scenario(
         context=Context(user_id=world.users["alice"].id),
     )
     await boundary(2)
-    await _travel(hass, freezer, FIRST + timedelta(hours=25))  # supervisor check times out
+    await travel(hass, freezer, FIRST + timedelta(hours=25))  # supervisor check times out
     await boundary(3)
     engine = world.manager.engine
     inspection = next(
@@ -108,7 +101,7 @@ async def test_missed_timeout_fires_once_after_restart(
     await hass.config.async_set_time_zone("Asia/Tokyo")
     freezer.move_to(START)
     world = await async_setup_world(hass)
-    await _travel(hass, freezer, FIRST)
+    await travel(hass, freezer, FIRST)
     report = next(t for t in world.manager.engine.open_tasks() if t.assignee == "person.alice")
     await hass.services.async_call(
         "bpo", "complete_task", {"task_id": report.id, "form": {"scan_history": "s"}}, blocking=True
@@ -122,7 +115,7 @@ async def test_missed_timeout_fires_once_after_restart(
     assert len(timeouts) == 1
     assert timeouts[0]["late"] is True or timeouts[0]["late"]
     # later ticks and a further restart do not fire it again
-    await _travel(hass, freezer, FIRST + timedelta(days=3))
+    await travel(hass, freezer, FIRST + timedelta(days=3))
     assert await hass.config_entries.async_unload(world.entry.entry_id)
     assert await hass.config_entries.async_setup(world.entry.entry_id)
     await hass.async_block_till_done()
