@@ -148,7 +148,44 @@ class Core:
     # -- lookups ---------------------------------------------------------------------------------
     def _compiled(self, inst: Instance) -> Compiled | None:
         cp = self._versions.get((inst.process, inst.version))
+        if cp is None:
+            cp = self._rebuild_version(inst.process, inst.version)
         return cp if cp is not None else self._current.get(inst.process)
+
+    def _rebuild_version(self, process: str, version: str) -> Compiled | None:
+        """An instance started before a restart on a blueprint version no file holds any more."""
+        src = self._meta.sources.get(f"{process}@{version}")
+        if src is None:
+            return None
+        from .errors import BlueprintError
+        from .schema import parse_blueprint
+
+        try:
+            bp = parse_blueprint(str(src["text"]), str(src["path"]), src.get("inputs") or None)
+        except BlueprintError:
+            return None
+        if bp.process.key != process or bp.process.version != version:
+            return None
+        cp = self._versions[(process, version)] = compile_blueprint(bp)
+        return cp
+
+    def _record_sources(self) -> None:
+        """Keep the source of every version that is current or still runs an instance; drop the rest."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for cp in self._current.values():
+            if cp.blueprint.source:
+                wanted[f"{cp.process.key}@{cp.process.version}"] = {
+                    "path": cp.blueprint.path,
+                    "text": cp.blueprint.source,
+                    "inputs": dict(cp.blueprint.given_inputs),
+                }
+        for inst in self._instances.values():
+            ref = f"{inst.process}@{inst.version}"
+            if inst.is_running and ref not in wanted and ref in self._meta.sources:
+                wanted[ref] = self._meta.sources[ref]
+        if wanted != self._meta.sources:
+            self._meta.sources = wanted
+            self._meta_dirty = True
 
     def _index(self, inst: Instance) -> None:
         """Record ``inst`` in the idempotency index (see starts.py)."""

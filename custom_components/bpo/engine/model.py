@@ -8,7 +8,7 @@ Templates stay as source strings; ``templates.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
@@ -222,3 +222,6 @@ class Blueprint:
     process: Process
     description: str = ""
     inputs: dict[str, InputDef] = field(default_factory=dict)
+    # the text and caller inputs it was parsed from, so a restart can rebuild this exact version
+    source: str = ""
+    given_inputs: dict[str, Any] = field(default_factory=dict)

@@ -73,6 +73,7 @@ class Engine(Starts):
                 versions[ref] = self._versions[ref]
         self._current = current
         self._versions = versions
+        self._record_sources()
         now = self.clock.now()
         self._arm_schedules(now)
         for inst in self._instances.values():
@@ -91,6 +92,7 @@ class Engine(Starts):
             meta, records = await self.store.load()
             self._load_records(meta, records)
         self._dirty.clear()
+        self._record_sources()  # the stored meta replaced what set_blueprints recorded
         self._arm_schedules(self.clock.now())
 
     def _load_records(self, meta: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> None:

@@ -168,7 +168,13 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
     if process is None or name is None:  # a problem was recorded for each; kept for the type checker
         raise BlueprintError(out.problems or [Problem(filename, None, "", "not a blueprint")])
     return Blueprint(
-        name=name, path=filename, process=process, description=description or "", inputs=declared
+        name=name,
+        path=filename,
+        process=process,
+        description=description or "",
+        inputs=declared,
+        source=text,
+        given_inputs=dict(inputs or {}),
     ), out
 
 

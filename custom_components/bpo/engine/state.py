@@ -458,6 +458,8 @@ class Meta:
     cursors: dict[str, str] = field(default_factory=dict)  # schedule key -> last fired tick (ISO, UTC)
     suspended: dict[str, str] = field(default_factory=dict)  # process -> suspended at (ISO)
     windows: dict[str, list[float]] = field(default_factory=dict)  # process -> recent start times (epoch)
+    # "process@version" -> {path, text, inputs}: blueprint versions still in use, rebuilt after a restart
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -465,6 +467,7 @@ class Meta:
             "cursors": dict(self.cursors),
             "suspended": dict(self.suspended),
             "windows": {k: list(v) for k, v in self.windows.items()},
+            "sources": {k: dict(v) for k, v in self.sources.items()},
         }
 
     @classmethod
@@ -474,4 +477,5 @@ class Meta:
             dict(d.get("cursors", {})),
             dict(d.get("suspended", {})),
             {k: [float(x) for x in v] for k, v in d.get("windows", {}).items()},
+            {k: dict(v) for k, v in d.get("sources", {}).items()},
         )
