@@ -25,9 +25,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> None:
-    port = _free_port()
+def _develop(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Start scripts/develop; return it with its "ready" line ("" if it never came)."""
     proc = subprocess.Popen(
         [str(ROOT / "scripts" / "develop"), "--config", str(tmp_path / "config"), "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -35,17 +34,22 @@ def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> N
         start_new_session=True,
         env={**os.environ, "BPO_PORT": str(port)},
     )
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().decode(errors="replace")
+        if not line and proc.poll() is not None:
+            break
+        if "dev server ready" in line:
+            return proc, line
+    return proc, ""
+
+
+@pytest.mark.slow
+def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> None:
+    port = _free_port()
+    proc, ready = _develop(tmp_path, port)
     try:
-        ready = ""
-        deadline = time.monotonic() + 180
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline().decode(errors="replace")
-            if not line and proc.poll() is not None:
-                break
-            if "dev server ready" in line:
-                ready = line
-                break
         assert ready, "scripts/develop never reported ready"
         assert f"http://127.0.0.1:{port}" in ready
         assert f"login: {devserver.DEMO_USER} / {devserver.DEMO_PASSWORD}" in ready
@@ -66,3 +70,12 @@ def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> N
         os.killpg(proc.pid, signal.SIGTERM)
         code = proc.wait(timeout=60)
     assert code == 0
+
+    # a second start reuses the folder: no onboarding any more, the same login still works
+    proc, ready = _develop(tmp_path, port)
+    try:
+        assert ready, "scripts/develop did not come up a second time"
+        devserver.login(f"http://127.0.0.1:{port}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
