@@ -12,7 +12,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import notifications, repairs
 from .const import DOMAIN
-from .device_records import async_register_device_services
+from .device_records import DeviceRecords, async_register_device_services
 from .manager import BpoManager
 from .services import async_register_services
 from .storage import BpoStore, async_raise_recovery_issue
@@ -32,6 +32,7 @@ class BpoRuntimeData:
 
     manager: BpoManager
     store: BpoStore
+    records: DeviceRecords  # BYOD device records (devices in the device registry)
 
 
 type BpoConfigEntry = ConfigEntry[BpoRuntimeData]
@@ -48,7 +49,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     """Load blueprints, restore engine state, arm the timer, forward platforms."""
     store = BpoStore(hass)
     manager = BpoManager(hass, store)
-    entry.runtime_data = BpoRuntimeData(manager=manager, store=store)
+    records = DeviceRecords(hass)
+    await records.async_load()
+    entry.runtime_data = BpoRuntimeData(manager=manager, store=store, records=records)
+    entry.async_on_unload(records.async_start(entry.entry_id))
     entry.async_on_unload(manager.async_stop)
     entry.async_on_unload(repairs.async_track(hass, manager))
     entry.async_on_unload(await notifications.async_setup_notifications(hass, entry))  # sees catch-up events

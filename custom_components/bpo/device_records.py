@@ -11,8 +11,8 @@ MDM connectors call. As a simple hook, a ``bpo_task_completed`` event of the ``d
 process for a task of the device owner (instance key = owner, task assignee = owner or none) counts as a
 report from every active device of that owner: it updates the last report time, not the compliance.
 
-The records object belongs to the loaded config entry: the sensor platform creates and loads it and
-publishes it under ``DATA_RECORDS`` for the services; it is removed again when the entry unloads.
+The records object belongs to the loaded config entry (``entry.runtime_data.records``); the services
+find it through the loaded entry, so nothing outlives an unload.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, EVENT_PREFIX
 from .permissions import PERSON_DOMAIN, async_actor, require_admin
@@ -49,7 +48,6 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_KEY: Final = f"{DOMAIN}.devices"
 STORAGE_VERSION: Final = 1
 STORAGE_MINOR_VERSION: Final = 1
-DATA_RECORDS: HassKey[DeviceRecords] = HassKey(f"{DOMAIN}_device_records")
 # Dispatcher signal: a record was registered, changed or retired (argument: the device id).
 SIGNAL_DEVICES: Final = f"{DOMAIN}_devices_updated"
 
@@ -306,8 +304,10 @@ RETIRE_SCHEMA = vol.Schema({vol.Required("device_id"): vol.All(cv.string, vol.St
 
 
 def _records(hass: HomeAssistant) -> DeviceRecords:
-    if (records := hass.data.get(DATA_RECORDS)) is None:
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    records: DeviceRecords = entries[0].runtime_data.records
     return records
 
 

@@ -29,7 +29,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import BpoConfigEntry
 from .device_records import (
     COMPLIANCE_STATES,
-    DATA_RECORDS,
     MANUFACTURER,
     SIGNAL_DEVICES,
     DeviceRecord,
@@ -107,18 +106,7 @@ async def async_setup_entry(
         lambda: [bp.process.key for bp in manager.engine.blueprints()], process_sensors, async_add_entities
     ).async_start(hass, entry)
 
-    # The BYOD records belong to this entry; the services find them under DATA_RECORDS.
-    records = DeviceRecords(hass)
-    await records.async_load()
-    hass.data[DATA_RECORDS] = records
-
-    @callback
-    def _release() -> None:
-        if hass.data.get(DATA_RECORDS) is records:
-            hass.data.pop(DATA_RECORDS)
-
-    entry.async_on_unload(_release)
-    entry.async_on_unload(records.async_start(entry.entry_id))
+    records = entry.runtime_data.records
 
     def device_sensors(device_id: str) -> list[Entity]:
         return [BpoDeviceSensor(records, device_id, description) for description in DEVICE_SENSORS]

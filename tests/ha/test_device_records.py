@@ -18,7 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.bpo.device_records import DATA_RECORDS, STORAGE_KEY, DeviceRecords
+from custom_components.bpo.device_records import STORAGE_KEY, DeviceRecords
 
 from .helpers import World, async_setup_world
 
@@ -54,7 +54,8 @@ async def _call(hass: HomeAssistant, service: str, data: dict[str, Any], user_id
 
 
 def _records(hass: HomeAssistant) -> DeviceRecords:
-    return hass.data[DATA_RECORDS]
+    records: DeviceRecords = hass.config_entries.async_loaded_entries("bpo")[0].runtime_data.records
+    return records
 
 
 async def test_register_creates_device_and_entities(
@@ -209,7 +210,7 @@ async def test_records_survive_reload(
 
     assert await hass.config_entries.async_unload(world.entry.entry_id)
     await hass.async_block_till_done()
-    assert DATA_RECORDS not in hass.data
+    assert hass.config_entries.async_loaded_entries("bpo") == []
     with pytest.raises(ServiceValidationError):
         await _call(hass, "register_device", IPHONE)
 
