@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from custom_components.bpo.engine.state import HistoryEntry, Instance, Join, Meta, Task, Wait
+from custom_components.bpo.engine.history import HistoryEntry
+from custom_components.bpo.engine.state import Instance, Join, Meta, Task, Wait
 
 T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
 

@@ -1,8 +1,9 @@
 """Engine state holder and the small helpers every part of the runtime shares.
 
-The runtime is split by concern: ``core`` (state, history, events, deadlines of a token), ``flow``
-(entering and leaving steps), ``deadlines`` (what fires when a timer is due), ``starts`` (schedules,
-event starts, limits) and ``runtime`` (the public ``Engine``). Each is a class in one inheritance chain
+The runtime is split by concern: ``core`` (state, history, events, deadlines of a token), ``tasks``
+(opening and finishing human tasks), ``flow`` (entering and leaving steps), ``deadlines`` (what fires
+when a timer is due), ``starts`` (schedules, event starts, limits), ``queries`` (read-only views and
+request validation) and ``runtime`` (the public ``Engine``). Each is a class in one inheritance chain
 so they share state without passing it around.
 
 Persist-before-announce: mutations mark instances dirty and queue events in an outbox; ``_commit``
@@ -21,9 +22,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .cron import CronSchedule
+from .history import HistoryEntry
 from .model import Blueprint, Process, Step
 from .ports import ActionPort, BusinessCalendar, Clock, Directory, EngineEvent, EventSink, StateStore
-from .state import OPEN, HistoryEntry, Instance, Join, Meta, Task, Token, Wait
+from .state import OPEN, Instance, Join, Meta, Task, Token, Wait
 from .templates import StepsView, Templates
 from .timers import TimerHeap, to_micros
 

@@ -1,0 +1,253 @@
+"""The read side of ``Engine``: queries the HA layer calls, and the lookups and checks operations use.
+
+The validation helpers raise the ``runtime_errors`` that the public operations (:mod:`.runtime`) pass
+on: unknown process or task, a wrong outcome, a bad form, or a user who may not act on the task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .core import Compiled
+from .model import Blueprint, FieldDef, ScheduleStart, TaskSpec
+from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
+from .starts import Starts
+from .state import COMPLETED, Instance, Task
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """A calendar entry: a scheduled start, a task due date, or an on-site visit (which has an end)."""
+
+    kind: str  # "start" | "due" | "visit"
+    at: datetime
+    process: str
+    title: str
+    instance_id: str | None = None
+    task_id: str | None = None
+    assignee: str | None = None
+    end: datetime | None = None  # visits: at + visit_duration
+    location: str | None = None  # visits: the rendered visit_location
+
+
+class Queries(Starts):
+    """Queries and validation helpers of the engine; see the module docstring."""
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def blueprints(self) -> list[Blueprint]:
+        return [cp.blueprint for cp in self._current.values()]
+
+    def blueprint(self, process_key: str) -> Blueprint | None:
+        cp = self._current.get(process_key)
+        return cp.blueprint if cp is not None else None
+
+    def suspended(self) -> dict[str, datetime]:
+        return {k: datetime.fromisoformat(v) for k, v in self._meta.suspended.items()}
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._instances.get(instance_id)
+
+    def instances(
+        self, *, process: str | None = None, status: str | None = None, key: str | None = None
+    ) -> list[Instance]:
+        return [
+            i
+            for i in self._instances.values()
+            if (process is None or i.process == process)
+            and (status is None or i.status == status)
+            and (key is None or i.key == key)
+        ]
+
+    def task(self, task_id: str) -> Task | None:
+        try:
+            return self._find_task(task_id)[1]
+        except TaskNotFound:
+            return None
+
+    def open_tasks(
+        self, assignee: str | None = None, group: str | None = None, process: str | None = None
+    ) -> list[Task]:
+        return [
+            t
+            for t in self._open.values()
+            if (assignee is None or t.assignee == assignee or assignee in t.candidates)
+            and (group is None or t.group == group)
+            and (process is None or t.process == process)
+        ]
+
+    def stats(self, process_key: str, *, period: timedelta = timedelta(days=30)) -> dict[str, int]:
+        """Running instances, overdue open tasks, and instances completed within ``period``."""
+        since = self.clock.now() - period
+        running = completed = 0
+        for inst in self._instances.values():
+            if inst.process != process_key:
+                continue
+            if inst.is_running:
+                running += 1
+            elif inst.status == COMPLETED and inst.ended is not None and inst.ended >= since:
+                completed += 1
+        overdue = sum(1 for t in self._open.values() if t.process == process_key and t.overdue)
+        return {"open": running, "overdue": overdue, "completed_period": completed}
+
+    def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
+        """Scheduled starts and open-task due dates in ``(start, end]``, plus open-task visits that overlap
+        that range (a visit that began before ``start`` but is still going on is included), in time order."""
+        out: list[Upcoming] = []
+        for proc, cp in self._current.items():
+            if proc in self._meta.suspended:
+                continue
+            for sched_start in cp.process.starts:
+                if isinstance(sched_start, ScheduleStart):
+                    for at in self._cron(sched_start.cron).between(start, end):
+                        out.append(Upcoming("start", at, proc, cp.blueprint.name or proc))
+        for task in self._open.values():
+            if task.visit is not None and task.visit.at <= end:
+                visit = self._visit_entry(task)
+                if visit is not None and visit.end is not None and visit.end > start:
+                    out.append(visit)
+            if task.due is not None and start < task.due <= end:
+                out.append(
+                    Upcoming(
+                        "due", task.due, task.process, task.title, task.instance_id, task.id, task.assignee
+                    )
+                )
+        out.sort(key=lambda u: (u.at, u.kind, u.process, u.task_id or ""))
+        return out
+
+    def _visit_entry(self, task: Task) -> Upcoming | None:
+        inst = self._instances.get(task.instance_id)
+        cp = self._compiled(inst) if inst is not None else None
+        step = cp.steps.get(task.step) if cp is not None else None
+        if task.visit is None or step is None or step.task is None:
+            return None
+        at = task.visit.at
+        return Upcoming(
+            "visit",
+            at,
+            task.process,
+            task.title,
+            task.instance_id,
+            task.id,
+            task.assignee,
+            at + timedelta(seconds=step.task.visit_duration),
+            task.visit.location,
+        )
+
+    # -- validation helpers ------------------------------------------------------------------------------
+    def _process(self, process_key: str) -> Compiled:
+        cp = self._current.get(process_key)
+        if cp is None:
+            known = ", ".join(sorted(self._current)) or "none loaded"
+            raise UnknownProcess(f"no blueprint defines process {process_key!r} (known: {known})")
+        return cp
+
+    def _find_task(self, task_id: str) -> tuple[Instance, Task]:
+        inst = self._instances.get(task_id.split(".", 1)[0])
+        if inst is not None:
+            for task in inst.tasks:
+                if task.id == task_id:
+                    return inst, task
+        raise TaskNotFound(f"no task {task_id!r}")
+
+    @staticmethod
+    def _check_outcome(task: Task, spec: TaskSpec, outcome: str | None) -> str:
+        if outcome is None:
+            if len(spec.outcomes) == 1:
+                return spec.outcomes[0]
+            raise InvalidOutcome(
+                f"task {task.id} ({task.title}) needs an outcome: one of {', '.join(spec.outcomes)}"
+            )
+        if outcome not in spec.outcomes:
+            raise InvalidOutcome(
+                f"task {task.id} ({task.title}) has no outcome {outcome!r}; "
+                f"expected one of {', '.join(spec.outcomes)}"
+            )
+        return outcome
+
+    def _check_form(self, cp: Compiled, task: Task, spec: TaskSpec, form: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(form) - set(spec.form))
+        if unknown:
+            raise InvalidForm(
+                f"task {task.id} ({task.title}) has no form field(s) {', '.join(unknown)}; "
+                f"it collects {', '.join(spec.form) or 'nothing'}"
+            )
+        problems: list[str] = []
+        out: dict[str, Any] = {}
+        for name in spec.form:
+            fdef = cp.process.fields.get(name) or FieldDef(name)
+            value = form.get(name)
+            if value is None or value == "":
+                if fdef.required and not spec.optional:
+                    problems.append(f"{name} is required")
+                continue
+            try:
+                out[name] = _coerce(fdef, value)
+            except ValueError as err:
+                problems.append(f"{name}: {err}")
+        if problems:
+            raise InvalidForm(f"task {task.id} ({task.title}): " + "; ".join(problems))
+        return out
+
+    def _check_user(self, cp: Compiled, task: Task, spec: TaskSpec, user: str | None) -> None:
+        """``user`` is a person id in the assignee namespace; None means a system/admin action."""
+        if user is None:
+            return
+        anyone = task.assignee is None and not task.candidates and task.group is None
+        in_group = bool(
+            task.group and self.directory is not None and task.group in self.directory.groups_of(user)
+        )
+        if not (anyone or user == task.assignee or user in task.candidates or in_group):
+            owner = task.assignee or task.group or ", ".join(task.candidates)
+            raise NotAllowed(f"{user} may not complete task {task.id} ({task.title}); it belongs to {owner}")
+        if spec.pii and not self._cleared(cp, user):
+            raise NotAllowed(f"{user} is not cleared for PII work and may not complete task {task.id}")
+
+    def _cleared(self, cp: Compiled, user: str) -> bool:
+        groups = set(self.directory.groups_of(user)) if self.directory is not None else set()
+        for entry in cp.process.pii_cleared:
+            if entry in (user, f"user:{user}") or (entry.startswith("group:") and entry[6:] in groups):
+                return True
+        return False
+
+
+def _coerce(fdef: FieldDef, value: Any) -> Any:
+    """Light type check of a form value; returns the JSON-able value to store."""
+    kind = fdef.type
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        if isinstance(value, int | float):
+            return value
+        text = str(value).strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                raise ValueError(f"expected a number, got {value!r}") from None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if kind == "choice":
+        if fdef.options and str(value) not in fdef.options:
+            raise ValueError(f"expected one of {', '.join(fdef.options)}, got {value!r}")
+        return str(value)
+    if kind == "date":
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError(f"expected a date like 2026-01-31, got {value!r}") from None
+    if isinstance(value, dict | list | int | float | bool):
+        return value
+    return str(value)
