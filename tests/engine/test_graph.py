@@ -6,10 +6,11 @@ from custom_components.bpo.engine.graph import to_mermaid
 from custom_components.bpo.engine.schema import load_blueprint, parse_blueprint
 
 SEED = Path(__file__).resolve().parents[2] / "blueprints" / "bpo" / "device_security_report.yaml"
+EMPLOYEES = {"employees": ["person.alice", "person.bob", "person.carol"]}
 
 
 def test_seed_graph() -> None:
-    chart = to_mermaid(load_blueprint(SEED)).splitlines()
+    chart = to_mermaid(load_blueprint(SEED, inputs=EMPLOYEES)).splitlines()
     assert chart[0] == "flowchart TD"
     assert '    start0(["schedule 0 9 1 * *<br/>for each of 3 items"])' in chart
     assert "    start0 --> s_report" in chart

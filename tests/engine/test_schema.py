@@ -87,7 +87,7 @@ def problems_of(text: str, inputs: dict[str, object] | None = None) -> list[Prob
 
 
 def test_seed_blueprint_maps_onto_the_model() -> None:
-    bp = load_blueprint(SEED)
+    bp = load_blueprint(SEED, inputs={"employees": ["person.alice", "person.bob", "person.carol"]})
     p = bp.process
     assert bp.name == "Device security report"
     assert p.key == "device_security_report"
@@ -397,3 +397,9 @@ def test_single_ha_blueprint_file_is_an_error(tmp_path: Path) -> None:
     file.write_text("blueprint: {name: A, domain: automation}\ntriggers: []\n")
     with pytest.raises(BlueprintError, match="Home Assistant automation blueprint, not a bpo one"):
         load_blueprint(file)
+
+
+def test_seed_blueprint_starts_nobody_until_employees_are_listed() -> None:
+    """Shipped into every install: it must not assign tasks to example people who do not exist."""
+    bp = load_blueprint(SEED)
+    assert bp.process.starts[0].for_each == []  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.bpo import blueprint_files
 from custom_components.bpo.const import DOMAIN
 
 DIRECTORY = """\
@@ -25,6 +26,7 @@ supervisors:
   person.carol: person.sam
 """
 PEOPLE = ("alice", "bob", "carol", "sam", "dave", "erin")
+EMPLOYEES = ("person.alice", "person.bob", "person.carol")
 
 
 @dataclass
@@ -43,7 +45,11 @@ class World:
 
 
 async def async_setup_world(
-    hass: HomeAssistant, *, blueprints: dict[str, str] | None = None, directory: str = DIRECTORY
+    hass: HomeAssistant,
+    *,
+    blueprints: dict[str, str] | None = None,
+    directory: str = DIRECTORY,
+    employees: tuple[str, ...] = EMPLOYEES,
 ) -> World:
     """People with (non-admin) users, the directory, extra blueprints, then the bpo entry."""
     # HA makes the first user the owner (an admin): create that one first so the people stay ordinary users
@@ -58,6 +64,15 @@ async def async_setup_world(
     )
     config = Path(hass.config.config_dir)
     (config / "bpo_directory.yaml").write_text(directory, encoding="utf-8")
+    # the shipped report lists no employees; an admin's edited copy names them (and is never overwritten)
+    shipped = blueprint_files.SHIPPED / "bpo" / "device_security_report.yaml"
+    if employees and shipped.is_file():
+        copy = config / "blueprints" / "bpo" / shipped.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(
+            shipped.read_text(encoding="utf-8").replace("default: []", f"default: [{', '.join(employees)}]"),
+            encoding="utf-8",
+        )
     for rel, text in (blueprints or {}).items():
         path = config / "blueprints" / "bpo" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
