@@ -62,6 +62,17 @@ def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> N
         req = urllib.request.Request(f"{base}/api/config", headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert "bpo" in json.loads(resp.read())["components"]
+        # the demo blueprint runs: a started request lands in the desk queue's to-do list
+        started = devserver._request(
+            f"{base}/api/services/bpo/start?return_response",
+            {"process": "client_request", "fields": {"subject": "March payroll"}},
+            token=token,
+        )
+        assert isinstance(started, dict)
+        assert started["service_response"]["status"] == "running"
+        queue = devserver._request(f"{base}/api/states/todo.bpo_workflows_queue_desk", token=token)
+        assert isinstance(queue, dict)
+        assert queue["state"] == "1"
         # the demo admin came from HA's onboarding, which is now complete
         steps = devserver._request(f"{base}/api/onboarding")
         assert isinstance(steps, list)

@@ -60,7 +60,7 @@ def _call(base: str, token: str, service: str, data: dict[str, object]) -> dict[
 def test_sigkill_after_acknowledged_calls_loses_nothing(tmp_path: Path, socket_enabled: None) -> None:
     config = tmp_path / "config"
     devserver.prepare(config)
-    (config / "blueprints" / "bpo").mkdir(parents=True)
+    (config / "blueprints" / "bpo").mkdir(parents=True, exist_ok=True)
     (config / "blueprints" / "bpo" / "intake.yaml").write_text(MANUAL, encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -90,3 +90,16 @@ def test_translations_match_strings() -> None:
         assert _keys(translated) == expected, lang
         # translations are resolved text, never the [%key:...%] references strings.json may use
         assert "[%key:" not in json.dumps(translated, ensure_ascii=False)
+
+
+def test_config_examples_hold_valid_bpo_files() -> None:
+    from custom_components.bpo.engine.directory import parse_directory
+    from custom_components.bpo.engine.schema import load_directory
+
+    blueprints, errors = load_directory(ROOT / "config_examples" / "blueprints" / "bpo")
+    assert errors == []
+    assert sorted(blueprints) == ["client_request"]
+    directory = ROOT / "config_examples" / "bpo_directory.yaml"
+    assert parse_directory(directory.read_text(encoding="utf-8"), str(directory)).members("desk") == [
+        "person.demo_admin"
+    ]
