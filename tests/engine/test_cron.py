@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from custom_components.bpo.engine.cron import (
     CronError,
     CronSchedule,
-    catch_up,
     localize,
     validate_cron,
     wall_time,
@@ -221,31 +220,6 @@ def test_last_at_or_before_is_the_previous_occurrence(expr: str, name: str, inst
     assert sched.next_after(last) > instant  # nothing between it and the instant
     if last < instant:
         assert sched.next_after(last - timedelta(microseconds=1)) == last
-
-
-# -- catch-up after downtime ---------------------------------------------------------------------
-
-
-MONTHLY = CronSchedule.parse("0 9 1 * *", "Europe/Berlin")
-
-
-def test_catch_up_fires_latest_missed_tick_once() -> None:
-    plan = catch_up(MONTHLY, datetime(2025, 1, 1, 8, tzinfo=UTC), datetime(2025, 3, 15, tzinfo=UTC), "fire")
-    assert plan.late == datetime(2025, 3, 1, 8, tzinfo=UTC)
-    assert plan.missed is True
-    assert plan.next_tick == datetime(2025, 4, 1, 7, tzinfo=UTC)
-    again = catch_up(MONTHLY, plan.late, datetime(2025, 3, 15, tzinfo=UTC), "fire")
-    assert again.late is None and again.missed is False  # restored twice: still fires once
-
-
-def test_catch_up_skip_and_nothing_missed() -> None:
-    mid_march = datetime(2025, 3, 15, tzinfo=UTC)
-    skipped = catch_up(MONTHLY, datetime(2025, 1, 1, 8, tzinfo=UTC), mid_march, "skip")
-    assert skipped.late is None and skipped.missed is True
-    on_time = catch_up(MONTHLY, datetime(2025, 3, 1, 8, tzinfo=UTC), mid_march, "fire")
-    assert on_time.late is None and on_time.missed is False
-    never_ran = catch_up(MONTHLY, None, mid_march, "fire")
-    assert never_ran.late is None and never_ran.next_tick == datetime(2025, 4, 1, 7, tzinfo=UTC)
 
 
 # -- validation ----------------------------------------------------------------------------------

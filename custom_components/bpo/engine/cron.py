@@ -251,35 +251,3 @@ class CronSchedule:
             else:
                 idle += 1
             day -= _ONE_DAY
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUpPlan:
-    """What a schedule owes after downtime: at most one late tick, and the next regular tick."""
-
-    late: datetime | None  # the most recent missed tick, to fire now (None: nothing to fire)
-    missed: bool  # whether any tick was missed at all (for the audit trail when skipping)
-    next_tick: datetime
-
-
-def catch_up(
-    schedule: CronSchedule,
-    last_tick: datetime | None,
-    now: datetime,
-    policy: Literal["fire", "skip"] = "fire",
-) -> CatchUpPlan:
-    """Plan a schedule's restart after its last fired tick ``last_tick``.
-
-    Missed ticks collapse into one: with ``"fire"`` only the latest missed tick fires (late,
-    once; its instant stays the idempotency key), with ``"skip"`` none does. A schedule that
-    never ran (``last_tick`` None) owes nothing. Either way the next tick is the first after
-    ``now``, so the ticks in between can never fire twice.
-    """
-    current = ensure_utc(now)
-    next_tick = schedule.next_after(current)
-    if last_tick is None:
-        return CatchUpPlan(None, False, next_tick)
-    latest = schedule.last_at_or_before(current)
-    if latest is None or latest <= ensure_utc(last_tick):
-        return CatchUpPlan(None, False, next_tick)
-    return CatchUpPlan(latest if policy == "fire" else None, True, next_tick)
