@@ -44,7 +44,12 @@ def _start_hass(config: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=(config / "hass.err").open("ab"),
     )
-    devserver.wait_until_up(f"http://127.0.0.1:{port}", proc)
+    try:
+        devserver.wait_until_up(f"http://127.0.0.1:{port}", proc)
+    except RuntimeError:
+        proc.kill()  # never leave a hass behind when the test fails here
+        proc.wait(timeout=30)
+        raise
     return proc
 
 
