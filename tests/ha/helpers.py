@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
@@ -97,3 +98,13 @@ async def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: dateti
     freezer.move_to(to)
     async_fire_time_changed(hass, to)
     await hass.async_block_till_done()
+
+
+async def async_setup_bare_world(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, now: datetime, **kwargs: Any
+) -> World:
+    """In Tokyo at ``now`` and without the shipped blueprints: only the blueprints the test brings."""
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(now)
+    with patch("custom_components.bpo.blueprint_files.SHIPPED", Path(hass.config.config_dir) / "none"):
+        return await async_setup_world(hass, **kwargs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_bare_world
 from .test_todo import BLUEPRINTS, DIRECTORY, start
 
 TZ = ZoneInfo("Asia/Tokyo")
@@ -23,11 +22,8 @@ NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday; the expense schedule 
 CALENDAR = "calendar.bpo_workflows_schedule"
 
 
-async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> World:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
-        return await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
+    return await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
 
 
 async def events(hass: HomeAssistant, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -43,9 +39,9 @@ async def events(hass: HomeAssistant, start: datetime, end: datetime) -> list[di
 
 
 async def test_schedule_and_due_events_in_range(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
 ) -> None:
-    world = await _world(hass, freezer, tmp_path)
+    world = await _world(hass, freezer)
     await start(hass, "person.alice")
     await hass.async_block_till_done()
 
@@ -89,9 +85,9 @@ async def test_schedule_and_due_events_in_range(
 
 
 async def test_suspended_blueprint_shows_no_starts(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
 ) -> None:
-    await _world(hass, freezer, tmp_path)
+    await _world(hass, freezer)
     for key in ("a", "b", "c", "d"):  # the blueprint allows 3 starts an hour
         try:
             await start(hass, key)
@@ -105,13 +101,12 @@ async def test_suspended_blueprint_shows_no_starts(
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     hass_admin_user: MockUser,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
     with patch("custom_components.bpo.PLATFORMS", [Platform.CALENDAR]):
-        world = await _world(hass, freezer, tmp_path)
+        world = await _world(hass, freezer)
         await start(hass, "person.alice")
         await hass.async_block_till_done()
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
@@ -142,14 +137,11 @@ process:
 
 
 async def test_visits_are_events_while_their_task_is_open(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
 ) -> None:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
-        world = await async_setup_world(
-            hass, blueprints={**BLUEPRINTS, "onsite.yaml": ONSITE}, directory=DIRECTORY
-        )
+    world = await async_setup_bare_world(
+        hass, freezer, NOW, blueprints={**BLUEPRINTS, "onsite.yaml": ONSITE}, directory=DIRECTORY
+    )
     await hass.services.async_call(
         "bpo",
         "start",

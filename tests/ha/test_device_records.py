@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.bpo.device_records import STORAGE_KEY, DeviceRecords
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_bare_world
 
 TZ = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)
@@ -36,13 +35,8 @@ LAST_REPORT = "sensor.alice_s_iphone_last_report"
 
 
 @pytest.fixture
-async def world(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
-) -> World:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
-        return await async_setup_world(hass, directory="groups: {}\n")
+async def world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser) -> World:
+    return await async_setup_bare_world(hass, freezer, NOW, directory="groups: {}\n")
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any], user_id: str | None = None) -> Any:
@@ -225,19 +219,13 @@ async def test_records_survive_reload(
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     hass_admin_user: MockUser,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with (
-        patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"),
-        patch("custom_components.bpo.PLATFORMS", [Platform.SENSOR]),
-    ):
-        world = await async_setup_world(hass, directory="groups: {}\n")
+    with patch("custom_components.bpo.PLATFORMS", [Platform.SENSOR]):
+        world = await async_setup_bare_world(hass, freezer, NOW, directory="groups: {}\n")
         await _call(hass, "register_device", IPHONE)
         await _records(hass).async_update_compliance("C02XK1", True, NOW)
         await hass.async_block_till_done()

@@ -17,7 +17,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_bare_world
 from .test_todo import BLUEPRINTS, DIRECTORY, start
 
 TZ = ZoneInfo("Asia/Tokyo")
@@ -28,11 +28,8 @@ COMPLETED = "sensor.expense_claim_completed_30_days"
 SUSPENDED = "binary_sensor.expense_claim_suspended"
 
 
-async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> World:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
-        return await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
+    return await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
 
 
 def _value(hass: HomeAssistant, entity_id: str) -> str:
@@ -49,11 +46,10 @@ async def _complete(hass: HomeAssistant, task_id: str, **data: object) -> None:
 async def test_counts_open_overdue_completed(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     hass_admin_user: MockUser,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    world = await _world(hass, freezer, tmp_path)
+    world = await _world(hass, freezer)
     engine = world.manager.engine
     assert (_value(hass, OPEN), _value(hass, OVERDUE), _value(hass, COMPLETED)) == ("0", "0", "0")
     device = device_registry.async_get_device(identifiers={("bpo", "process_expense_claim")})
@@ -95,9 +91,9 @@ async def test_counts_open_overdue_completed(
 
 
 async def test_suspended_binary_sensor(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
 ) -> None:
-    await _world(hass, freezer, tmp_path)
+    await _world(hass, freezer)
     assert _value(hass, SUSPENDED) == "off"
     state = hass.states.get(SUSPENDED)
     assert state.attributes["device_class"] == "problem"
@@ -117,9 +113,9 @@ async def test_suspended_binary_sensor(
 
 
 async def test_blueprint_added_on_reload_gets_sensors(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
 ) -> None:
-    await _world(hass, freezer, tmp_path)
+    await _world(hass, freezer)
     assert hass.states.get("sensor.second_open_instances") is None
     text = (
         BLUEPRINTS["expense.yaml"]
@@ -143,14 +139,13 @@ async def test_blueprint_added_on_reload_gets_sensors(
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     hass_admin_user: MockUser,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     platform: Platform,
 ) -> None:
     with patch("custom_components.bpo.PLATFORMS", [platform]):
-        world = await _world(hass, freezer, tmp_path)
+        world = await _world(hass, freezer)
         await start(hass, "person.alice")
         await hass.async_block_till_done()
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)

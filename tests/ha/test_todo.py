@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from .helpers import World, async_setup_world
+from .helpers import World, async_setup_bare_world
 
 TZ = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday
@@ -64,14 +63,9 @@ BLUEPRINTS = {"expense.yaml": EXPENSE}
 
 
 @pytest.fixture
-async def world(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, hass_admin_user: MockUser
-) -> World:
+async def world(hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser) -> World:
     # hass_admin_user exists first, so none of the people's users becomes the (admin) owner
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"):
-        return await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+    return await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
 
 
 async def start(hass: HomeAssistant, key: str) -> dict[str, Any]:
@@ -232,18 +226,12 @@ async def test_person_added_later_gets_a_list(hass: HomeAssistant, world: World)
 async def test_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     hass_admin_user: MockUser,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    await hass.config.async_set_time_zone("Asia/Tokyo")
-    freezer.move_to(NOW)
-    with (
-        patch("custom_components.bpo.blueprint_files.SHIPPED", tmp_path / "none"),
-        patch("custom_components.bpo.PLATFORMS", [Platform.TODO]),
-    ):
-        world = await async_setup_world(hass, blueprints=BLUEPRINTS, directory=DIRECTORY)
+    with patch("custom_components.bpo.PLATFORMS", [Platform.TODO]):
+        world = await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
         await start(hass, "person.alice")
         await start(hass, "person.carol")
         await hass.async_block_till_done()
