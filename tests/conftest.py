@@ -6,4 +6,11 @@ The test harness ships its own ``custom_components`` package; importing ours fir
 
 from __future__ import annotations
 
+import pytest
+
 import custom_components  # noqa: F401
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the real-``hass`` process tests first: started last, they leave one worker idle at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -81,12 +81,3 @@ def test_develop_starts_hass_with_bpo(tmp_path: Path, socket_enabled: None) -> N
         os.killpg(proc.pid, signal.SIGTERM)
         code = proc.wait(timeout=60)
     assert code == 0
-
-    # a second start reuses the folder: no onboarding any more, the same login still works
-    proc, ready = _develop(tmp_path, port)
-    try:
-        assert ready, "scripts/develop did not come up a second time"
-        devserver.login(f"http://127.0.0.1:{port}")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from argparse import Namespace
 from datetime import datetime
 from pathlib import Path
@@ -55,15 +54,19 @@ def test_answers_script_leaves_report_open_so_reminders_show() -> None:
     assert [line.at.day for line in timeline.lines[2:]] == [4, 7, 8]
 
 
-def test_year_of_1000_employees_in_seconds() -> None:
+def test_a_year_of_monthly_reports_completes_every_instance() -> None:
+    """Twelve monthly starts per employee, all answered: nothing is lost or doubled over a year.
+
+    How fast a year of 1,000 employees runs is measured by benchmarks/engine.py, not asserted here.
+    """
     bp = load_blueprint(BLUEPRINT, inputs=PEOPLE)
-    began = time.perf_counter()
     timeline = simulate(
-        bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=365, tz=TOKYO, auto=True, employees=1000
+        bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=365, tz=TOKYO, auto=True, employees=50
     )
-    elapsed = time.perf_counter() - began
-    assert timeline.summary["instances completed"] == 12_000
-    assert elapsed < 30, elapsed  # target <= 10 s on 2 cores; generous here for loaded CI machines
+    summary = timeline.summary
+    assert summary["instances started"] == summary["instances completed"] == 50 * 12
+    assert summary["tasks created"] == 3 * 50 * 12  # the report, then two reviews in parallel
+    assert summary["instances running at end"] == summary["tasks open at end"] == 0
 
 
 def test_run_cli_prints_timeline_and_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

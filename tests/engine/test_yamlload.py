@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.bpo.engine import yamlload
 from custom_components.bpo.engine.errors import BlueprintError, Collector
 from custom_components.bpo.engine.yamlload import InputRef, load_yaml, resolve_inputs
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with both parsers: libyaml when it is safe, Python as the fallback."""
+    chosen = yamlload._FastLoader if request.param == "libyaml" else yamlload.BlueprintLoader
+    assert chosen is not None, "this PyYAML was built without libyaml"
+    monkeypatch.setattr(yamlload, "loader_for", lambda text: chosen)
+    return str(request.param)
 
 
 def load(text: str) -> tuple[object, Collector]:
