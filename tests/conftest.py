@@ -9,8 +9,16 @@ from __future__ import annotations
 import gc
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import custom_components  # noqa: F401
+from tests.thoroughness import THOROUGH
+
+# No deadline: CI machines stall now and then, and a stall is not a failure of the property.
+settings.register_profile(
+    "bpo", max_examples=1000 if THOROUGH else 100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("bpo")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

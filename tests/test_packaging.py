@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from awesomeversion import AwesomeVersion
@@ -103,3 +104,23 @@ def test_config_examples_hold_valid_bpo_files() -> None:
     assert parse_directory(directory.read_text(encoding="utf-8"), str(directory)).members("desk") == [
         "person.demo_admin"
     ]
+
+
+def test_bpo_command_runs_this_clone_from_anywhere(tmp_path: Path) -> None:
+    """scripts/setup's `bpo` lives in a venv shared by clones: it must run the clone it is called from."""
+    bpo = ROOT / ".venv" / "bin" / "bpo"
+    assert bpo.is_file(), "scripts/setup creates .venv/bin/bpo"
+    done = subprocess.run(
+        [str(bpo), "validate", str(ROOT / "blueprints")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout and "device_security_report" in done.stdout
+    # started by its real path (outside any clone) and from outside a clone, it says what to do
+    lost = subprocess.run(
+        [str(bpo.resolve()), "validate", "."], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert lost.returncode != 0 and "inside a bpo clone" in lost.stderr

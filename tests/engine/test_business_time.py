@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine.business_time import (
@@ -101,7 +101,6 @@ def test_a_calendar_without_working_time_fails_instead_of_looping() -> None:
         closed.add(datetime(2025, 1, 2, tzinfo=UTC), HOUR)
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     start=st.datetimes(datetime(2024, 1, 1), datetime(2027, 1, 1), timezones=st.just(UTC)),
     seconds=st.floats(min_value=1, max_value=30 * 86400, allow_nan=False),

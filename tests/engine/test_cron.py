@@ -8,7 +8,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine.cron import (
@@ -74,10 +74,13 @@ def oracle(tz: ZoneInfo, matchers: dict[str, Matcher], grid: int = 1800) -> dict
     fired: dict[str, list[int]] = {expr: [] for expr in matchers}
     checks = [(fired[expr], matches) for expr, matches in matchers.items()]
     first = int(START.timestamp())
-    high = datetime.fromtimestamp(first, tz).replace(tzinfo=None)
+    at = datetime.fromtimestamp
+    # Aware datetimes with the same tzinfo compare and subtract as wall times (fold ignored),
+    # which is what the walk needs; leaving them aware saves a fifth of its time.
+    high = at(first, tz)
     step = timedelta(seconds=grid)
     for ts in range(first + grid, int(END.timestamp()) + 1, grid):
-        local = datetime.fromtimestamp(ts, tz).replace(tzinfo=None)
+        local = at(ts, tz)
         if local <= high:
             continue  # clocks went back: these wall times already fired
         if local - high == step:
@@ -195,7 +198,6 @@ FIELD_CHOICES = (
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     fields=st.tuples(*(st.sampled_from(choices) for choices in FIELD_CHOICES)),
     start=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)),
@@ -212,7 +214,6 @@ def test_fast_walker_agrees_with_croniter(fields: tuple[str, ...], start: dateti
     assert [next(fast_it) for _ in range(25)] == [next(slow_it) for _ in range(25)]
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     expr=st.sampled_from(["0 * * * *", "30 2 * * *", "*/20 1-3 * * *", "0 9 1 * *", "0 0 L * *"]),
     name=st.sampled_from(["Europe/Berlin", "Australia/Lord_Howe", "America/Santiago", "UTC"]),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine.errors import BlueprintError
@@ -186,10 +186,6 @@ def test_bases_are_valid() -> None:
         parse_blueprint(text, "base.yaml")
 
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@FUZZ
 @given(base=st.sampled_from(BASES), data=st.data())
 def test_structural_mutations(base: str, data: st.DataObject) -> None:
     doc = _mutate(yaml.load(base, Loader=_FuzzLoader), data)
@@ -197,7 +193,6 @@ def test_structural_mutations(base: str, data: st.DataObject) -> None:
     _check(text)
 
 
-@FUZZ
 @given(base=st.sampled_from(BASES), cut=st.integers(0, 4000), insert=st.text(max_size=20), data=st.data())
 def test_text_mutations(base: str, cut: int, insert: str, data: st.DataObject) -> None:
     cut %= len(base)
@@ -214,7 +209,6 @@ def test_text_mutations(base: str, cut: int, insert: str, data: st.DataObject) -
     _check(text)
 
 
-@FUZZ
 @given(
     base=st.sampled_from(BASES),
     inputs=st.dictionaries(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine.timers import Timer, TimerHeap
@@ -136,7 +136,6 @@ def run(heap: TimerHeap, ops: list[tuple[str, int, int]]) -> list[tuple[str, dat
     return fired
 
 
-@settings(max_examples=200, deadline=None)
 @given(ops=st.lists(op, max_size=40), cut=st.integers(0, 40))
 def test_restore_anywhere_gives_the_same_firings(ops: list[tuple[str, int, int]], cut: int) -> None:
     straight = TimerHeap()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine import yamlload
@@ -73,7 +73,6 @@ nested = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(value=nested, flow=st.sampled_from([None, False, True]), indent=st.integers(2, 5))
 def test_nesting_bound_is_never_below_the_real_depth(value: object, flow: bool | None, indent: int) -> None:
     text = yaml.safe_dump({"root": value}, default_flow_style=flow, indent=indent, width=10_000)

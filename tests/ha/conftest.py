@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+
+from tests.thoroughness import THOROUGH
+
+
+@pytest.fixture(autouse=True)
+def enable_event_loop_debug(event_loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio debug mode only when thorough (the harness always turns it on).
+
+    Its stack capture on every callback and future is a third of these tests' time; HA's own
+    checks for calls from the wrong thread stay on either way.
+    """
+    event_loop.set_debug(THOROUGH)
 
 
 @pytest.fixture(autouse=True)
