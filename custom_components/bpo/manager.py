@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from .connectors.base import ConnectorError
 from .const import EVENT_PREFIX, SIGNAL_UPDATED
 from .engine.directory import StaticDirectory
 from .engine.errors import BlueprintError
-from .engine.model import Blueprint, EventStart, Step
 from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
@@ -80,21 +79,6 @@ class HassActions:
         except HomeAssistantError as err:
             raise ActionFailed(f"{service} failed: {err}") from err
         return None
-
-
-def _event_types(blueprints: Iterable[Blueprint]) -> set[str]:
-    found: set[str] = set()
-
-    def walk(steps: Iterable[Step]) -> None:
-        for step in steps:
-            if step.wait is not None and step.wait.event:
-                found.add(step.wait.event)
-            walk(step.parallel)
-
-    for bp in blueprints:
-        found.update(s.event for s in bp.process.starts if isinstance(s, EventStart))
-        walk(bp.process.steps)
-    return found
 
 
 class BpoManager:
@@ -171,7 +155,7 @@ class BpoManager:
         async with self._lock:
             self.engine.set_blueprints(loaded.blueprints.values())
         if not self._stopped:
-            self._listen_to(_event_types(loaded.blueprints.values()))
+            self._listen_to(self.engine.event_types())
         for error in loaded.errors:
             _LOGGER.warning("Invalid bpo file:\n%s", error)
         for listener in self.file_listeners:

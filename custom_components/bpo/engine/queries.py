@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .core import Compiled
-from .model import Blueprint, FieldDef, ScheduleStart, TaskSpec
+from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
 from .starts import Starts
 from .state import COMPLETED, Instance, Task
@@ -38,6 +38,20 @@ class Queries(Starts):
     # -- queries ---------------------------------------------------------------------------------------
     def blueprints(self) -> list[Blueprint]:
         return [cp.blueprint for cp in self._current.values()]
+
+    def event_types(self) -> set[str]:
+        """Event types to feed to :meth:`handle_event`: current event starts, and the waits of every
+        version still in use (an instance keeps its version, so after a reload it may wait for an
+        event the current version no longer mentions)."""
+        found = {
+            start.event
+            for cp in self._current.values()
+            for start in cp.process.starts
+            if isinstance(start, EventStart)
+        }
+        for cp in self._versions.values():
+            found.update(s.wait.event for s in cp.steps.values() if s.wait is not None and s.wait.event)
+        return found
 
     def blueprint(self, process_key: str) -> Blueprint | None:
         cp = self._current.get(process_key)
