@@ -188,8 +188,9 @@ class Notifier:
                 task.id,
             )
         elif route == ROUTE_APP and (devices := self._devices(person)):
-            for service in devices:
-                if await self._async_call("notify", service, note.service_data(), task.id):
+            for service, os_name in devices:
+                fitted = payloads.for_device(note, os_name, lang)
+                if await self._async_call("notify", service, fitted.service_data(), task.id):
                     shown.append([MOBILE_APP, service, person])
         else:
             notification_id = f"{DOMAIN}_{slugify(task.id)}_{slugify(person)}"
@@ -310,13 +311,13 @@ class Notifier:
         people: dict[str, Any] = self.entry.options.get("people", {})
         return dict(people.get(person, {}))
 
-    def _devices(self, person: str) -> list[str]:
-        """Notify services of the person's companion-app devices that can receive pushes."""
+    def _devices(self, person: str) -> list[tuple[str, str | None]]:
+        """Notify services, with their OS name, of the person's companion-app devices that take pushes."""
         state = self.hass.states.get(person)
         user_id = state.attributes.get("user_id") if state is not None else None
         if not user_id:
             return []
-        out: list[str] = []
+        out: list[tuple[str, str | None]] = []
         for entry in self.hass.config_entries.async_entries(MOBILE_APP):
             if entry.data.get("user_id") != user_id:
                 continue
@@ -326,7 +327,7 @@ class Notifier:
             # mobile_app's legacy notify platform names each target slugify("mobile_app_<device name>")
             service = slugify(f"{MOBILE_APP}_{entry.data.get('device_name', '')}")
             if self.hass.services.has_service("notify", service):
-                out.append(service)
+                out.append((service, entry.data.get("os_name")))
         return out
 
     def _may_act(self, task: Task, person: str) -> bool:

@@ -153,3 +153,19 @@ def test_task_notify_key_parses_and_validates() -> None:
         with pytest.raises(BlueprintError) as err:
             parse_blueprint(BLUEPRINT.format(notify=bad), "n.yaml")
         assert problem in str(err.value)
+
+
+def test_buttons_fit_what_each_platform_shows() -> None:
+    outcomes = ("approve", "reject", "escalate", "defer")
+    note = n.build(view(outcomes=outcomes), kind="task", lang="ja", cleared=True, can_act=True)
+    assert len(note.data["actions"]) == 4
+
+    android = n.for_device(note, "Android", "ja").data["actions"]
+    assert [a["action"] for a in android] == ["BPO|i7.2|approve", "BPO|i7.2|reject", "URI"]
+    assert android[-1] == {"action": "URI", "title": "タスクを開く", "uri": "/todo?entity_id=todo.alice"}
+    assert n.for_device(note, None, "ja").data["actions"] == android  # unknown: the smallest limit
+    assert n.for_device(note, "iOS", "ja") is note  # iOS shows about ten
+    assert note.data["actions"][2]["action"] == "BPO|i7.2|escalate"  # the original is left alone
+
+    two = n.build(view(), kind="task", lang="en", cleared=True, can_act=True)
+    assert n.for_device(two, "Android", "en") is two

@@ -67,12 +67,26 @@ process:
       task: {group: center, due: 7d, remind: [1d]}
 """
 
+TRIAGE = """\
+blueprint:
+  name: Ticket triage
+  domain: bpo
+process:
+  key: triage
+  start: [{manual: {}}]
+  fields:
+    agent: {type: entity}
+  steps:
+    - id: sort
+      task: {title: Sort the ticket, assignee: "{{ fields.agent }}", outcomes: [fix, forward, wait, close]}
+"""
+
 
 @pytest.fixture
 async def world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     await hass.config.async_set_time_zone("Asia/Tokyo")
     freezer.move_to(MONDAY)
-    blueprints = {"refund.yaml": BLUEPRINT, "callback.yaml": QUEUE}
+    blueprints = {"refund.yaml": BLUEPRINT, "callback.yaml": QUEUE, "triage.yaml": TRIAGE}
     world = await async_setup_world(hass, blueprints=blueprints, directory=DIRECTORY)
     # after the world: mobile_app depends on person, which must get the world's people first
     assert await async_setup_component(hass, "mobile_app", {})
@@ -87,7 +101,10 @@ async def phones(
     hass_client: ClientSessionGenerator,
     aioclient_mock: AiohttpClientMocker,
 ) -> dict[str, str]:
-    """Device name -> webhook id: alice has two phones, carol, erin and bob one each, sam none."""
+    """Device name -> webhook id: alice has two phones, carol, erin and bob one each, sam none.
+
+    bob's phone is an Android (three buttons at most); the others are iPhones.
+    """
     owners = {"alice_phone": "alice", "alice_tablet": "alice", "carol_phone": "carol"}
     owners |= {"erin_phone": "erin", "bob_phone": "bob"}
     webhooks: dict[str, str] = {}
@@ -108,10 +125,11 @@ async def phones(
                 "app_version": "2025.4",
                 "device_name": device,
                 "device_id": f"id-{device}",
-                "manufacturer": "Apple",
-                "model": "iPhone",
-                "os_name": "iOS",
-                "os_version": "18.0",
+                **(
+                    {"manufacturer": "Google", "model": "Pixel 8", "os_name": "Android", "os_version": "15"}
+                    if device == "bob_phone"
+                    else {"manufacturer": "Apple", "model": "iPhone", "os_name": "iOS", "os_version": "18.0"}
+                ),
                 "supports_encryption": False,
                 "app_data": {"push_token": f"token-{device}", "push_url": PUSH + device},
             },

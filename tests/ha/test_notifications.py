@@ -280,3 +280,15 @@ async def test_a_restart_still_clears_what_was_sent_before(
     for device in ("alice_phone", "alice_tablet"):
         clears = [p["data"] for p in pushes(aioclient_mock, device) if p["message"] == "clear_notification"]
         assert clears == [{"tag": f"bpo-{task_id}"}]
+
+
+async def test_an_android_phone_gets_three_buttons_the_last_opening_the_task(
+    hass: HomeAssistant, world: World, phones: dict[str, str], aioclient_mock: AiohttpClientMocker
+) -> None:
+    await start(hass, world, "triage", agent="person.bob")
+    await start(hass, world, "triage", agent="person.carol")
+    android = pushes(aioclient_mock, "bob_phone")[0]["data"]["actions"]
+    iphone = pushes(aioclient_mock, "carol_phone")[0]["data"]["actions"]
+    assert [a["title"] for a in iphone] == ["Fix", "Forward", "Wait", "Close"]
+    assert [a["title"] for a in android] == ["Fix", "Forward", "Open task"]
+    assert android[-1]["action"] == "URI" and android[-1]["uri"].startswith("/todo")

@@ -10,7 +10,9 @@ into what the companion app understands and back:
   ``BPO|<task_id>|<outcome>|<field>``. Android's special ``REPLY`` action (which does echo ``tag``) is
   understood too;
 - ``data.tag = "bpo-<task_id>"`` so a later ``clear_notification`` with that tag removes it;
-- ``data.url`` (iOS) and ``data.clickAction`` (Android) open the recipient's task list in HA.
+- ``data.url`` (iOS) and ``data.clickAction`` (Android) open the recipient's task list in HA;
+- per device, :func:`for_device` keeps the buttons within what its platform shows (Android 3, iOS about
+  10): when there are more, the last one shown opens the task instead, so no outcome is out of reach.
 
 PII: a recipient not cleared for the process (``pii_cleared``) sees ``***`` for every field marked ``pii``,
 in the default text and in blueprint ``notify:`` templates alike; cleared recipients see the values.
@@ -37,6 +39,9 @@ CLEAR_MESSAGE = "clear_notification"
 URGENT_WITHIN = timedelta(hours=24)
 MAX_FIELD_LINES = 8
 MAX_VALUE_CHARS = 80
+# Buttons the companion app shows per notification (companion docs, actionable notifications).
+MAX_ACTIONS = {"android": 3, "ios": 10}
+URI_ACTION = "URI"  # the companion app opens ``uri`` instead of firing an event
 
 _TEXTS: dict[Lang, dict[str, str]] = {
     "en": {
@@ -199,6 +204,16 @@ class Notification:
     def markdown(self, lang: Lang) -> str:
         """The text for persistent_notification (no buttons there: a link to the task instead)."""
         return f"{self.message}\n\n[{_TEXTS[lang]['open']}]({self.data.get('url', '/todo')})"
+
+
+def for_device(note: Notification, os_name: str | None, lang: Lang) -> Notification:
+    """``note`` as one device gets it: at most as many buttons as its platform shows (3 if unknown)."""
+    actions = note.data.get("actions") or []
+    limit = MAX_ACTIONS.get((os_name or "").lower(), MAX_ACTIONS["android"])
+    if len(actions) <= limit:
+        return note
+    opener = {"action": URI_ACTION, "title": _TEXTS[lang]["open"], "uri": note.data.get("url", "/todo")}
+    return Notification(note.title, note.message, {**note.data, "actions": [*actions[: limit - 1], opener]})
 
 
 def clear_data(task_id: str) -> dict[str, Any]:
