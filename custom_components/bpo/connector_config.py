@@ -35,7 +35,7 @@ from .connectors.base import Connector, ConnectorConfigError, ConnectorError
 from .connectors.http import HttpConnector
 from .connectors.registry import ConnectorRegistry
 from .const import DOMAIN
-from .inbound import InboundSettings, InboundWebhook
+from .inbound import AcceptedRequests, InboundSettings, InboundWebhook
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -47,8 +47,9 @@ _LOGGER = logging.getLogger(__name__)
 
 CONFIG_FILE = "bpo_connectors.yaml"
 TOP_KEYS = frozenset({"http", "inbound"})
-INBOUND_KEYS = frozenset({"secret", "local_only", "max_body", "events"})
+INBOUND_KEYS = frozenset({"secret", "local_only", "max_body", "events", "max_age", "require_timestamp"})
 MAX_BODY_LIMIT = 1024 * 1024
+MAX_AGE_LIMIT = 3600  # a wider window would make timestamps pointless
 
 
 class ConnectorFileError(HomeAssistantError):
@@ -88,11 +89,19 @@ def parse_inbound(raw: Any) -> InboundSettings:
         raise ConnectorFileError(f"{CONFIG_FILE}: inbound.max_body must be 1..{MAX_BODY_LIMIT} bytes")
     if events is not None and (not isinstance(events, list) or not all(isinstance(e, str) for e in events)):
         raise ConnectorFileError(f"{CONFIG_FILE}: inbound.events must be a list of event types")
+    max_age = raw.get("max_age", 300)
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or not 0 < max_age <= MAX_AGE_LIMIT:
+        raise ConnectorFileError(f"{CONFIG_FILE}: inbound.max_age must be 1..{MAX_AGE_LIMIT} seconds")
+    require_timestamp = raw.get("require_timestamp", False)
+    if not isinstance(require_timestamp, bool):
+        raise ConnectorFileError(f"{CONFIG_FILE}: inbound.require_timestamp must be true or false")
     return InboundSettings(
         secret=secret,
         local_only=local_only,
         max_body=max_body,
         events=frozenset(events) if events is not None else None,
+        max_age=max_age,
+        require_timestamp=require_timestamp,
     )
 
 
@@ -140,6 +149,7 @@ class ConnectorHub:
         self.hass = hass
         self.registry = ConnectorRegistry()
         self.inbound: InboundWebhook | None = None
+        self._accepted = AcceptedRequests()  # outlives reloads of the file, so replays stay refused
         self._hooked_entry: str | None = None
         self._announced = False  # the URL is logged once per HA run, not on every reload
         self._extra: dict[str, Connector] = {}  # registered by other integrations' code; kept across reloads
@@ -196,7 +206,9 @@ class ConnectorHub:
             self.inbound.unregister()
             self.inbound = None
         if setup.inbound is not None:
-            self.inbound = await InboundWebhook.async_create(self.hass, entry, manager, setup.inbound)
+            self.inbound = await InboundWebhook.async_create(
+                self.hass, entry, manager, setup.inbound, self._accepted
+            )
             if not self._announced:
                 self._announced = True
                 self.inbound.announce()

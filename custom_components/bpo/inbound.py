@@ -1,12 +1,19 @@
 """The inbound webhook: outside systems POST signed events that start or resume bpo instances.
 
 ``POST /api/webhook/<webhook_id>`` with body ``{"event": "<type>", "data": {...}}`` and header
-``X-Bpo-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with inbound.secret>``.
+``X-Bpo-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with inbound.secret>``. With
+``X-Bpo-Timestamp: <unix seconds>`` the HMAC covers ``<timestamp>.<body>`` and the request is refused
+once it is more than ``max_age`` seconds off (``require_timestamp`` makes the header mandatory).
+
+Replays: a request whose signature was already accepted is answered 202 with ``"duplicate": true`` and
+the instances of the first delivery, without touching the engine. Signatures are remembered for twice
+``max_age`` when timestamped (older ones are refused anyway) and for a day otherwise, across reloads of
+the connector file but not across restarts: timestamps are what makes replay protection complete.
 
 Answers: 202 once the engine has committed the event (so an acknowledged event survives a restart),
-401 for a missing/bad signature, 413 for a body over ``max_body``, 400 for a malformed payload, 403 for
-an event type outside ``events``, 503 when the engine could not store it (the sender should retry).
-Rejections are logged without the body: it may carry personal data.
+401 for a missing/bad signature or timestamp, 413 for a body over ``max_body``, 400 for a malformed
+payload, 403 for an event type outside ``events``, 503 when the engine could not store it (the sender
+should retry). Rejections are logged without the body: it may carry personal data.
 
 The webhook id lives in the entry options (``webhook_id``), so the URL survives restarts and
 diagnostics redact it; it is generated on first use.
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -27,7 +35,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 
-from .connectors.base import SIGNATURE_HEADER, verify_signature
+from .connectors.base import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from .const import DOMAIN
 from .engine.runtime_errors import EngineError
 
@@ -52,6 +60,32 @@ class InboundSettings:
     local_only: bool = True
     max_body: int = 64 * 1024
     events: frozenset[str] | None = None  # None: any event type may come in
+    max_age: int = 300  # seconds a timestamped request may be off
+    require_timestamp: bool = False
+
+
+UNSTAMPED_MEMORY = 24 * 3600  # seconds an untimestamped signature is remembered
+MAX_REMEMBERED = 10_000  # oldest forgotten first: bounds memory under a flood of valid requests
+
+
+class AcceptedRequests:
+    """Signatures of accepted requests with the instances they gave, until each expires."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, list[str]]] = {}  # insertion order = expiry order per kind
+
+    def get(self, signature: str, now: float) -> list[str] | None:
+        found = self._items.get(signature)
+        if found is None or found[0] <= now:
+            return None
+        return found[1]
+
+    def add(self, signature: str, now: float, ttl: float, instances: list[str]) -> None:
+        for key in [k for k, (expires, _) in self._items.items() if expires <= now]:
+            del self._items[key]
+        while len(self._items) >= MAX_REMEMBERED:
+            del self._items[next(iter(self._items))]
+        self._items[signature] = (now + ttl, instances)
 
 
 def _reply(status: HTTPStatus, message: str) -> Response:
@@ -77,17 +111,28 @@ class InboundWebhook:
     """One registered webhook feeding ``manager``; replaced on every reload of the connector file."""
 
     def __init__(
-        self, hass: HomeAssistant, manager: BpoManager, webhook_id: str, settings: InboundSettings
+        self,
+        hass: HomeAssistant,
+        manager: BpoManager,
+        webhook_id: str,
+        settings: InboundSettings,
+        accepted: AcceptedRequests | None = None,
     ) -> None:
         self.hass = hass
         self.manager = manager
         self.webhook_id = webhook_id
         self.settings = settings
+        self.accepted = accepted if accepted is not None else AcceptedRequests()
         self._registered = False
 
     @classmethod
     async def async_create(
-        cls, hass: HomeAssistant, entry: ConfigEntry, manager: BpoManager, settings: InboundSettings
+        cls,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        manager: BpoManager,
+        settings: InboundSettings,
+        accepted: AcceptedRequests | None = None,
     ) -> InboundWebhook:
         if webhook.DOMAIN not in hass.config.components:
             # only wanted when an admin turned inbound on, so not a hard dependency of every install
@@ -99,7 +144,7 @@ class InboundWebhook:
             hass.config_entries.async_update_entry(
                 entry, options={**entry.options, OPTION_WEBHOOK_ID: webhook_id}
             )
-        inbound = cls(hass, manager, webhook_id, settings)
+        inbound = cls(hass, manager, webhook_id, settings, accepted)
         inbound.register()
         return inbound
 
@@ -144,11 +189,31 @@ class InboundWebhook:
             _LOGGER.warning("Rejected bpo inbound event from %s: body over %d bytes", remote, limit)
             return _reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
         header = request.headers.get(SIGNATURE_HEADER)
-        if not verify_signature(self.settings.secret, body, header):
+        stamp = request.headers.get(TIMESTAMP_HEADER)
+        timestamp = _timestamp(stamp)
+        if (stamp is not None and timestamp is None) or (stamp is None and self.settings.require_timestamp):
+            _LOGGER.warning(
+                "Rejected bpo inbound event from %s: %s timestamp", remote, (stamp and "bad") or "no"
+            )
+            return _reply(HTTPStatus.UNAUTHORIZED, f"{TIMESTAMP_HEADER} must be unix seconds")
+        if header is None or not verify_signature(self.settings.secret, body, header, timestamp):
             _LOGGER.warning(
                 "Rejected bpo inbound event from %s: %s signature", remote, "missing" if not header else "bad"
             )
             return _reply(HTTPStatus.UNAUTHORIZED, "invalid signature")
+        now = time.time()
+        if timestamp is not None and abs(now - timestamp) > self.settings.max_age:
+            _LOGGER.warning(
+                "Rejected bpo inbound event from %s: timestamp %d s off (max_age %d)",
+                remote,
+                now - timestamp,
+                self.settings.max_age,
+            )
+            return _reply(HTTPStatus.UNAUTHORIZED, "timestamp too old or in the future")
+        signature = header.strip()
+        if (earlier := self.accepted.get(signature, now)) is not None:
+            _LOGGER.info("bpo inbound request from %s was already accepted; not applied again", remote)
+            return json_response({"accepted": True, "duplicate": True, "instances": earlier}, status=202)
         parsed = _parse(body)
         if isinstance(parsed, str):
             return _reply(HTTPStatus.BAD_REQUEST, parsed)
@@ -163,7 +228,17 @@ class InboundWebhook:
             # "accepted": store/engine failures must become a 503 so the sender retries
             _LOGGER.error("bpo inbound event %r could not be processed: %s", event, err)  # noqa: TRY400 - the cause is known; a traceback adds noise
             return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "not stored, retry later")
-        return json_response({"accepted": True, "instances": [i.id for i in instances]}, status=202)
+        ids = [i.id for i in instances]
+        ttl = 2 * self.settings.max_age if timestamp is not None else UNSTAMPED_MEMORY
+        self.accepted.add(signature, now, ttl, ids)
+        return json_response({"accepted": True, "instances": ids}, status=202)
+
+
+def _timestamp(value: str | None) -> int | None:
+    """``X-Bpo-Timestamp`` as unix seconds, or None when absent or not a plain integer."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value.strip())
 
 
 def _parse(body: bytes) -> tuple[str, dict[str, Any]] | str:

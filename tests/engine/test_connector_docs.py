@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ def test_yaml_blocks(block: Block) -> None:
         assert connector.ops
     inbound = parse_inbound(raw["inbound"])
     assert inbound.events == {"contact_received", "customer_replied"}
+    assert inbound.require_timestamp and inbound.max_age == 300
 
 
 @pytest.fixture
@@ -154,7 +156,10 @@ async def test_python_registration_in_home_assistant(
 def _receiver(received: list[tuple[bool, Any]]) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         body = await request.read()
-        ok = verify_signature(SECRET, body, request.headers.get("X-Bpo-Signature"))
+        stamp = int(request.headers["X-Bpo-Timestamp"])  # the examples send the timestamped form
+        fresh = abs(time.time() - stamp) <= 300
+        ok = fresh and verify_signature(SECRET, body, request.headers.get("X-Bpo-Signature"), stamp)
+        assert not verify_signature(SECRET, body, request.headers.get("X-Bpo-Signature"))  # not body-only
         received.append((ok, await request.json()))
         return web.json_response({"accepted": True}, status=202 if ok else 401)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ process:
 """
 
 
-def write_connectors(config: Path, base_url: str, *, inbound: bool = True) -> None:
+def write_connectors(config: Path, base_url: str, *, inbound: bool = True, inbound_extra: str = "") -> None:
     (config / "secrets.yaml").write_text(
         f"crm_token: {TOKEN}\nbpo_inbound_secret: {INBOUND_SECRET}\n", encoding="utf-8"
     )
@@ -59,7 +60,9 @@ http:
       create_ticket: POST /tickets
 """
     if inbound:
-        text += "inbound:\n  secret: !secret bpo_inbound_secret\n  events: [contact_received]\n"
+        text += (
+            "inbound:\n  secret: !secret bpo_inbound_secret\n  events: [contact_received]\n" + inbound_extra
+        )
     (config / "bpo_connectors.yaml").write_text(text, encoding="utf-8")
 
 
@@ -174,3 +177,61 @@ async def test_inbound_webhook_signed_event_starts_process(
     assert (await client.post(url, **signed({**good, "data": {"ref": "W2"}}))).status == 202
     assert await hass.config_entries.async_unload(world.entry.entry_id)
     assert webhook_id not in hass.data.get("webhook", {})
+
+
+async def test_inbound_timestamps_refuse_old_requests_and_replays_apply_once(
+    hass: HomeAssistant, aiohttp_server: Any, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    server, seen = await crm_server(aiohttp_server)
+    write_connectors(tmp_path, str(server.make_url("/api")), inbound_extra="  require_timestamp: true\n")
+    world = await async_setup_world(hass, blueprints={"ticketing.yaml": TICKETING})
+    engine = world.manager.engine
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    now = int(time.time())
+
+    def post(payload: dict[str, Any], stamp: int | str | None, signed_stamp: int | None = None) -> Any:
+        body = json.dumps(payload).encode()
+        headers = {"X-Bpo-Signature": sign_body(INBOUND_SECRET, body, signed_stamp)}
+        if stamp is not None:
+            headers["X-Bpo-Timestamp"] = str(stamp)
+        return client.post(url, data=body, headers=headers)
+
+    event = {"event": "contact_received", "data": {"ref": "T1", "subject": "Timestamped"}}
+    assert (await post(event, None)).status == 401  # required here
+    assert (await post(event, now)).status == 401  # signed over the body alone
+    assert (await post(event, "soon", now)).status == 401
+    assert (await post(event, now - 301, now - 301)).status == 401  # older than max_age
+    assert (await post(event, now + 301, now + 301)).status == 401  # or from the future
+    assert engine.instances(process="ticketing") == []
+
+    first = await post(event, now - 10, now - 10)
+    assert first.status == 202
+    (inst,) = engine.instances(process="ticketing")
+    # the same request again (a retry or a replay): taken, not applied twice, even after a reload
+    again = await post(event, now - 10, now - 10)
+    assert again.status == 202
+    assert await again.json() == {"accepted": True, "duplicate": True, "instances": [inst.id]}
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    assert (await (await post(event, now - 10, now - 10)).json())["duplicate"] is True
+    assert len(seen) == 1 and len(engine.instances(process="ticketing")) == 1
+    # a fresh signature for the same event is a new delivery, which the idempotent start key absorbs
+    fresh = await post(event, now, now)
+    assert fresh.status == 202 and "duplicate" not in await fresh.json()
+    assert len(engine.instances(process="ticketing")) == 1
+
+
+async def test_inbound_untimestamped_replay_is_not_applied_twice(
+    hass: HomeAssistant, aiohttp_server: Any, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    server, seen = await crm_server(aiohttp_server)
+    write_connectors(tmp_path, str(server.make_url("/api")))
+    world = await async_setup_world(hass, blueprints={"ticketing.yaml": TICKETING})
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    body = json.dumps({"event": "contact_received", "data": {"ref": "U1"}}).encode()
+    headers = {"X-Bpo-Signature": sign_body(INBOUND_SECRET, body)}
+    assert (await client.post(url, data=body, headers=headers)).status == 202
+    replay = await client.post(url, data=body, headers=headers)
+    assert (await replay.json())["duplicate"] is True
+    assert len(seen) == 1

@@ -38,6 +38,7 @@ import aiohttp
 _LOGGER = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Bpo-Signature"
+TIMESTAMP_HEADER = "X-Bpo-Timestamp"
 SIGNATURE_PREFIX = "sha256="
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 REDACTED = "***"
@@ -112,17 +113,22 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def sign_body(secret: str, body: bytes) -> str:
-    """The ``X-Bpo-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of the exact body bytes."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign_body(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The ``X-Bpo-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of the exact body bytes.
+
+    With a ``timestamp`` (unix seconds, sent as ``X-Bpo-Timestamp``) the HMAC covers
+    ``b"<timestamp>." + body`` instead, so a captured request stops working once it is old.
+    """
+    message = body if timestamp is None else b"%d." % timestamp + body
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     return f"{SIGNATURE_PREFIX}{digest}"
 
 
-def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of a received ``X-Bpo-Signature`` header."""
+def verify_signature(secret: str, body: bytes, header: str | None, timestamp: int | None = None) -> bool:
+    """Constant-time check of a received ``X-Bpo-Signature`` header (see :func:`sign_body`)."""
     if not header or not secret:
         return False
-    return hmac.compare_digest(sign_body(secret, body).encode(), header.strip().encode())
+    return hmac.compare_digest(sign_body(secret, body, timestamp).encode(), header.strip().encode())
 
 
 # -- retries --------------------------------------------------------------------------------------------
