@@ -135,9 +135,9 @@ class _Builder:
             self.out.add(path, f"unknown tag {tag}")
             return None
         kind = tag[len(_STD) :]
-        # a plain scalar has style None from the Python parser and "" from libyaml
         if kind == "timestamp":
             return str(node.value)
+        # "not node.style" means plain: the Python parser gives None there, libyaml ""
         if kind in ("int", "float") and ":" in node.value and not node.style:
             return str(node.value)  # base-60 in YAML 1.1; admins mean a duration like 24:00:00
         if kind == "bool" and not node.style and node.value.lower() not in ("true", "false"):
