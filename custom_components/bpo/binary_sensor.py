@@ -34,9 +34,7 @@ async def async_setup_entry(
     def build(process: str) -> list[Entity]:
         return [BpoSuspendedSensor(manager, process)]
 
-    EntityAdder(
-        lambda: [bp.process.key for bp in manager.engine.blueprints()], build, async_add_entities
-    ).async_start(hass, entry)
+    EntityAdder(manager.engine.process_keys, build, async_add_entities).async_start(hass, entry)
 
 
 class BpoSuspendedSensor(BpoEntity, BinarySensorEntity):

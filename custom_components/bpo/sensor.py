@@ -102,9 +102,7 @@ async def async_setup_entry(
     def process_sensors(process: str) -> list[Entity]:
         return [BpoProcessSensor(manager, process, description) for description in PROCESS_SENSORS]
 
-    EntityAdder(
-        lambda: [bp.process.key for bp in manager.engine.blueprints()], process_sensors, async_add_entities
-    ).async_start(hass, entry)
+    EntityAdder(manager.engine.process_keys, process_sensors, async_add_entities).async_start(hass, entry)
 
     records = entry.runtime_data.records
 

@@ -39,6 +39,9 @@ class Queries(Starts):
     def blueprints(self) -> list[Blueprint]:
         return [cp.blueprint for cp in self._current.values()]
 
+    def process_keys(self) -> list[str]:
+        return list(self._current)
+
     def event_types(self) -> set[str]:
         """Event types to feed to :meth:`handle_event`: current event starts, and the waits of every
         version still in use (an instance keeps its version, so after a reload it may wait for an
