@@ -1,4 +1,4 @@
-"""BYOD device records: persisted with HA's Store, shown as devices in the device registry.
+"""BYOD device records: persisted in ``.storage/bpo.devices`` (device_store.py), shown as registry devices.
 
 A record is registered (``bpo.register_device``, admin-only) with the MDM / serial id of an employee's own
 device, its owner (a person entity), platform and model. Each *active* record is a device in the device
@@ -37,17 +37,14 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_PREFIX
+from .device_store import DeviceStore
 from .permissions import PERSON_DOMAIN, async_actor, require_admin
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_KEY: Final = f"{DOMAIN}.devices"
-STORAGE_VERSION: Final = 1
-STORAGE_MINOR_VERSION: Final = 1
 # Dispatcher signal: a record was registered, changed or retired (argument: the device id).
 SIGNAL_DEVICES: Final = f"{DOMAIN}_devices_updated"
 
@@ -135,18 +132,6 @@ class DeviceRecord:
         )
 
 
-class _DeviceStore(Store[dict[str, Any]]):
-    """Versioned store; migrations go here when the record layout changes."""
-
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
-    ) -> dict[str, Any]:
-        if old_major_version > STORAGE_VERSION:
-            raise NotImplementedError(f"{STORAGE_KEY} version {old_major_version} is newer than this bpo")
-        # Minor versions only add optional keys: the record reader fills defaults.
-        return old_data
-
-
 def _not_found(device_id: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -160,7 +145,7 @@ class DeviceRecords:
 
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
-        self._store = _DeviceStore(hass, STORAGE_VERSION, STORAGE_KEY, minor_version=STORAGE_MINOR_VERSION)
+        self._store = DeviceStore(hass)
         self.records: dict[str, DeviceRecord] = {}
 
     async def async_load(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -17,7 +19,8 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.bpo.device_records import STORAGE_KEY, DeviceRecords
+from custom_components.bpo.device_records import DeviceRecords
+from custom_components.bpo.device_store import STORAGE_KEY
 
 from .helpers import World, async_setup_bare_world
 
@@ -162,7 +165,6 @@ async def test_retire_removes_device_and_keeps_record(
     hass: HomeAssistant,
     world: World,
     hass_admin_user: MockUser,
-    hass_storage: dict[str, Any],
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
@@ -174,7 +176,10 @@ async def test_retire_removes_device_and_keeps_record(
     assert hass.states.get(COMPLIANCE) is None
     assert hass.states.get(LAST_REPORT) is None
 
-    record = hass_storage[STORAGE_KEY]["data"]["devices"][0]
+    # on disk when the action returned, in HA's store envelope
+    stored = json.loads(Path(hass.config.path(".storage", STORAGE_KEY)).read_text(encoding="utf-8"))
+    assert (stored["key"], stored["version"]) == (STORAGE_KEY, 1)
+    record = stored["data"]["devices"][0]
     assert record["device_id"] == "C02XK1"
     assert record["retired"] == "2026-03-03T01:00:00+00:00"
     assert [line["what"] for line in record["history"]] == ["registered", "retired"]

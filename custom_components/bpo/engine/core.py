@@ -205,32 +205,39 @@ class Core:
 
     async def _commit(self) -> None:
         dirty, self._dirty = self._dirty, set()
-        if dirty and self._persist:
-            await self._save_records(sorted(dirty))
-        if self._meta_dirty and self._persist:
-            self._meta_dirty = False
-            await self.store.save_meta(self._meta.to_dict())
+        meta_dirty, self._meta_dirty = self._meta_dirty, False
+        if self._persist and (dirty or meta_dirty):
+            await self._save(sorted(dirty), self._meta.to_dict() if meta_dirty else None)
         outbox, self._outbox = self._outbox, []
         for event in outbox:
             self.events.emit(event)
 
     async def save_all(self) -> None:
         """Write every instance record and the meta record through the store (full snapshot)."""
-        await self._save_records(list(self._instances))
-        await self.store.save_meta(self._meta.to_dict())
+        await self._save(list(self._instances), self._meta.to_dict())
         self._meta_dirty = False
 
-    async def _save_records(self, ids: list[str]) -> None:
-        """Serialise and save ``ids``; a store with ``save_many`` gets them in one call."""
+    async def _save(self, ids: list[str], meta: dict[str, Any] | None) -> None:
+        """Serialise ``ids`` and save them with ``meta`` (when given).
+
+        A store with ``commit`` gets records and meta in one call, durable together: an instance and
+        the id counter that allocated it can never be split by a crash (see StateStore.commit).
+        """
         instances = self._instances
         with paused_gc(len(ids) > BULK):
             records = {iid: inst.to_dict() for iid in ids if (inst := instances.get(iid)) is not None}
-            save_many = getattr(self.store, "save_many", None)
-            if save_many is not None:
-                await save_many(records)
-            else:
-                for iid, record in records.items():
-                    await self.store.save_instance(iid, record)
+        commit = getattr(self.store, "commit", None)
+        if commit is not None:
+            await commit(records, meta)
+            return
+        save_many = getattr(self.store, "save_many", None)
+        if save_many is not None:
+            await save_many(records)
+        else:
+            for iid, record in records.items():
+                await self.store.save_instance(iid, record)
+        if meta is not None:
+            await self.store.save_meta(meta)
 
     def _log(
         self,

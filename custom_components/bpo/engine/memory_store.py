@@ -62,6 +62,14 @@ class MemoryStore:
     async def delete_instance(self, instance_id: str) -> None:
         self.records.pop(instance_id, None)
 
+    async def commit(
+        self, records: Mapping[str, Mapping[str, Any] | None], meta: Mapping[str, Any] | None
+    ) -> None:
+        """Records and meta together, as a durable store must take them (see StateStore)."""
+        await self.save_many(records)
+        if meta is not None:
+            await self.save_meta(meta)
+
     async def save_meta(self, data: Mapping[str, Any]) -> None:
         self.meta = _loads(_dumps(data))
         self.meta_writes += 1

@@ -58,7 +58,11 @@ class BusinessCalendar(Protocol):
 class StateStore(Protocol):
     """Durable engine state, one record per instance plus one meta record.
 
-    Writes must be durable when the awaitable returns (acknowledged work).
+    Writes must be durable when the awaitable returns (acknowledged work). A store may also offer
+    ``async commit(records, meta)`` (records: id -> record, or None to delete; meta: the meta record
+    or None when unchanged): the engine then writes each operation's changes in that one call, and
+    the store must make them durable together, so that no crash can keep an instance but lose the id
+    counter that allocated it (or the reverse).
     """
 
     async def save_instance(self, instance_id: str, data: Mapping[str, Any]) -> None: ...
