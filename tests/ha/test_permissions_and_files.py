@@ -105,30 +105,30 @@ def test_shipped_blueprints_respect_admin_edits_and_deletions(tmp_path: Path) ->
 
 async def test_corrupt_store_file_recovers_from_last_good_copy(hass: HomeAssistant) -> None:
     world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    journal = world.entry.runtime_data.store.journal
     first = await _start_for(hass, "person.alice", "a1")
-    # a second save of the same instance, so its shard file has a last-good copy
+    await journal.compact()
     await hass.services.async_call(
         "bpo", "reassign", {"task_id": first, "assignee": "person.bob"}, blocking=True
     )
+    await journal.compact()  # the snapshot before the reassignment becomes the last-good copy
+    second = await _start_for(hass, "person.carol", "c1")  # only in the journal
     assert await hass.config_entries.async_unload(world.entry.entry_id)
 
-    storage = Path(hass.config.path(".storage"))
-    shards = sorted(p for p in storage.glob("bpo.shard_*") if "." not in p.name.removeprefix("bpo."))
-    assert shards
-    for shard in shards:
-        if (storage / f"{shard.name}.last_good").exists():
-            shard.write_text('{"version": 1, "data": {"instances": [', encoding="utf-8")  # torn write
+    snapshot = Path(hass.config.path(".storage", "bpo", "snapshot.json"))
+    snapshot.write_text('{"format": "bpo-state", "version": 2, "seq": ', encoding="utf-8")  # torn copy
     assert await hass.config_entries.async_setup(world.entry.entry_id)
     await hass.async_block_till_done()
 
     issue = ir.async_get(hass).async_get_issue("bpo", "store_recovered")
     assert issue is not None
     assert issue.translation_placeholders is not None
-    assert "bpo.shard_" in issue.translation_placeholders["files"]
+    assert "snapshot.json" in issue.translation_placeholders["files"]
     engine = world.manager.engine
-    assert engine.task(first) is not None  # data from the last good copy is back
-    for shard in shards:
-        json.loads(shard.read_text(encoding="utf-8"))  # and the main file was rewritten readable
+    # nothing acknowledged is lost: the last-good snapshot plus both journals
+    assert engine.task(first) is not None and engine.task(first).assignee == "person.bob"
+    assert engine.task(second) is not None
+    json.loads(snapshot.read_text(encoding="utf-8"))  # and the main file was rewritten readable
 
 
 REPORT_WITH_VIEWERS = """\

@@ -341,6 +341,13 @@ class JournalStore:
         except OSError:
             self._tail_unknown = True
 
+    async def compact(self) -> None:
+        """Write a snapshot now (maintenance and tests; commits compact by themselves)."""
+        async with self._lock:
+            if not self._loaded:
+                await self._load_locked()
+            await self._compact_locked()
+
     async def _compact_quietly(self) -> None:
         """Compaction after an acknowledged commit: a failure is retried later, never reported as lost."""
         try:
