@@ -220,7 +220,7 @@ class ClientCredentials:
                     },
                     idempotent=True,  # asking twice for a token does no harm
                 )
-            except PermanentError as err:  # 400 invalid_client and friends: the credentials are wrong
+            except (AuthError, PermanentError) as err:  # 401, or 400 invalid_client: wrong credentials
                 raise AuthError(f"{err} (token request refused)", status=err.status) from None
             answer = response.json()
             token = answer.get("access_token") if isinstance(answer, Mapping) else None
