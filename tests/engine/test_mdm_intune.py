@@ -22,7 +22,16 @@ from custom_components.bpo.connectors.base import (
 from custom_components.bpo.connectors.intune import SELECT, IntuneConnector
 from custom_components.bpo.connectors.mdm import MdmDevice
 
-from .mdm_fakes import REVOKE, Faults, TokenBook, VirtualClock, assert_no_secret, capture_debug, malformed, status
+from .mdm_fakes import (
+    REVOKE,
+    Faults,
+    TokenBook,
+    VirtualClock,
+    assert_no_secret,
+    capture_debug,
+    malformed,
+    status,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -85,7 +94,10 @@ class FakeGraph:
         elif callable(fault):
             return fault()
         if not self.tokens.valid(request):
-            error = {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not valid."}
+            error = {
+                "code": "InvalidAuthenticationToken",
+                "message": "Access token has expired or is not valid.",
+            }
             return web.json_response({"error": error}, status=401)
         body: dict[str, Any] = {
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices",
