@@ -1,4 +1,4 @@
-"""The Jamf Pro connector against a local server speaking the Jamf Pro API (client credentials, inventories)."""
+"""The Jamf Pro connector against a local fake of the Jamf Pro API: client credentials, inventories."""
 
 from __future__ import annotations
 
