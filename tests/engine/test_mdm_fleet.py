@@ -180,12 +180,19 @@ async def test_sync_1020_hosts_through_throttling_and_server_errors(
 async def test_paging_ends_on_an_empty_page_and_details_can_be_skipped(
     aiohttp_server: Any, session: aiohttp.ClientSession, clock: VirtualClock
 ) -> None:
-    fake = FakeFleet([host(i) for i in range(1, 5)])
+    # host 2 shows up again on the next page (a host enrolled mid-sync shifted the list): counted once,
+    # with what the later page said
+    renamed = host(2) | {"display_name": "Host 2 (renamed)"}
+    fake = FakeFleet([host(1), host(2), renamed, host(3)])
     server = await start(aiohttp_server, fake)
 
     devices = await connector(session, server, clock, page_size=2, host_details=False).fetch_devices()
 
-    assert [d.vendor_id for d in devices] == ["1", "2", "3", "4"]
+    assert [(d.vendor_id, d.name) for d in devices] == [
+        ("1", "Host 1"),
+        ("2", "Host 2 (renamed)"),
+        ("3", "Host 3"),
+    ]
     assert [q["page"] for q in fake.list_queries] == ["0", "1", "2"]  # two full pages, then an empty one
     assert fake.detail_ids == [] and all(d.encrypted is None for d in devices)
 

@@ -306,7 +306,6 @@ class MdmConnector(Connector):
         """The whole inventory, each vendor id once (the later sighting wins: it is the fresher one)."""
         seen: dict[str, MdmDevice] = {}
         async for device in self.devices():
-            seen.pop(device.vendor_id, None)
             seen[device.vendor_id] = device
         return list(seen.values())
 
