@@ -198,7 +198,8 @@ class ClientCredentials:
         self._token: str | None = None
         self._expires = datetime.min.replace(tzinfo=UTC)
         self._lock = asyncio.Lock()  # one token request at a time, even with concurrent page fetches
-        self.requests = 0  # how many tokens were fetched (diagnostics and tests)
+        self._fixed_secrets = list(http.secrets)
+        self._last_issued: str | None = None  # kept when invalidated: its requests may still be failing
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (the API refused it) unless a newer one already replaced it."""
@@ -214,10 +215,7 @@ class ClientCredentials:
                     "POST",
                     self.token_url,
                     body=urlencode(self._form).encode(),
-                    headers={
-                        "Content-Type": FORM,
-                        "Accept": "application/json",
-                    },
+                    headers={"Content-Type": FORM, "Accept": "application/json"},
                     idempotent=True,  # asking twice for a token does no harm
                 )
             except (AuthError, PermanentError) as err:  # 401, or 400 invalid_client: wrong credentials
@@ -231,8 +229,10 @@ class ClientCredentials:
                 lifetime = int(lifetime)
             if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
                 lifetime = DEFAULT_TOKEN_LIFETIME
-            self.requests += 1
-            self.http.secrets.append(token)  # scrubbed from messages from now on
+            # scrubbed from messages from now on; the previous token too, for requests still in flight
+            previous = [self._last_issued] if self._last_issued else []
+            self.http.secrets[:] = [*self._fixed_secrets, token, *previous]
+            self._last_issued = token
             self._token = token
             self._expires = self._now() + timedelta(seconds=float(lifetime))
             return token
