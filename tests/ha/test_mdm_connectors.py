@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from custom_components.bpo.connectors.fleet import FleetConnector
 from custom_components.bpo.connectors.intune import IntuneConnector
 from custom_components.bpo.connectors.jamf import JamfConnector
+from custom_components.bpo.diagnostics import async_get_config_entry_diagnostics
 
 from .helpers import async_setup_world
 
@@ -132,8 +134,10 @@ async def test_mdm_connectors_from_the_file_feed_an_action_step(
     ]
     assert [t.title for t in engine.open_tasks(process="device_check")] == ["Review 2 devices"]
     assert set(seen) == {f"Bearer {FLEET_TOKEN}"} and len(seen) == 3  # one short list page, two hosts
+    diagnostics = json.dumps(await async_get_config_entry_diagnostics(hass, world.entry), default=str)
+    assert "Ben's Mac" in diagnostics  # the inventory field is there: the check below looks at real content
     for secret in (FLEET_TOKEN, JAMF_SECRET, INTUNE_SECRET):
-        assert secret not in caplog.text
+        assert secret not in caplog.text and secret not in diagnostics
 
 
 async def test_a_bad_mdm_entry_names_the_key_and_keeps_the_secret_out(
