@@ -10,6 +10,11 @@ this file does not). Example::
         token: !secret crm_token
         ops:
           create_ticket: POST /tickets
+    intune:
+      company_intune:
+        tenant_id: 00000000-0000-0000-0000-000000000000
+        client_id: 11111111-1111-1111-1111-111111111111
+        client_secret: !secret intune_client_secret
     inbound:
       secret: !secret bpo_inbound_secret
       local_only: false
@@ -32,8 +37,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.yaml import Secrets, load_yaml
 
 from .connectors.base import Connector, ConnectorConfigError, ConnectorError
-from .connectors.http import HttpConnector
-from .connectors.registry import ConnectorRegistry
+from .connectors.registry import CONNECTOR_TYPES, ConnectorRegistry
 from .const import DOMAIN
 from .inbound import AcceptedRequests, InboundSettings, InboundWebhook
 
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 CONFIG_FILE = "bpo_connectors.yaml"
-TOP_KEYS = frozenset({"http", "inbound"})
+TOP_KEYS = frozenset(CONNECTOR_TYPES) | {"inbound"}
 INBOUND_KEYS = frozenset({"secret", "local_only", "max_body", "events", "max_age", "require_timestamp"})
 MAX_BODY_LIMIT = 1024 * 1024
 MAX_AGE_LIMIT = 3600  # a wider window would make timestamps pointless
@@ -110,20 +114,22 @@ def parse_setup(hass: HomeAssistant, raw: Any) -> ConnectorSetup:
     if raw is None:
         return ConnectorSetup(ConnectorRegistry(), None)
     if not isinstance(raw, Mapping):
-        raise ConnectorFileError(f"{CONFIG_FILE}: expected a mapping with http: and/or inbound:")
+        kinds = ", ".join(f"{kind}:" for kind in sorted(TOP_KEYS))
+        raise ConnectorFileError(f"{CONFIG_FILE}: expected a mapping with any of {kinds}")
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise ConnectorFileError(f"{CONFIG_FILE}: unknown keys: {', '.join(sorted(unknown))}")
     registry = ConnectorRegistry()
-    http = raw.get("http") or {}
-    if not isinstance(http, Mapping):
-        raise ConnectorFileError(f"{CONFIG_FILE}: http must map connector names to their settings")
     session = async_get_clientsession(hass)  # HA's shared session: never closed by us
-    for name, config in http.items():
-        try:
-            registry.add(HttpConnector.from_config(str(name), session, config))
-        except (ConnectorConfigError, ValueError) as err:
-            raise ConnectorFileError(f"{CONFIG_FILE}: http.{name}: {err}") from None
+    for kind, factory in CONNECTOR_TYPES.items():
+        section = raw.get(kind) or {}
+        if not isinstance(section, Mapping):
+            raise ConnectorFileError(f"{CONFIG_FILE}: {kind} must map connector names to their settings")
+        for name, config in section.items():
+            try:
+                registry.add(factory(str(name), session, config))
+            except (ConnectorConfigError, ValueError) as err:  # names are unique across all kinds
+                raise ConnectorFileError(f"{CONFIG_FILE}: {kind}.{name}: {err}") from None
     inbound = parse_inbound(raw["inbound"]) if raw.get("inbound") is not None else None
     return ConnectorSetup(registry, inbound)
 

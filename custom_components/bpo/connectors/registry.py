@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import aiohttp
 
 from .base import Connector, ConnectorError, PermanentError
+from .fleet import FleetConnector
+from .http import HttpConnector
+from .intune import IntuneConnector
+from .jamf import JamfConnector
+
+type ConnectorFactory = Callable[[str, aiohttp.ClientSession, Mapping[str, Any]], Connector]
+
+# The connector kinds ``bpo_connectors.yaml`` knows, by their top-level key: each maps names to settings.
+CONNECTOR_TYPES: dict[str, ConnectorFactory] = {
+    "http": HttpConnector.from_config,
+    "intune": IntuneConnector.from_config,
+    "jamf": JamfConnector.from_config,
+    "fleet": FleetConnector.from_config,
+}
 
 _LOGGER = logging.getLogger(__name__)
 
