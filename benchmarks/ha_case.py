@@ -1,0 +1,217 @@
+"""One measurement inside Home Assistant's test harness; run by ``benchmarks/ha.py``, one process each.
+
+Parameters come from the environment (BENCH_SIDE = bpo | native, BENCH_N, BENCH_PERSONS = 0 | 1,
+BENCH_OUT = JSON file for the figures). Both sides do the same job:
+
+- bpo: one blueprint whose single step is a human task with a 24 h timeout, started by a schedule fan-out
+  over a directory group of N employees; "start" ends when the engine holds N open tasks, durable on disk;
+  "answer all" completes every task through the ``bpo.complete_task`` action.
+- native: a ``mode: parallel`` script doing ``wait_for_trigger`` on an ``approve`` event for its own id,
+  started N times; "answer all" fires the N events.
+
+With BENCH_PERSONS=1 every employee is an HA ``person`` (so bpo keeps a to-do list for each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components  # noqa: F401  (ours, not the harness's: see tests/conftest.py)
+
+SIDE = os.environ.get("BENCH_SIDE", "bpo")
+N = int(os.environ.get("BENCH_N", "1000"))
+PERSONS = os.environ.get("BENCH_PERSONS", "1") == "1"
+OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench.json"))
+TOKYO = ZoneInfo("Asia/Tokyo")
+BEFORE = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
+FIRE = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
+
+BLUEPRINT = """\
+blueprint: {name: Bench, domain: bpo}
+process:
+  key: bench
+  start:
+    - schedule: "0 9 1 * *"
+      for_each: "{{ members('staff') }}"
+  limits: {max_starts: 100000}
+  steps:
+    - id: approve
+      task: {title: "Approve", assignee: "{{ item }}"}
+      timeout: "24:00:00"
+      on_timeout: complete
+"""
+
+
+def now() -> float:
+    """Real elapsed time even while freezegun holds HA's clock (it does not patch clock_gettime)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def rss_mb() -> float:
+    resident_pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class Heartbeat:
+    """A 10 ms tick on the event loop; the longest gap beyond it is the longest stall."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        last = now()
+        while True:
+            await asyncio.sleep(0.01)
+            tick = now()
+            self.longest = max(self.longest, tick - last - 0.01)
+            last = tick
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> float:
+        assert self._task is not None
+        self._task.cancel()
+        return self.longest
+
+
+def people() -> list[str]:
+    return [f"person.e{i:05d}" for i in range(N)]
+
+
+async def setup_people(hass: HomeAssistant) -> None:
+    if PERSONS:
+        config = [{"id": f"e{i:05d}", "name": f"E{i:05d}"} for i in range(N)]
+        assert await async_setup_component(hass, "person", {"person": config})
+        await hass.async_block_till_done()
+
+
+async def wait_until(hass: HomeAssistant, done: object, *, settle: bool = True) -> None:
+    """Poll ``done``; ``settle`` then waits for HA's pending jobs (not script runs: they wait on purpose)."""
+    deadline = now() + 600
+    while not done():  # type: ignore[operator]
+        if now() > deadline:
+            raise TimeoutError
+        await asyncio.sleep(0.005)
+    if settle:
+        await hass.async_block_till_done()
+
+
+async def run_bpo(hass: HomeAssistant, freezer: FrozenDateTimeFactory, figures: dict[str, float]) -> None:
+    config = Path(hass.config.config_dir)
+    (config / "bpo_directory.yaml").write_text(json.dumps({"groups": {"staff": people()}}), encoding="utf-8")
+    (config / "blueprints" / "bpo").mkdir(parents=True, exist_ok=True)
+    (config / "blueprints" / "bpo" / "bench.yaml").write_text(BLUEPRINT, encoding="utf-8")
+    entry = MockConfigEntry(domain="bpo", title="BPO Workflows", data={})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    engine = entry.runtime_data.manager.engine
+    assert not entry.runtime_data.manager.blueprint_errors, entry.runtime_data.manager.blueprint_errors
+    gc.collect()
+    base = rss_mb()
+
+    beat = Heartbeat()
+    beat.start()
+    t0 = now()
+    freezer.move_to(FIRE)
+    # what HA's timer callback does when 09:00 comes (the loop's own clock runs in real time here)
+    await entry.runtime_data.manager.async_run(lambda engine: engine.tick())
+    await wait_until(hass, lambda: len(engine.open_tasks(process="bench")) >= N)
+    figures["start_s"] = now() - t0
+    figures["stall_start_s"] = await beat.stop()
+    gc.collect()
+    figures["rss_mb"] = rss_mb() - base
+
+    # a restart: the entry is unloaded and set up again from disk
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    engine = entry.runtime_data.manager.engine
+    tasks = engine.open_tasks(process="bench")
+    figures["open_after_restart"] = len(tasks) / N
+
+    beat = Heartbeat()
+    beat.start()
+    t0 = now()
+    for task in tasks:
+        await hass.services.async_call("bpo", "complete_task", {"task_id": task.id}, blocking=True)
+    await hass.async_block_till_done()
+    figures["answer_s"] = now() - t0
+    figures["stall_answer_s"] = await beat.stop()
+    assert not engine.open_tasks(process="bench")
+
+
+async def run_native(hass: HomeAssistant, figures: dict[str, float]) -> None:
+    script = {
+        "approval": {
+            "mode": "parallel",
+            "max": N + 10,
+            "fields": {"who": {}},
+            "sequence": [
+                {
+                    "wait_for_trigger": [
+                        {"trigger": "event", "event_type": "approve", "event_data": {"who": "{{ who }}"}}
+                    ],
+                    "timeout": "24:00:00",
+                }
+            ],
+        }
+    }
+    assert await async_setup_component(hass, "script", {"script": script})
+    await hass.async_block_till_done()
+    gc.collect()
+    base = rss_mb()
+
+    def running() -> int:
+        # one bus listener per run waiting for its approval (the entity's `current` is written lazily)
+        return hass.bus.async_listeners().get("approve", 0)
+
+    beat = Heartbeat()
+    beat.start()
+    t0 = now()
+    for who in people():
+        await hass.services.async_call("script", "approval", {"who": who}, blocking=False)
+    await wait_until(hass, lambda: running() >= N, settle=False)
+    figures["start_s"] = now() - t0
+    figures["stall_start_s"] = await beat.stop()
+    gc.collect()
+    figures["rss_mb"] = rss_mb() - base
+    figures["open_after_restart"] = 0.0  # script runs live in memory only: a restart ends every wait
+
+    beat = Heartbeat()
+    beat.start()
+    t0 = now()
+    for who in people():
+        hass.bus.async_fire("approve", {"who": who})
+    await wait_until(hass, lambda: running() == 0, settle=False)
+    figures["answer_s"] = now() - t0
+    figures["stall_answer_s"] = await beat.stop()
+
+
+async def test_measure(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> None:
+    hass.config.config_dir = str(tmp_path)
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(BEFORE)
+    loop = asyncio.get_running_loop()
+    loop.set_debug(False)  # the harness turns asyncio debug on; users' HA runs without it
+    await setup_people(hass)
+    figures: dict[str, float] = {"n": N, "persons": int(PERSONS)}
+    if SIDE == "bpo":
+        await run_bpo(hass, freezer, figures)
+    else:
+        await run_native(hass, figures)
+    OUT.write_text(json.dumps(figures), encoding="utf-8")
