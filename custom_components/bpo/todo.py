@@ -21,7 +21,7 @@ from homeassistant.components.todo import (
     TodoListEntityFeature,
 )
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_added_domain
@@ -34,6 +34,7 @@ from .engine.state import Task
 from .entity import BpoEntity, EntityAdder, hub_device_info
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
+from .services import save_failed
 
 PARALLEL_UPDATES = 0
 
@@ -171,6 +172,10 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 translation_key="engine_error",
                 translation_placeholders={"detail": str(err)},
             ) from err
+        except HomeAssistantError as err:
+            if err.translation_key is not None:
+                raise
+            raise save_failed(err) from err
 
 
 class BpoPersonTasks(BpoTaskList):
