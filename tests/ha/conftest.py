@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,17 @@ def ha_test_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """HA's serializer (ids as ANY) and folder (``snapshots/``); syrupy's own fixture wins otherwise."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_ha_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """HA reports deprecated API use by an integration in the log ("Detected that custom integration
+    'bpo' ..."): a test that makes bpo use one fails, so deprecations surface before they break."""
+    yield
+    reports = [
+        record.getMessage()
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+        if "custom integration 'bpo'" in record.getMessage() and "Detected" in record.getMessage()
+    ]
+    assert not reports, "bpo uses deprecated Home Assistant API:\n" + "\n".join(reports)
