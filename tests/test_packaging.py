@@ -1,4 +1,4 @@
-"""The manifest, hacs.json and translations carry what hassfest and HACS require."""
+"""Packaging: hassfest and HACS rules (tests/hassfest_rules.py), dependency floors, the CLI."""
 
 from __future__ import annotations
 
@@ -6,95 +6,35 @@ import ast
 import importlib.metadata
 import json
 import re
+import shutil
+import struct
 import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as HA_VERSION
 
+from tests import hassfest_rules
+
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "bpo"
-# hassfest's IoT classes (script/hassfest/manifest.py SUPPORTED_IOT_CLASSES)
-IOT_CLASSES = {"assumed_state", "calculated", "cloud_polling", "cloud_push", "local_polling", "local_push"}
-INTEGRATION_TYPES = {"device", "entity", "hardware", "helper", "hub", "service", "system", "virtual"}
-# HACS's hacs.json schema (hacs/integration custom_components/hacs/utils/validate.py)
-HACS_KEYS = {
-    "name",
-    "content_in_root",
-    "zip_release",
-    "filename",
-    "hide_default_branch",
-    "country",
-    "homeassistant",
-    "hacs",
-    "persistent_directory",
-    "render_readme",
-}
 
 
 def _manifest() -> dict[str, object]:
     return json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
 
 
-def test_manifest_has_keys_hassfest_requires_for_custom_integrations() -> None:
-    manifest = _manifest()
-    for key in (
-        "domain",
-        "name",
-        "codeowners",
-        "documentation",
-        "issue_tracker",
-        "version",
-        "requirements",
-        "dependencies",
-        "iot_class",
-        "config_flow",
-        "integration_type",
-    ):
-        assert key in manifest, key
-    assert manifest["domain"] == "bpo" == INTEGRATION.name
-    assert manifest["iot_class"] in IOT_CLASSES
-    assert manifest["integration_type"] in INTEGRATION_TYPES
-    assert manifest["config_flow"] is True
-    assert AwesomeVersion(str(manifest["version"])).valid
-    assert str(manifest["documentation"]).startswith("https://")
-    # hassfest: domain and name first, the rest sorted
-    keys = list(manifest)
-    assert keys[:2] == ["domain", "name"]
-    assert keys[2:] == sorted(keys[2:])
-
-
-def test_hacs_json_is_valid() -> None:
+def test_hacs_minimum_is_a_release_the_tests_cover() -> None:
+    """hacs.json's ``homeassistant`` is no newer than the HA these tests run on, and no older than the
+    oldest leg CI runs (2025.4)."""
     hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
-    assert set(hacs) <= HACS_KEYS
-    assert hacs["name"]
     minimum = AwesomeVersion(hacs["homeassistant"])
     assert minimum <= AwesomeVersion(HA_VERSION)
     assert minimum >= AwesomeVersion("2025.4.0")
-    # HACS installs exactly one integration folder from custom_components/
-    assert [
-        p.name for p in (ROOT / "custom_components").iterdir() if p.is_dir() and p.name != "__pycache__"
-    ] == ["bpo"]
-
-
-def _keys(tree: object, prefix: str = "") -> set[str]:
-    if not isinstance(tree, dict):
-        return {prefix}
-    out: set[str] = set()
-    for key, value in tree.items():
-        out |= _keys(value, f"{prefix}.{key}" if prefix else key)
-    return out
-
-
-def test_translations_match_strings() -> None:
-    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
-    expected = _keys(strings)
-    for lang in ("en", "ja"):
-        translated = json.loads((INTEGRATION / "translations" / f"{lang}.json").read_text(encoding="utf-8"))
-        assert _keys(translated) == expected, lang
-        # translations are resolved text, never the [%key:...%] references strings.json may use
-        assert "[%key:" not in json.dumps(translated, ensure_ascii=False)
 
 
 def test_config_examples_hold_valid_bpo_files() -> None:
@@ -219,3 +159,129 @@ def test_croniter_floor_covers_every_croniter_feature_the_engine_uses() -> None:
     assert _floor(project_requirement) >= needed, f"the engine needs croniter {needed}"
     # and what the tests run on satisfies the floor (else the features above were never exercised)
     assert AwesomeVersion(importlib.metadata.version("croniter")) >= _floor(project_requirement)
+
+
+# -- hassfest and HACS rules -------------------------------------------------------------------------------
+REPO = hassfest_rules.Repo(ROOT)
+
+
+@pytest.mark.parametrize("rule", sorted(hassfest_rules.RULES))
+def test_repository_passes_hassfest_and_hacs_rule(rule: str) -> None:
+    assert hassfest_rules.RULES[rule](REPO) == []
+
+
+def _edit_json(path: Path, change: Callable[[Any], None]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _edit_text(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _drop_strings_exception(repo: Path) -> None:
+    for name in ("strings.json", "translations/en.json", "translations/ja.json"):
+        _edit_json(repo / "custom_components/bpo" / name, lambda d: d["exceptions"].pop("save_failed"))
+
+
+def _unsorted_manifest(repo: Path) -> None:
+    path = repo / "custom_components/bpo/manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    reordered = {"name": data.pop("name"), **data}
+    path.write_text(json.dumps(reordered, indent=2), encoding="utf-8")
+
+
+def _brand_icon_wrong_size(repo: Path) -> None:
+    icon = repo / "custom_components/bpo/brand/icon.png"
+    data = bytearray(icon.read_bytes())
+    data[16:24] = struct.pack(">II", 200, 256)
+    icon.write_bytes(bytes(data))
+
+
+INTEGRATION_REL = "custom_components/bpo"
+# rule -> a break that hassfest or HACS would reject, applied to a copy of the repository
+BREAKS: dict[str, Callable[[Path], None]] = {
+    "manifest_schema": lambda r: _edit_json(
+        r / INTEGRATION_REL / "manifest.json", lambda d: d.pop("issue_tracker")
+    ),
+    "manifest_sorted": _unsorted_manifest,
+    "manifest_loggers": lambda r: _edit_json(
+        r / INTEGRATION_REL / "manifest.json", lambda d: d.update(loggers=["custom_components.bpo"])
+    ),
+    "services_schema": lambda r: _edit_text(
+        r / INTEGRATION_REL / "services.yaml",
+        "      selector:\n        text:\n",
+        "      selector:\n        no_such_selector:\n",
+    ),
+    "services_translated": lambda r: _edit_json(
+        r / INTEGRATION_REL / "strings.json", lambda d: d["services"]["cancel"].pop("description")
+    ),
+    "services_have_icons": lambda r: _edit_json(
+        r / INTEGRATION_REL / "icons.json", lambda d: d["services"].pop("reload")
+    ),
+    "strings_schema": lambda r: _edit_json(
+        r / INTEGRATION_REL / "strings.json", lambda d: d["exceptions"].update({"Bad_Key": {"message": "x"}})
+    ),
+    "translations_match_strings": lambda r: _edit_json(
+        r / INTEGRATION_REL / "translations/ja.json",
+        lambda d: d["exceptions"]["save_failed"].update(message="保存できませんでした"),  # {detail} dropped
+    ),
+    "code_translation_keys_exist": _drop_strings_exception,
+    "icons_schema": lambda r: _edit_json(
+        r / INTEGRATION_REL / "icons.json",
+        lambda d: d["entity"]["calendar"]["schedule"].update(default="calendar"),
+    ),
+    "icons_cover_entities": lambda r: _edit_json(
+        r / INTEGRATION_REL / "icons.json", lambda d: d["entity"]["todo"].pop("queue")
+    ),
+    "hacs_json": lambda r: _edit_json(r / "hacs.json", lambda d: d.update(homeassistant_min="2025.4.0")),
+    "hacs_repository": lambda r: (r / "LICENSE").unlink(),
+    "brand_images": _brand_icon_wrong_size,
+    "quality_scale": lambda r: _edit_text(
+        r / INTEGRATION_REL / "quality_scale.yaml",
+        "  repair-issues:\n    status: done",
+        "  repair-issues:\n    status: todo",
+    ),
+}
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """What the rules read: the integration folder (without caches), hacs.json, README and LICENSE."""
+    shutil.copytree(INTEGRATION, tmp_path / INTEGRATION_REL, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("hacs.json", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_every_rule_has_a_break() -> None:
+    assert BREAKS.keys() == hassfest_rules.RULES.keys()
+
+
+@pytest.mark.parametrize("rule", sorted(BREAKS))
+def test_each_rule_rejects_a_broken_copy(repo_copy: Path, rule: str) -> None:
+    copy = hassfest_rules.Repo(repo_copy)
+    assert hassfest_rules.RULES[rule](copy) == []  # the copy is as good as the original
+    BREAKS[rule](repo_copy)
+    problems = hassfest_rules.RULES[rule](copy)
+    assert problems, f"{rule} accepted the broken copy"
+    # a break is caught by the rule it targets (others may notice too, e.g. translations of a removed key)
+
+
+def test_quality_scale_comments_point_at_what_exists() -> None:
+    """Each docs section and test a quality_scale.yaml comment names exists, so a "done" has its evidence."""
+    text = (INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8")
+    docs = re.findall(r"((?:docs/[\w-]+|README)\.md)#([\w-]+)", text)
+    tests = re.findall(r"(tests/[\w/]+\.py)::(\w+)", text)
+    assert docs and tests
+    for file, anchor in docs:
+        headings = re.findall(r"^#+ (.+)$", (ROOT / file).read_text(encoding="utf-8"), re.M)
+        slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+        assert anchor in slugs, f"{file}#{anchor}"
+    for file, name in tests:
+        assert re.search(rf"^(async )?def {name}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
+            f"{file}::{name}"
+        )
