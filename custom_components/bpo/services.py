@@ -69,7 +69,6 @@ def _manager(hass: HomeAssistant) -> BpoManager:
 def _translate(err: EngineError) -> ServiceValidationError:
     key = next((k for cls, k in _ERROR_KEYS.items() if isinstance(err, cls)), "engine_error")
     return ServiceValidationError(
-        str(err),
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders={"detail": str(err)},

@@ -152,7 +152,6 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             )
         except (InvalidOutcome, InvalidForm) as err:
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
                 translation_placeholders={"task": task.title, "task_id": task_id, "detail": str(err)},
@@ -160,14 +159,12 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         except (NotAllowed, TaskNotFound) as err:
             key = "not_allowed" if isinstance(err, NotAllowed) else "not_found"
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key=key,
                 translation_placeholders={"detail": str(err)},
             ) from err
         except EngineError as err:
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key="engine_error",
                 translation_placeholders={"detail": str(err)},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,14 +47,25 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture(autouse=True)
-def fail_on_ha_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def fail_on_ha_deprecation_reports() -> Iterator[None]:
     """HA reports deprecated API use by an integration in the log ("Detected that custom integration
-    'bpo' ..."): a test that makes bpo use one fails, so deprecations surface before they break."""
-    yield
-    reports = [
-        record.getMessage()
-        for when in ("setup", "call", "teardown")
-        for record in caplog.get_records(when)
-        if "custom integration 'bpo'" in record.getMessage() and "Detected" in record.getMessage()
-    ]
+    'bpo' ..."): a test that makes bpo use one fails, so deprecations surface before they break.
+
+    A handler of its own on HA's reporting logger: the harness's ``caplog`` would turn on debug logging.
+    """
+    reports: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if "custom integration 'bpo'" in message and "Detected" in message:
+                reports.append(message)
+
+    handler = Collect(logging.WARNING)
+    reporter = logging.getLogger("homeassistant.helpers.frame")
+    reporter.addHandler(handler)
+    try:
+        yield
+    finally:
+        reporter.removeHandler(handler)
     assert not reports, "bpo uses deprecated Home Assistant API:\n" + "\n".join(reports)
