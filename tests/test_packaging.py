@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import json
 import re
 import shutil
@@ -285,3 +286,15 @@ def test_quality_scale_comments_point_at_what_exists() -> None:
         assert re.search(rf"^(async )?def {name}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"{file}::{name}"
         )
+
+
+def test_brand_images_are_what_the_script_draws() -> None:
+    """The committed images come from scripts/make_brand.py (the 1x ones are checked: the 2x take seconds)."""
+    spec = importlib.util.spec_from_file_location("make_brand", ROOT / "scripts" / "make_brand.py")
+    assert spec is not None and spec.loader is not None
+    make_brand = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_brand)
+    brand = INTEGRATION / "brand"
+    assert (brand / "icon.png").read_bytes() == make_brand.icon(256)
+    assert (brand / "logo.png").read_bytes() == make_brand.logo(128, make_brand.INK)
+    assert (brand / "dark_logo.png").read_bytes() == make_brand.logo(128, make_brand.LIGHT_INK)

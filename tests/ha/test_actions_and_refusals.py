@@ -131,3 +131,47 @@ async def test_a_to_do_item_cannot_be_renamed(
     assert [t.title for t in world.manager.engine.open_tasks(assignee="person.alice")] == [
         "Submit expense claim"
     ]
+
+
+async def test_cancel_closes_the_instance_and_list_tasks_hides_closed_tasks_unless_asked(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    world = await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
+    first = await start(hass, "person.alice")
+    second = await start(hass, "person.bob")
+    await hass.async_block_till_done()
+    await hass.services.async_call(DOMAIN, "cancel", {"instance_id": first["instance_id"]}, blocking=True)
+    await hass.async_block_till_done()
+    cancelled = world.manager.engine.instance(first["instance_id"])
+    assert cancelled.status == "cancelled"
+    assert world.manager.engine.open_tasks(assignee="person.alice") == []
+    assert hass.states.get("todo.bpo_workflows_my_tasks_alice").state == "0"
+
+    async def listed(**data: Any) -> list[tuple[str, str]]:
+        response = await hass.services.async_call(
+            DOMAIN, "list_tasks", data, blocking=True, return_response=True
+        )
+        return sorted((row["key"], row["status"]) for row in response["tasks"])
+
+    assert await listed() == [(second["key"], "open")]
+    assert await listed(include_closed=True) == [(first["key"], "cancelled"), (second["key"], "open")]
+
+
+async def test_an_unchanged_to_do_item_is_left_alone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    world = await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
+    await start(hass, "person.alice")
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "todo",
+        "update_item",
+        {
+            "entity_id": "todo.bpo_workflows_my_tasks_alice",
+            "item": "Submit expense claim",
+            "status": "needs_action",
+        },
+        blocking=True,
+    )
+    [task] = world.manager.engine.open_tasks(assignee="person.alice")
+    assert task.is_open and not world.bpo_events("task_completed")

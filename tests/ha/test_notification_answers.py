@@ -54,3 +54,18 @@ async def test_a_failing_notify_target_is_logged_and_the_task_stays_open(
     assert failed == [f"Notification for task {task_id} via notify.send_message failed: pager offline"]
     assert world.manager.engine.task(task_id).is_open
     assert "Taro" not in caplog.text
+
+
+async def test_a_forged_outcome_is_refused_and_logged_without_the_payload(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    task_id = await start(hass, world, "refund", agent="person.alice", customer="Taro", amount=1)
+    caplog.set_level(logging.WARNING)
+    await press(hass, hass_client_no_auth, phones["alice_phone"], ACTION, action=f"BPO|{task_id}|pay_twice")
+    assert world.manager.engine.task(task_id).is_open
+    refused = [r.getMessage() for r in caplog.records if "not applied" in r.getMessage()]
+    assert refused == [f"Phone answer for task {task_id} not applied: InvalidOutcome"]
