@@ -7,15 +7,23 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from . import notifications, repairs
 from .const import DOMAIN
+from .device_records import STORAGE_KEY as DEVICES_STORAGE_KEY
 from .device_records import DeviceRecords, async_register_device_services
+from .entity import HUB_IDENTIFIER
 from .manager import BpoManager
 from .services import async_register_services
-from .storage import BpoStore, async_raise_recovery_issue
+from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
+
+ISSUE_STORE_CORRUPTED = "store_corrupted"
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -50,13 +58,39 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     store = BpoStore(hass)
     manager = BpoManager(hass, store)
     records = DeviceRecords(hass)
-    await records.async_load()
     entry.runtime_data = BpoRuntimeData(manager=manager, store=store, records=records)
-    entry.async_on_unload(records.async_start(entry.entry_id))
     entry.async_on_unload(manager.async_stop)
     entry.async_on_unload(repairs.async_track(hass, manager))
     entry.async_on_unload(await notifications.async_setup_notifications(hass, entry))  # sees catch-up events
-    await manager.async_start()
+    try:
+        await records.async_load()
+        await manager.async_start()
+    except StoreVersionError as err:
+        # a newer bpo's files: never read or rewrite them
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="store_too_new",
+            translation_placeholders=err.translation_placeholders,
+        ) from err
+    except StoreCorrupted as err:
+        # Starting empty would silently drop every running instance: refuse, and tell the admin what to do.
+        files = ", ".join(err.files)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            ISSUE_STORE_CORRUPTED,
+            is_fixable=False,
+            severity=ir.IssueSeverity.CRITICAL,
+            translation_key=ISSUE_STORE_CORRUPTED,
+            translation_placeholders={"files": files},
+        )
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=ISSUE_STORE_CORRUPTED,
+            translation_placeholders={"files": files},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)
+    entry.async_on_unload(records.async_start(entry.entry_id))  # after loading: it prunes by the records
     if store.recovered:
         async_raise_recovery_issue(hass, store.recovered)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -66,3 +100,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
 async def async_unload_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     """Unload platforms; the timer and listeners go with the entry's on-unload callbacks."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: BpoConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the admin delete a device only when nothing would bring it back.
+
+    A process device may go once its blueprint is no longer loaded; a BYOD device once its record is
+    retired (``bpo.retire_device`` removes active ones properly, keeping the record); the hub never.
+    """
+    idents = {ident for domain, ident in device.identifiers if domain == DOMAIN}
+    if HUB_IDENTIFIER in idents:
+        return False
+    processes = set(entry.runtime_data.manager.engine.process_keys())
+    for ident in idents:
+        if ident.startswith("process_") and ident.removeprefix("process_") in processes:
+            return False
+        if ident.startswith("device_"):
+            record = entry.runtime_data.records.get(ident.removeprefix("device_"))
+            if record is not None and record.active:
+                return False
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> None:
+    """The entry was deleted: delete bpo's stored state; the admin's files stay.
+
+    Instances, device records and the notification log go. Blueprints under ``blueprints/bpo`` (admins
+    edit them), ``bpo_directory.yaml`` and ``bpo_connectors.yaml`` are the admin's and are left alone.
+    """
+    await BpoStore(hass).async_remove()
+    for key in (DEVICES_STORAGE_KEY, notifications.STORE_KEY):
+        await Store[dict[str, object]](hass, 1, key).async_remove()
+    ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)

@@ -13,6 +13,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -42,6 +43,7 @@ class BpoSuspendedSensor(BpoEntity, BinarySensorEntity):
 
     _attr_translation_key = "suspended"
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC  # about bpo's own health, not the process's data
 
     def __init__(self, manager: BpoManager, process: str) -> None:
         super().__init__(manager)

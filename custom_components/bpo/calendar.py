@@ -101,6 +101,14 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
 
     @property
     def event(self) -> CalendarEvent | None:
+        """The current or next event; once it has ended, the one after it.
+
+        HA's calendar base class re-writes the state when the event starts and ends (and reads this
+        property to do so), so looking again here keeps the state moving without overriding the
+        state write, which HA made final.
+        """
+        if self._next is not None and dt_util.now() >= self._next.end_datetime_local:
+            self._refresh()
         return self._next
 
     def _events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
@@ -119,12 +127,6 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
         now = dt_util.now()
         upcoming = self._events(now, now + LOOKAHEAD)
         self._next = upcoming[0] if upcoming else None
-
-    @callback
-    def async_write_ha_state(self) -> None:
-        # The base class re-writes the state at the start and end of the current event: look again then.
-        self._refresh()
-        super().async_write_ha_state()
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

@@ -250,4 +250,4 @@ def async_register_connector(hass: HomeAssistant, connector: Connector) -> Calla
         hub = getattr(actions, "connectors", None)
         if isinstance(hub, ConnectorHub):
             return hub.add(connector)
-    raise HomeAssistantError("bpo is not loaded")
+    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="not_loaded")

@@ -147,6 +147,7 @@ class DeviceRecords:
         self.hass = hass
         self._store = DeviceStore(hass)
         self.records: dict[str, DeviceRecord] = {}
+        self._entry_id: str | None = None  # the config entry whose devices these are (set on start)
 
     async def async_load(self) -> None:
         data = await self._store.async_load() or {}
@@ -169,10 +170,32 @@ class DeviceRecords:
     def _changed(self, device_id: str) -> None:
         async_dispatcher_send(self.hass, SIGNAL_DEVICES, device_id)
 
+    @callback
+    def _registry_device(self, device_id: str) -> dr.DeviceEntry | None:
+        """The registry device of a record, looked up among this entry's devices only.
+
+        ``async_get_device(identifiers=...)`` is deprecated (it breaks in HA 2027.8) and its replacement
+        ``async_get_device_by_identifier`` only exists in HA releases newer than the oldest we support;
+        ``async_entries_for_config_entry`` is public on both and finds exactly the devices we own.
+        """
+        if self._entry_id is None:
+            return None
+        wanted = device_identifier(device_id)
+        dev_reg = dr.async_get(self.hass)
+        return next(
+            (
+                d
+                for d in dr.async_entries_for_config_entry(dev_reg, self._entry_id)
+                if wanted in d.identifiers
+            ),
+            None,
+        )
+
     # -- lifecycle ------------------------------------------------------------------------------------
     @callback
     def async_start(self, config_entry_id: str) -> CALLBACK_TYPE:
         """Drop registry devices of records that are not active; follow report events. Returns the undo."""
+        self._entry_id = config_entry_id
         dev_reg = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(dev_reg, config_entry_id):
             for domain, ident in device.identifiers:
@@ -228,9 +251,8 @@ class DeviceRecords:
             else:
                 record.log(now, "updated", by, owner=owner)
             record.name, record.owner, record.platform, record.model = name, owner, platform, model
-            dev_reg = dr.async_get(self.hass)
-            if (device := dev_reg.async_get_device(identifiers={device_identifier(device_id)})) is not None:
-                dev_reg.async_update_device(device.id, name=name, model=model)
+            if (device := self._registry_device(device_id)) is not None:
+                dr.async_get(self.hass).async_update_device(device.id, name=name, model=model)
         await self._async_save()
         self._changed(device_id)
         return record
@@ -244,9 +266,8 @@ class DeviceRecords:
         record.retired = now
         record.log(now, "retired", by)
         await self._async_save()
-        dev_reg = dr.async_get(self.hass)
-        if (device := dev_reg.async_get_device(identifiers={device_identifier(device_id)})) is not None:
-            dev_reg.async_remove_device(device.id)
+        if (device := self._registry_device(device_id)) is not None:
+            dr.async_get(self.hass).async_remove_device(device.id)
         self._changed(device_id)
         return record
 

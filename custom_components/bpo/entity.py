@@ -13,6 +13,7 @@ Devices:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -20,10 +21,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_UPDATED, TITLE
 from .engine.model import Blueprint
 from .manager import BpoManager
+
+if TYPE_CHECKING:  # __init__ imports this module (the hub identifier)
+    from . import BpoConfigEntry
 
 HUB_IDENTIFIER = "hub"
 

@@ -112,7 +112,10 @@ class Notifier:
     @callback
     def _on_engine_event(self, event: EngineEvent) -> None:
         if event.type in _HANDLED and event.data.get("task_id"):
-            self.hass.async_create_task(self._async_handle(event), f"{DOMAIN} notify {event.type}")
+            # the entry's task: unloading the entry waits for a notification that is being sent
+            self.entry.async_create_task(
+                self.hass, self._async_handle(event), f"{DOMAIN} notify {event.type}"
+            )
 
     async def _async_handle(self, event: EngineEvent) -> None:
         task_id: str = event.data["task_id"]

@@ -20,6 +20,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -66,6 +67,8 @@ PROCESS_SENSORS: tuple[BpoProcessSensorDescription, ...] = (
         translation_key="completed_period",
         stat="completed_period",
         state_class=SensorStateClass.MEASUREMENT,
+        # a statistic few dashboards need (the logbook lists each completion): off until enabled
+        entity_registry_enabled_default=False,
     ),
 )
 
@@ -87,6 +90,7 @@ DEVICE_SENSORS: tuple[BpoDeviceSensorDescription, ...] = (
         key="last_report",
         translation_key="last_report",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,  # when the device last checked in, not its state
         value_fn=lambda record: record.last_report,
     ),
 )

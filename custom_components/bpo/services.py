@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import voluptuous as vol
@@ -11,6 +12,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
+from .engine.runtime import Engine
 from .engine.runtime_errors import (
     BlueprintSuspended,
     EngineError,
@@ -67,85 +69,90 @@ def _manager(hass: HomeAssistant) -> BpoManager:
 def _translate(err: EngineError) -> ServiceValidationError:
     key = next((k for cls, k in _ERROR_KEYS.items() if isinstance(err, cls)), "engine_error")
     return ServiceValidationError(
-        str(err),
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders={"detail": str(err)},
     )
 
 
+def save_failed(err: HomeAssistantError) -> HomeAssistantError:
+    """A save that did not reach the disk (the change was not made), in words the user gets."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="save_failed",
+        translation_placeholders={"detail": str(err)},
+    )
+
+
+async def _run[T](hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T]]) -> T:
+    """One engine operation for an action: engine refusals and failed saves become translated errors."""
+    try:
+        return await _manager(hass).async_run(operation)
+    except EngineError as err:
+        raise _translate(err) from err
+    except HomeAssistantError as err:
+        if err.translation_key is not None:
+            raise
+        raise save_failed(err) from err
+
+
 async def _start(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
     data = call.data
-    try:
-        inst = await _manager(call.hass).async_run(
-            lambda e: e.start(
-                data["process"],
-                key=data.get("key"),
-                fields=data["fields"],
-                source="service",
-                user=actor.audit_name,
-            )
-        )
-    except EngineError as err:
-        raise _translate(err) from err
+    inst = await _run(
+        call.hass,
+        lambda e: e.start(
+            data["process"],
+            key=data.get("key"),
+            fields=data["fields"],
+            source="service",
+            user=actor.audit_name,
+        ),
+    )
     return {"instance_id": inst.id, "key": inst.key, "status": inst.status}
 
 
 async def _complete_task(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
-    manager = _manager(call.hass)
+    _manager(call.hass)  # "not loaded" before "no person"
     task_id: str = call.data["task_id"]
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
     # Non-admins are checked by the engine against assignee/candidates/group; admins act on behalf of
     # anyone and are still recorded as who completed it.
-    try:
-        task = await manager.async_run(
-            lambda e: e.complete_task(
-                task_id,
-                outcome=call.data.get("outcome"),
-                form=call.data["form"],
-                user=actor.audit_name,
-                source="service",
-                on_behalf=actor.is_admin,
-            )
-        )
-    except EngineError as err:
-        raise _translate(err) from err
+    task = await _run(
+        call.hass,
+        lambda e: e.complete_task(
+            task_id,
+            outcome=call.data.get("outcome"),
+            form=call.data["form"],
+            user=actor.audit_name,
+            source="service",
+            on_behalf=actor.is_admin,
+        ),
+    )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
 
 
 async def _reassign(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    try:
-        await _manager(call.hass).async_run(
-            lambda e: e.reassign(call.data["task_id"], call.data["assignee"], user=actor.audit_name)
-        )
-    except EngineError as err:
-        raise _translate(err) from err
+    await _run(
+        call.hass, lambda e: e.reassign(call.data["task_id"], call.data["assignee"], user=actor.audit_name)
+    )
 
 
 async def _cancel(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    try:
-        await _manager(call.hass).async_run(
-            lambda e: e.cancel(call.data["instance_id"], user=actor.audit_name)
-        )
-    except EngineError as err:
-        raise _translate(err) from err
+    await _run(call.hass, lambda e: e.cancel(call.data["instance_id"], user=actor.audit_name))
 
 
 async def _resume(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    try:
-        await _manager(call.hass).async_run(lambda e: e.resume(call.data["process"], user=actor.audit_name))
-    except EngineError as err:
-        raise _translate(err) from err
+    await _run(call.hass, lambda e: e.resume(call.data["process"], user=actor.audit_name))
 
 
 async def _reload(call: ServiceCall) -> None:

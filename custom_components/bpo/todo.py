@@ -21,7 +21,7 @@ from homeassistant.components.todo import (
     TodoListEntityFeature,
 )
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_added_domain
@@ -34,6 +34,7 @@ from .engine.state import Task
 from .entity import BpoEntity, EntityAdder, hub_device_info
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
+from .services import save_failed
 
 PARALLEL_UPDATES = 0
 
@@ -151,7 +152,6 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             )
         except (InvalidOutcome, InvalidForm) as err:
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
                 translation_placeholders={"task": task.title, "task_id": task_id, "detail": str(err)},
@@ -159,18 +159,20 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         except (NotAllowed, TaskNotFound) as err:
             key = "not_allowed" if isinstance(err, NotAllowed) else "not_found"
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key=key,
                 translation_placeholders={"detail": str(err)},
             ) from err
         except EngineError as err:
             raise ServiceValidationError(
-                str(err),
                 translation_domain=DOMAIN,
                 translation_key="engine_error",
                 translation_placeholders={"detail": str(err)},
             ) from err
+        except HomeAssistantError as err:
+            if err.translation_key is not None:
+                raise
+            raise save_failed(err) from err
 
 
 class BpoPersonTasks(BpoTaskList):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,28 @@ def ha_test_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """HA's serializer (ids as ANY) and folder (``snapshots/``); syrupy's own fixture wins otherwise."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_ha_deprecation_reports() -> Iterator[None]:
+    """HA reports deprecated API use by an integration in the log ("Detected that custom integration
+    'bpo' ..."): a test that makes bpo use one fails, so deprecations surface before they break.
+
+    A handler of its own on HA's reporting logger: the harness's ``caplog`` would turn on debug logging.
+    """
+    reports: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if "custom integration 'bpo'" in message and "Detected" in message:
+                reports.append(message)
+
+    handler = Collect(logging.WARNING)
+    reporter = logging.getLogger("homeassistant.helpers.frame")
+    reporter.addHandler(handler)
+    try:
+        yield
+    finally:
+        reporter.removeHandler(handler)
+    assert not reports, "bpo uses deprecated Home Assistant API:\n" + "\n".join(reports)

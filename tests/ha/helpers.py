@@ -11,6 +11,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -108,3 +109,20 @@ async def async_setup_bare_world(
     freezer.move_to(now)
     with patch("custom_components.bpo.blueprint_files.SHIPPED", Path(hass.config.config_dir) / "none"):
         return await async_setup_world(hass, **kwargs)
+
+
+def bpo_device(hass: HomeAssistant, ident: str) -> dr.DeviceEntry | None:
+    """The device bpo registered with identifier ``("bpo", ident)``.
+
+    Looked up among the bpo entry's devices: ``async_get_device(identifiers=...)`` is deprecated in HA.
+    """
+    reg = dr.async_get(hass)
+    return next(
+        (
+            device
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            for device in dr.async_entries_for_config_entry(reg, entry.entry_id)
+            if (DOMAIN, ident) in device.identifiers
+        ),
+        None,
+    )

@@ -181,3 +181,31 @@ async def test_visits_are_events_while_their_task_is_open(
     assert not [
         e for e in await events(hass, NOW, NOW + timedelta(days=2)) if e["summary"] == "Repair at ACME"
     ]
+
+
+async def test_state_moves_on_when_an_event_ends_without_any_engine_change(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    """The end of a scheduled-start event changes nothing in the engine: the calendar alone moves on.
+
+    HA's calendar re-writes its state at the end of the event and reads ``event`` for it; the entity
+    must answer with the next event then (it no longer overrides the final ``async_write_ha_state``).
+    """
+    await _world(hass, freezer)
+    await travel_to(hass, freezer, datetime(2026, 3, 9, 8, 10, tzinfo=TZ))  # the Monday start has fired
+    state = hass.states.get(CALENDAR)
+    assert (state.state, state.attributes["message"]) == ("on", "Start: Expense claim")
+    assert state.attributes["end_time"] == "2026-03-09 08:30:00"
+
+    await travel_to(hass, freezer, datetime(2026, 3, 9, 8, 31, tzinfo=TZ))
+    state = hass.states.get(CALENDAR)
+    assert state.state == "off"
+    # the started claim's deadline (2 days) comes before next Monday's start
+    assert state.attributes["message"] == "Due: Submit expense claim"
+    assert state.attributes["start_time"] == "2026-03-11 07:40:00"  # started 08:10, when the clock got there
+
+
+async def travel_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:
+    freezer.move_to(to)
+    async_fire_time_changed(hass, to)
+    await hass.async_block_till_done()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr
@@ -22,7 +22,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.bpo.device_records import DeviceRecords
 from custom_components.bpo.device_store import STORAGE_KEY
 
-from .helpers import World, async_setup_bare_world
+from .helpers import World, async_setup_bare_world, bpo_device
 
 TZ = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)
@@ -72,7 +72,7 @@ async def test_register_creates_device_and_entities(
         "active": True,
         "compliance": "unknown",
     }
-    device = device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")})
+    device = bpo_device(hass, "device_C02XK1")
     assert device is not None
     assert (device.name, device.model, device.manufacturer, device.serial_number) == (
         "Alice's iPhone",
@@ -88,6 +88,9 @@ async def test_register_creates_device_and_entities(
     assert state.attributes["options"] == ["compliant", "non_compliant", "unknown"]
     assert state.attributes["owner"] == "person.alice"
     assert hass.states.get(LAST_REPORT).state == "unknown"
+    # the check-in time is diagnostic; compliance is what the device is about
+    assert entity_registry.async_get(LAST_REPORT).entity_category is EntityCategory.DIAGNOSTIC
+    assert entity_registry.async_get(COMPLIANCE).entity_category is None
 
     # registering the same id again updates the record and the device
     await _call(hass, "register_device", {**IPHONE, "model": "iPhone 16"})
@@ -100,11 +103,11 @@ async def test_register_and_retire_are_admin_only(
     for user in (world.users["bob"], hass_read_only_user):
         with pytest.raises(Unauthorized):
             await _call(hass, "register_device", IPHONE, user.id)
-    assert device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")}) is None
+    assert bpo_device(hass, "device_C02XK1") is None
     await _call(hass, "register_device", IPHONE)  # no user: an automation, acts as the system
     with pytest.raises(Unauthorized):
         await _call(hass, "retire_device", {"device_id": "C02XK1"}, world.users["bob"].id)
-    assert device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")}) is not None
+    assert bpo_device(hass, "device_C02XK1") is not None
 
 
 async def test_register_validates_owner_and_platform(hass: HomeAssistant, world: World) -> None:
@@ -171,7 +174,7 @@ async def test_retire_removes_device_and_keeps_record(
     await _call(hass, "register_device", IPHONE)
     response = await _call(hass, "retire_device", {"device_id": "C02XK1"}, hass_admin_user.id)
     assert response["active"] is False
-    assert device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")}) is None
+    assert bpo_device(hass, "device_C02XK1") is None
     assert entity_registry.async_get(COMPLIANCE) is None
     assert hass.states.get(COMPLIANCE) is None
     assert hass.states.get(LAST_REPORT) is None
@@ -191,7 +194,7 @@ async def test_retire_removes_device_and_keeps_record(
 
     # registering it again brings device and entities back
     await _call(hass, "register_device", IPHONE)
-    assert device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")}) is not None
+    assert bpo_device(hass, "device_C02XK1") is not None
     assert hass.states.get(COMPLIANCE).state == "unknown"
 
 
@@ -217,7 +220,7 @@ async def test_records_survive_reload(
     await hass.async_block_till_done()
     assert hass.states.get(COMPLIANCE).state == "compliant"
     assert _records(hass).get("PX7").retired is not None
-    assert device_registry.async_get_device(identifiers={("bpo", "device_PX7")}) is None
+    assert bpo_device(hass, "device_PX7") is None
     assert hass.states.get("sensor.bob_s_pixel_compliance") is None
 
 
@@ -235,5 +238,5 @@ async def test_snapshot(
         await _records(hass).async_update_compliance("C02XK1", True, NOW)
         await hass.async_block_till_done()
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
-        device = device_registry.async_get_device(identifiers={("bpo", "device_C02XK1")})
+        device = bpo_device(hass, "device_C02XK1")
         assert device == snapshot(name="device")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -34,3 +35,33 @@ async def test_automation_example_is_valid_for_ha(hass: HomeAssistant) -> None:
         validated = await async_validate_config_item(hass, "doc", config)
         assert validated is not None
         assert validated.validation_error is None, validated.validation_error
+
+
+def _section(title: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_every_option_and_action_is_documented() -> None:
+    integration = DOC.parents[1] / "custom_components" / "bpo"
+    strings = json.loads((integration / "strings.json").read_text(encoding="utf-8"))
+    options = {key for step in strings["options"]["step"].values() for key in step.get("data", {})}
+    table = _section("Setting up and options")
+    assert options and all(f"| `{key}` |" in table for key in options), options
+    routes = strings["selector"]["route"]["options"]
+    assert all(f"`{route}`" in table for route in routes)
+    actions = _section("Actions (services)")
+    for service in yaml.safe_load((integration / "services.yaml").read_text(encoding="utf-8")):
+        assert f"`bpo.{service}`" in actions, service
+
+
+def test_removal_names_every_store_file_bpo_deletes() -> None:
+    """The removal section lists the stored files; tests/ha/test_entry_lifecycle.py shows none survive."""
+    from custom_components.bpo import notifications
+    from custom_components.bpo.device_records import STORAGE_KEY
+
+    removal = _section("Removing bpo")
+    for key in ("bpo.meta", "bpo.shard_NN", STORAGE_KEY, notifications.STORE_KEY):
+        assert f"`{key}`" in removal, key

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
 from pytest_homeassistant_custom_component.common import MockUser, async_fire_time_changed, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from .helpers import World, async_setup_bare_world
+from .helpers import World, async_setup_bare_world, bpo_device
 from .test_todo import BLUEPRINTS, DIRECTORY, start
 
 TZ = ZoneInfo("Asia/Tokyo")
@@ -43,6 +45,29 @@ async def _complete(hass: HomeAssistant, task_id: str, **data: object) -> None:
     await hass.async_block_till_done()
 
 
+@pytest.fixture
+def enabled_by_default() -> Iterator[None]:
+    """Every entity enabled, as if the user had enabled the ones bpo disables by default."""
+    with patch.object(Entity, "entity_registry_enabled_default", PropertyMock(return_value=True)):
+        yield
+
+
+async def test_categories_and_what_is_disabled_by_default(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    await _world(hass, freezer)
+    completed = entity_registry.async_get(COMPLETED)
+    assert completed is not None and completed.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(COMPLETED) is None
+    assert entity_registry.async_get(OPEN).disabled_by is None
+    assert entity_registry.async_get(OPEN).entity_category is None
+    assert entity_registry.async_get(SUSPENDED).entity_category is EntityCategory.DIAGNOSTIC
+
+
+@pytest.mark.usefixtures("enabled_by_default")
 async def test_counts_open_overdue_completed(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -52,7 +77,7 @@ async def test_counts_open_overdue_completed(
     world = await _world(hass, freezer)
     engine = world.manager.engine
     assert (_value(hass, OPEN), _value(hass, OVERDUE), _value(hass, COMPLETED)) == ("0", "0", "0")
-    device = device_registry.async_get_device(identifiers={("bpo", "process_expense_claim")})
+    device = bpo_device(hass, "process_expense_claim")
     assert device is not None
     assert (device.name, device.manufacturer, device.entry_type) == (
         "Expense claim",
@@ -135,6 +160,7 @@ async def test_blueprint_added_on_reload_gets_sensors(
     assert _value(hass, "sensor.second_open_instances") == "unavailable"
 
 
+@pytest.mark.usefixtures("enabled_by_default")  # the harness's snapshot wants every entity enabled
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
 async def test_snapshot(
     hass: HomeAssistant,

@@ -1,0 +1,96 @@
+"""Form data sent with ``bpo.complete_task`` is checked against the field types the blueprint declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockUser
+
+from custom_components.bpo.const import DOMAIN
+
+from .helpers import World, async_setup_bare_world
+from .test_todo import DIRECTORY, NOW
+
+INSPECTION = """\
+blueprint: {name: Inspection, domain: bpo}
+process:
+  key: inspection
+  start: [{manual: {}}]
+  fields:
+    devices: {type: number}
+    agreed: {type: bool}
+    verdict: {type: choice, options: [ok, follow_up]}
+    checked_on: {type: date}
+    notes: {type: text}
+    extra: {type: file}
+  steps:
+    - id: inspect
+      task:
+        title: Inspect
+        assignee: person.alice
+        form: [devices, agreed, verdict, checked_on, notes, extra]
+"""
+ACCEPTED: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+    "typed values": (
+        {"devices": 3, "agreed": True, "verdict": "ok", "checked_on": "2026-03-03", "extra": {"a": [1]}},
+        {"devices": 3, "agreed": True, "verdict": "ok", "checked_on": "2026-03-03", "extra": {"a": [1]}},
+    ),
+    "text from a form": (
+        {"devices": " 12 ", "agreed": "yes", "verdict": "follow_up", "notes": "seen"},
+        {"devices": 12, "agreed": True, "verdict": "follow_up", "notes": "seen"},
+    ),
+    "decimals and no": ({"devices": "1.5", "agreed": "off"}, {"devices": 1.5, "agreed": False}),
+    "empty means not given": ({"devices": "", "notes": None}, None),  # nothing to store
+}
+REFUSED: dict[str, tuple[dict[str, Any], str]] = {
+    "a word for a number": ({"devices": "many"}, "devices: expected a number, got 'many'"),
+    "true for a number": ({"devices": True}, "devices: expected a number"),
+    "maybe for a bool": ({"agreed": "maybe"}, "agreed: expected true or false, got 'maybe'"),
+    "an unlisted choice": ({"verdict": "great"}, "verdict: expected one of ok, follow_up, got 'great'"),
+    "a date written otherwise": ({"checked_on": "03/03/2026"}, "checked_on: expected a date like 2026-01-31"),
+    "a field the task lacks": ({"salary": 1}, "has no form field(s) salary"),
+}
+
+
+async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
+    return await async_setup_bare_world(
+        hass, freezer, NOW, blueprints={"inspection.yaml": INSPECTION}, directory=DIRECTORY
+    )
+
+
+async def _task(hass: HomeAssistant, world: World) -> str:
+    await hass.services.async_call(DOMAIN, "start", {"process": "inspection", "key": "k"}, blocking=True)
+    [task] = world.manager.engine.open_tasks(assignee="person.alice")
+    return str(task.id)
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+async def test_form_values_are_stored_as_their_type(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser, case: str
+) -> None:
+    sent, stored = ACCEPTED[case]
+    world = await _world(hass, freezer)
+    task_id = await _task(hass, world)
+    await hass.services.async_call(DOMAIN, "complete_task", {"task_id": task_id, "form": sent}, blocking=True)
+    task = world.manager.engine.task(task_id)
+    assert (task.status, task.form) == ("completed", stored)
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+async def test_a_wrong_value_is_refused_naming_the_field(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser, case: str
+) -> None:
+    sent, message = REFUSED[case]
+    world = await _world(hass, freezer)
+    task_id = await _task(hass, world)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "complete_task", {"task_id": task_id, "form": sent}, blocking=True
+        )
+    assert err.value.translation_key == "invalid_form"
+    assert message in str(err.value)
+    assert world.manager.engine.task(task_id).is_open
