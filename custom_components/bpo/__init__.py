@@ -16,8 +16,8 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import notifications, repairs
 from .const import DOMAIN
-from .device_records import STORAGE_KEY as DEVICES_STORAGE_KEY
 from .device_records import DeviceRecords, async_register_device_services
+from .device_store import DeviceStore
 from .entity import HUB_IDENTIFIER
 from .manager import BpoManager
 from .services import async_register_services
@@ -131,6 +131,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> None
     edit them), ``bpo_directory.yaml`` and ``bpo_connectors.yaml`` are the admin's and are left alone.
     """
     await BpoStore(hass).async_remove()
-    for key in (DEVICES_STORAGE_KEY, notifications.STORE_KEY):
-        await Store[dict[str, object]](hass, 1, key).async_remove()
+    await DeviceStore(hass).async_remove()
+    await Store[dict[str, object]](hass, 1, notifications.STORE_KEY).async_remove()
     ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)

@@ -59,7 +59,7 @@ class StoreWriteError(HomeAssistantError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             translation_domain=DOMAIN,
-            translation_key="store_write_failed",
+            translation_key="save_failed",
             translation_placeholders={"detail": detail},
         )
 

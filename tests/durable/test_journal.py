@@ -121,17 +121,24 @@ async def test_unrecoverable_refuses_to_start_and_touches_nothing(tmp_path: Path
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-async def test_unreadable_middle_line_skipped_and_reported(tmp_path: Path) -> None:
+async def test_unreadable_line_refuses_to_start_but_a_torn_last_line_is_dropped(tmp_path: Path) -> None:
     store = JournalStore(tmp_path)
     for name in ("a", "b", "c"):
         await store.commit({name: rec(name)})
-    lines = (tmp_path / JOURNAL).read_bytes().split(b"\n")
-    lines[1] = lines[1].replace(b'"b"', b'"x"')  # bit rot: the checksum no longer matches
-    (tmp_path / JOURNAL).write_bytes(b"\n".join(lines))
+    journal = tmp_path / JOURNAL
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + whole.split(b"\n")[0][:20])  # a crash cut the next line short
     again = JournalStore(tmp_path)
-    _, records = await again.load()
-    assert sorted(r["id"] for r in records) == ["a", "c"]
-    assert any("unreadable line(s) [2]" in note for note in again.recovered)
+    assert sorted(r["id"] for r in (await again.load())[1]) == ["a", "b", "c"]
+    assert journal.read_bytes() == whole and again.recovered == []
+
+    lines = whole.split(b"\n")
+    lines[1] = lines[1].replace(b'"b"', b'"x"')  # bit rot: the checksum no longer matches
+    journal.write_bytes(b"\n".join(lines))
+    with pytest.raises(Corrupted) as err:
+        await JournalStore(tmp_path).load()
+    assert err.value.problems == {JOURNAL: "unreadable line(s) 2"}
+    assert journal.read_bytes() == b"\n".join(lines)  # left for the admin
 
 
 async def test_newer_format_refused(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ from custom_components.bpo.connector_config import ConnectorFileError, parse_set
 
 SECRET = "s" * 16
 CASES: dict[str, tuple[Any, str]] = {
-    "not a mapping": (["http"], "bpo_connectors.yaml: expected a mapping with http: and/or inbound:"),
+    "not a mapping": (
+        ["http"],
+        "bpo_connectors.yaml: expected a mapping with any of fleet:, http:, inbound:, intune:, jamf:",
+    ),
     "unknown top key": ({"htp": {}}, "bpo_connectors.yaml: unknown keys: htp"),
     "http not a mapping": ({"http": ["crm"]}, "bpo_connectors.yaml: http must map connector names"),
     "inbound not a mapping": (

@@ -60,8 +60,9 @@ def test_every_option_and_action_is_documented() -> None:
 def test_removal_names_every_store_file_bpo_deletes() -> None:
     """The removal section lists the stored files; tests/ha/test_entry_lifecycle.py shows none survive."""
     from custom_components.bpo import notifications
-    from custom_components.bpo.device_records import STORAGE_KEY
+    from custom_components.bpo.device_store import STORAGE_KEY
+    from custom_components.bpo.durable.journal import JOURNAL, SNAPSHOT
 
     removal = _section("Removing bpo")
-    for key in ("bpo.meta", "bpo.shard_NN", STORAGE_KEY, notifications.STORE_KEY):
+    for key in ("bpo/", SNAPSHOT, JOURNAL, "bpo.meta", "bpo.shard_NN", STORAGE_KEY, notifications.STORE_KEY):
         assert f"`{key}`" in removal, key

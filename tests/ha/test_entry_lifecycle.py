@@ -50,21 +50,19 @@ async def test_corrupt_store_refuses_setup_with_a_repair_and_a_fixed_store_loads
     world = await _world(hass, freezer)
     await start(hass, "person.alice")
     assert await hass.config_entries.async_unload(world.entry.entry_id)
-    meta = _storage(hass) / "bpo.meta"
+    meta = _storage(hass) / "bpo" / "journal.log"
     good = meta.read_bytes()
-    meta.write_text("{not json", encoding="utf-8")
-    for copy in _storage(hass).glob("bpo.meta.last_good*"):
-        copy.unlink()
+    meta.write_text("{not json\n", encoding="utf-8")
 
     assert not await hass.config_entries.async_setup(world.entry.entry_id)
     await hass.async_block_till_done()
     # an error, not "retry later": a corrupt file does not heal by itself, and starting empty loses data
     assert world.entry.state is ConfigEntryState.SETUP_ERROR
-    assert world.entry.reason is not None and "bpo.meta" in world.entry.reason
+    assert world.entry.reason is not None and "journal.log" in world.entry.reason
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "store_corrupted")
     assert issue is not None and issue.severity is ir.IssueSeverity.CRITICAL
-    assert issue.translation_placeholders == {"files": "bpo.meta"}
-    assert meta.read_text(encoding="utf-8") == "{not json"  # the evidence stays for the admin
+    assert issue.translation_placeholders == {"files": "journal.log"}
+    assert meta.read_text(encoding="utf-8") == "{not json\n"  # the evidence stays for the admin
 
     meta.write_bytes(good)  # restored from a backup
     assert await hass.config_entries.async_reload(world.entry.entry_id)

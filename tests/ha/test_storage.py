@@ -142,7 +142,7 @@ async def test_failed_write_raises_translated_error(hass: HomeAssistant, storage
     await store.save_instance("a", rec("a"))
     with pytest.raises(StoreWriteError) as err:
         await store.save_instance("a", {"id": "a", "bad": object()})
-    assert err.value.translation_key == "store_write_failed"
+    assert err.value.translation_key == "save_failed"
     await store.save_instance("a", rec("a", 5))  # still writable
     assert (await loaded(hass))[2]["a"]["step"] == 5
 

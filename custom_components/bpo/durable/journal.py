@@ -82,26 +82,24 @@ class _Journal:
     entries: list[dict[str, Any]] = field(default_factory=list)
     good_bytes: int = 0  # length of the valid prefix
     size: int = 0
-    bad_lines: list[int] = field(default_factory=list)  # unreadable lines followed by good ones
+    bad_lines: list[int] = field(default_factory=list)  # complete lines that do not read back
 
 
 def _parse_journal(content: bytes) -> _Journal:
+    """Every readable entry; the one unfinished last line a crash can leave is not an error."""
     out = _Journal(size=len(content))
     offset = 0
-    pending_bad: list[int] = []
     for number, raw in enumerate(content.split(b"\n"), start=1):
         end = offset + len(raw) + 1
-        complete = end <= len(content)  # the piece after the last newline has none
-        entry = _parse_line(raw) if complete else None
+        if end > len(content):  # the piece after the last newline: a write cut short, never acknowledged
+            break
+        entry = _parse_line(raw)
         if entry is not None:
-            out.bad_lines.extend(pending_bad)
-            pending_bad = []
             out.entries.append(entry)
             out.good_bytes = end
-        elif raw:
-            pending_bad.append(number)
+        elif raw or end < len(content):
+            out.bad_lines.append(number)  # a whole line that does not read back: real damage
         offset = end
-    # Unreadable lines at the very end are a torn, unacknowledged write: not data loss.
     return out
 
 
@@ -274,8 +272,9 @@ class JournalStore:
             out.fresh = False
             journal = _parse_journal(content)
             if journal.bad_lines:
-                out.notes.append(f"{name}: unreadable line(s) {journal.bad_lines} skipped")
-                out.clean = False
+                # Skipping a line could drop an acknowledged operation (or the id counter): refuse instead.
+                lines = ", ".join(map(str, journal.bad_lines[:5]))
+                raise Corrupted({name: f"unreadable line(s) {lines}"})
             for entry in journal.entries:
                 seq = entry["seq"]
                 if seq < expected:
