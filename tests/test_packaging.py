@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from awesomeversion import AwesomeVersion
@@ -108,7 +109,9 @@ def test_config_examples_hold_valid_bpo_files() -> None:
 
 def test_bpo_command_runs_this_clone_from_anywhere(tmp_path: Path) -> None:
     """scripts/setup's `bpo` lives in a venv shared by clones: it must run the clone it is called from."""
-    bpo = ROOT / ".venv" / "bin" / "bpo"
+    # the link of the HA leg running this test (.venv, or .venv-2025 for BPO_HA=2025)
+    (venv,) = (p for p in ROOT.glob(".venv*") if p.resolve() == Path(sys.prefix).resolve())
+    bpo = venv / "bin" / "bpo"
     assert bpo.is_file(), "scripts/setup creates .venv/bin/bpo"
     done = subprocess.run(
         [str(bpo), "validate", str(ROOT / "blueprints")],

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +17,58 @@ from tests.thoroughness import THOROUGH
 
 
 @pytest.fixture(autouse=True)
-def enable_event_loop_debug(event_loop: asyncio.AbstractEventLoop) -> None:
+async def enable_event_loop_debug() -> None:
     """asyncio debug mode only when thorough (the harness always turns it on).
 
     Its stack capture on every callback and future is a third of these tests' time; HA's own
-    checks for calls from the wrong thread stay on either way.
+    checks for calls from the wrong thread stay on either way. Async, so it runs in the test's
+    own loop on every leg: newer harnesses no longer have pytest-asyncio's ``event_loop`` fixture.
     """
-    event_loop.set_debug(THOROUGH)
+    asyncio.get_running_loop().set_debug(THOROUGH)
+
+
+# How HA reports what an integration does wrong, by the integration it found on the stack:
+# helpers/frame.py report_usage ("Detected that custom integration 'bpo' ... at <file>, line <n>")
+# and helpers/deprecation.py (2026: "The deprecated function X was called from bpo. ...";
+# 2025: "X was called from bpo, this is a deprecated function ...").
+_BPO_REPORT = re.compile(r"integration 'bpo'|^(?=.*\bdeprecated\b).*\bfrom bpo\b", re.DOTALL)
+
+
+class HaReports(logging.Handler):
+    """Every log record in which Home Assistant reports bpo's use of its API."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _BPO_REPORT.search(record.getMessage()):
+            self.records.append(record)
+
+    def take(self) -> list[str]:
+        """The reports so far, as messages; a test that plants one takes it so the guard passes."""
+        taken = [record.getMessage() for record in self.records]
+        self.records.clear()
+        return taken
+
+
+@pytest.fixture(autouse=True)
+def ha_reports() -> Iterator[HaReports]:
+    """Fail any test in which HA reports a deprecated (or otherwise wrong) use of its API by bpo.
+
+    HA only logs these for custom integrations until the version that breaks them, so without this
+    they would pass unnoticed until users' installs break. Python DeprecationWarnings raised from
+    bpo's modules are errors through pyproject's ``filterwarnings``.
+    """
+    reports = HaReports()
+    root = logging.getLogger()
+    root.addHandler(reports)
+    try:
+        yield reports
+    finally:
+        root.removeHandler(reports)
+    if found := reports.take():
+        pytest.fail("Home Assistant reports bpo's use of its API:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
