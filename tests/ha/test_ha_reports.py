@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 
 from tests.ha.conftest import HaReports
 
-PLANTED = '''
+PLANTED = """
 from homeassistant.helpers.deprecation import deprecated_function
 from homeassistant.helpers.frame import report_usage
 
@@ -32,7 +32,7 @@ def use_report_usage():
 
 def use_deprecated_function():
     return old_api()
-'''
+"""
 
 
 def _plant(tmp_path: Path) -> object:
