@@ -6,7 +6,10 @@ The test harness ships its own ``custom_components`` package; importing ours fir
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import gc
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,6 +22,29 @@ settings.register_profile(
     "bpo", max_examples=1000 if THOROUGH else 100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("bpo")
+
+
+@functools.cache
+def _loop_for_plain_tests() -> asyncio.AbstractEventLoop:
+    return asyncio.new_event_loop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Give a plain test a current event loop again once an ``asyncio.run()`` has cleared it.
+
+    The 2026 harness's autouse fixtures (``verify_cleanup``, ``enable_event_loop_debug``) ask asyncio
+    for the current loop in every test of the session, plain ones too; HA's loop policy makes one
+    only until the first ``set_event_loop(None)``, which ``asyncio.run()`` does as it ends. (The 2025
+    harness gave each test a fresh loop through the ``event_loop`` fixture.)
+    """
+    policy = asyncio.get_event_loop_policy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "There is no current event loop"
+        try:
+            policy.get_event_loop()
+        except RuntimeError:
+            policy.set_event_loop(_loop_for_plain_tests())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
