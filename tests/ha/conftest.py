@@ -47,8 +47,12 @@ class HaReports(logging.Handler):
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
 
+    @staticmethod
+    def matches(message: str) -> bool:
+        return _BPO_REPORT.search(message) is not None
+
     def emit(self, record: logging.LogRecord) -> None:
-        if _BPO_REPORT.search(record.getMessage()):
+        if self.matches(record.getMessage()):
             self.records.append(record)
 
     def take(self) -> list[str]:

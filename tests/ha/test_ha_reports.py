@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import pytest
 from homeassistant.core import HomeAssistant
 
 from tests.ha.conftest import HaReports
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 PLANTED = """
 from homeassistant.helpers.deprecation import deprecated_function
@@ -77,3 +81,40 @@ def test_deprecation_warnings_from_bpo_modules_are_errors() -> None:
         exec(code, {"__name__": "custom_components.bpo.planted", "warnings": warnings})
     with pytest.warns(DeprecationWarning):  # anyone else's only warns
         exec(code, {"__name__": "somebody.else", "warnings": warnings})
+
+
+# Importing bpo's modules is not inside any test: HA's deprecated constants report at import time.
+IMPORT_ALL = """
+import importlib, importlib.util, logging, pkgutil, sys, warnings
+logging.basicConfig(level=logging.WARNING)
+warnings.filterwarnings("error", category=DeprecationWarning, module=r"custom_components\\.bpo")
+import custom_components.bpo as bpo
+for module in pkgutil.walk_packages(bpo.__path__, "custom_components.bpo."):
+    importlib.import_module(module.name)
+for path in sys.argv[1:]:
+    spec = importlib.util.spec_from_file_location("planted_bpo_import", path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+"""
+
+
+def _import_all(*planted: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, *map(str, planted)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    handler = HaReports()
+    return [line for line in done.stderr.splitlines() if handler.matches(line)]
+
+
+def test_importing_bpo_draws_no_report_from_home_assistant(tmp_path: Path) -> None:
+    assert _import_all() == []
+    # the same check sees a module-level use of a deprecated HA API
+    path = tmp_path / "custom_components" / "bpo" / "planted_import.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(PLANTED + "\nuse_deprecated_function()\n", encoding="utf-8")
+    (report,) = _import_all(path)
+    assert "old_api" in report and "from bpo" in report
