@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import custom_components  # noqa: F401
-from tests.thoroughness import THOROUGH
+from tests.thoroughness import THOROUGH, TIMEOUT_FACTOR
 
 # No deadline: CI machines stall now and then, and a stall is not a failure of the property.
 settings.register_profile(
@@ -47,9 +47,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             policy.set_event_loop(_loop_for_plain_tests())
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the real-``hass`` process tests first: started last, they leave one worker idle at the end."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-``hass`` process tests first: started last, they leave one worker idle at the end.
+
+    In thorough mode a test without a timeout of its own gets the longer one (tests/thoroughness.py).
+    """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if TIMEOUT_FACTOR != 1:
+        timeout = pytest.mark.timeout(float(config.getini("timeout")) * TIMEOUT_FACTOR)
+        for item in items:
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(timeout)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -9,13 +9,18 @@ from pathlib import Path
 import pytest
 from homeassistant.const import __version__ as HA_VERSION
 
+from tests.thoroughness import TIMEOUT_FACTOR
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_test_runs_under_a_timeout(pytestconfig: pytest.Config) -> None:
+def test_every_test_runs_under_a_timeout(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> None:
     """A hang fails with a traceback (pytest-timeout) instead of stalling CI until its limit."""
     assert pytestconfig.pluginmanager.hasplugin("timeout")
     assert float(pytestconfig.getini("timeout")) == 60
+    # thorough mode (CI) scales the timeout of a test that sets none, as this one
+    marker = request.node.get_closest_marker("timeout")
+    assert (marker.args[0] if marker else 60) == 60 * TIMEOUT_FACTOR
 
 
 def _canonical(name: str) -> str:

@@ -97,24 +97,18 @@ for path in sys.argv[1:]:
 """
 
 
-def _import_all(*planted: Path) -> list[str]:
+def test_importing_bpo_draws_no_report_from_home_assistant(tmp_path: Path) -> None:
+    # a planted module-level use of a deprecated HA API, imported last, shows the check sees one
+    planted = tmp_path / "custom_components" / "bpo" / "planted_import.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(PLANTED + "\nuse_deprecated_function()\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL, *map(str, planted)],
+        [sys.executable, "-c", IMPORT_ALL, str(planted)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    handler = HaReports()
-    return [line for line in done.stderr.splitlines() if handler.matches(line)]
-
-
-def test_importing_bpo_draws_no_report_from_home_assistant(tmp_path: Path) -> None:
-    assert _import_all() == []
-    # the same check sees a module-level use of a deprecated HA API
-    path = tmp_path / "custom_components" / "bpo" / "planted_import.py"
-    path.parent.mkdir(parents=True)
-    path.write_text(PLANTED + "\nuse_deprecated_function()\n", encoding="utf-8")
-    (report,) = _import_all(path)
+    (report,) = [line for line in done.stderr.splitlines() if HaReports.matches(line)]
     assert "old_api" in report and "from bpo" in report
