@@ -10,6 +10,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -53,7 +54,9 @@ def test_config_examples_hold_valid_bpo_files() -> None:
 
 def test_bpo_command_runs_this_clone_from_anywhere(tmp_path: Path) -> None:
     """scripts/setup's `bpo` lives in a venv shared by clones: it must run the clone it is called from."""
-    bpo = ROOT / ".venv" / "bin" / "bpo"
+    # the link of the HA leg running this test (.venv, or .venv-2025 for BPO_HA=2025)
+    (venv,) = (p for p in ROOT.glob(".venv*") if p.resolve() == Path(sys.prefix).resolve())
+    bpo = venv / "bin" / "bpo"
     assert bpo.is_file(), "scripts/setup creates .venv/bin/bpo"
     done = subprocess.run(
         [str(bpo), "validate", str(ROOT / "blueprints")],

@@ -100,6 +100,7 @@ def _get(base: str, path: str, token: str) -> object:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two boots of a real hass, each allowed 180 s to come up
 def test_develop_serves_bpo_and_sigkill_loses_no_acknowledged_work(
     tmp_path: Path, socket_enabled: None
 ) -> None:

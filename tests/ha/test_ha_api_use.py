@@ -2,7 +2,7 @@
 
 The HA legs we can run (2025.4, 2026.2) do not yet report all of these; the list comes from reading the
 newest HA release (2026.11): each entry says what replaces it. Runtime reports of any other deprecation
-fail every HA test (``fail_on_ha_deprecation_reports`` in conftest).
+fail every HA test (``ha_reports`` in conftest).
 """
 
 from __future__ import annotations
