@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
@@ -20,6 +21,7 @@ from .device_records import DeviceRecords, async_register_device_services
 from .device_store import DeviceStore
 from .entity import HUB_IDENTIFIER
 from .manager import BpoManager
+from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
 from .services import async_register_services
 from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
 
@@ -90,11 +92,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
             translation_placeholders={"files": files},
         ) from err
     ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)
+    manager.set_retention(_retention(entry))
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     entry.async_on_unload(records.async_start(entry.entry_id))  # after loading: it prunes by the records
     if store.recovered:
         async_raise_recovery_issue(hass, store.recovered)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _retention(entry: BpoConfigEntry) -> timedelta:
+    return timedelta(days=int(entry.options.get(CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS)))
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: BpoConfigEntry) -> None:
+    """Options apply without a reload: notifications read them per send, the lists get the retention."""
+    entry.runtime_data.manager.set_retention(_retention(entry))
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:

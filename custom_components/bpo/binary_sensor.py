@@ -19,6 +19,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BpoConfigEntry
+from .const import SIGNAL_PROCESS
 from .entity import BpoEntity, EntityAdder, process_device_info
 from .manager import BpoManager
 
@@ -51,6 +52,9 @@ class BpoSuspendedSensor(BpoEntity, BinarySensorEntity):
         self._attr_unique_id = f"process_{process}_suspended"
         self._attr_device_info = process_device_info(process, manager.engine.blueprint(process))
         self._since: datetime | None = None
+
+    def _signals(self) -> tuple[str, ...]:
+        return (SIGNAL_PROCESS.format(self.process),)
 
     @callback
     def _refresh(self) -> None:

@@ -9,22 +9,26 @@ open. Paused (suspended) blueprints show no starts.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime, timedelta
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
+from .const import SIGNAL_CALENDAR
 from .engine.runtime import Upcoming
 from .entity import BpoEntity, hub_device_info
 from .manager import BpoManager
 
 PARALLEL_UPDATES = 0
 EVENT_LENGTH = timedelta(minutes=30)
-# How far ahead the entity state looks for the next event (the event list of the UI asks for its own range).
-LOOKAHEAD = timedelta(days=62)
+# Starts listed per schedule in one request: an every-minute schedule would otherwise be 44,640 events a
+# month, built on the event loop. The entity state is not affected (it reads the next start directly).
+MAX_STARTS = 500
 
 
 async def async_setup_entry(
@@ -89,7 +93,14 @@ def _event(entry: Upcoming, manager: BpoManager) -> CalendarEvent:
 
 
 class BpoScheduleCalendar(BpoEntity, CalendarEntity):
-    """Scheduled starts of every blueprint, due dates and visits of open tasks."""
+    """Scheduled starts of every blueprint, due dates and visits of open tasks.
+
+    The state (the current or next event) comes from an index, not from listing a window: the next start
+    of each schedule, plus a heap of the due and visit events of open tasks, fed by the tasks each commit
+    touched and cleaned lazily (an entry whose task closed or moved is dropped when it reaches the top).
+    ``async_get_events`` builds the events of the asked range only, listing at most ``MAX_STARTS`` starts
+    per schedule.
+    """
 
     _attr_translation_key = "schedule"
     _attr_unique_id = "schedule"
@@ -98,6 +109,11 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
     def __init__(self, manager: BpoManager) -> None:
         super().__init__(manager)
         self._next: CalendarEvent | None = None
+        self._heap: list[tuple[datetime, datetime, str, str]] = []  # (start, end, task id, kind)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(async_dispatcher_connect(self.hass, SIGNAL_CALENDAR, self._on_changes))
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -108,27 +124,82 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
         state write, which HA made final.
         """
         if self._next is not None and dt_util.now() >= self._next.end_datetime_local:
-            self._refresh()
+            self._next = self._compute_next()
         return self._next
+
+    def _push(self, task_id: str) -> None:
+        for entry in self.manager.engine.task_entries(task_id):
+            start, end = _span(entry)
+            heapq.heappush(self._heap, (start, end, task_id, entry.kind))
+
+    def _valid(self, top: tuple[datetime, datetime, str, str], now: datetime) -> bool:
+        start, end, task_id, kind = top
+        if end <= now:
+            return False
+        return any(
+            e.kind == kind and _span(e) == (start, end) for e in self.manager.engine.task_entries(task_id)
+        )
+
+    def _compute_next(self) -> CalendarEvent | None:
+        now = dt_util.utcnow()
+        while self._heap and not self._valid(self._heap[0], now):
+            heapq.heappop(self._heap)
+        best: Upcoming | None = None
+        best_start: datetime | None = None
+        for entry in self.manager.engine.next_starts(now - EVENT_LENGTH):
+            start = _span(entry)[0]
+            if best_start is None or start < best_start:
+                best, best_start = entry, start
+        if self._heap and (best_start is None or self._heap[0][0] < best_start):
+            _, _, task_id, kind = self._heap[0]
+            best = next(e for e in self.manager.engine.task_entries(task_id) if e.kind == kind)
+        return _event(best, self.manager) if best is not None else None
+
+    @callback
+    def _refresh(self) -> None:
+        """Everything anew (set-up and blueprint reloads only)."""
+        self._heap = []
+        for task in self.manager.engine.open_tasks():
+            self._push(task.id)
+        self._next = self._compute_next()
+
+    @callback
+    def _on_changes(self, task_ids: frozenset[str], schedule_changed: bool) -> None:
+        for task_id in task_ids:
+            self._push(task_id)
+        new = self._compute_next()
+        if schedule_changed or _key(new) != _key(self._next):
+            self._next = new
+            self.async_write_ha_state()
 
     def _events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         """Events overlapping [start, end): starts and deadlines lie within EVENT_LENGTH of their point in
         time, and the engine returns every visit overlapping the (padded) range."""
         found = self.manager.engine.upcoming(
-            dt_util.as_utc(start) - EVENT_LENGTH, dt_util.as_utc(end) + EVENT_LENGTH
+            dt_util.as_utc(start) - EVENT_LENGTH, dt_util.as_utc(end) + EVENT_LENGTH, per_schedule=MAX_STARTS
         )
         events = [_event(entry, self.manager) for entry in found]
         events = [ev for ev in events if ev.end > start and ev.start < end]
         events.sort(key=lambda ev: (ev.start, ev.uid or ""))
         return events
 
-    @callback
-    def _refresh(self) -> None:
-        now = dt_util.now()
-        upcoming = self._events(now, now + LOOKAHEAD)
-        self._next = upcoming[0] if upcoming else None
-
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
         return self._events(start_date, end_date)
+
+
+def _span(entry: Upcoming) -> tuple[datetime, datetime]:
+    """Where an entry lies as a calendar event (see the module docstring)."""
+    if entry.kind == "due":
+        return entry.at - EVENT_LENGTH, entry.at
+    if entry.kind == "visit":
+        return entry.at, entry.end or entry.at + EVENT_LENGTH
+    return entry.at, entry.at + EVENT_LENGTH
+
+
+def _key(event: CalendarEvent | None) -> tuple[object, ...] | None:
+    """What the entity state shows of an event."""
+    if event is None:
+        return None
+    return (event.start, event.end, event.summary, event.description, event.location)

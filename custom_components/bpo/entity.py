@@ -1,7 +1,9 @@
 """Base entity and device grouping shared by the bpo platforms.
 
-Entities never poll: they re-read the engine whenever the manager fires ``SIGNAL_UPDATED`` (after every
-operation, timer tick and blueprint reload). Unique ids do not contain the config entry id: bpo allows a
+Entities never poll. After each engine commit the manager sends a signal per thing the commit touched (a
+to-do list, a process, the calendar), and only the entities that follow that signal re-read the engine and
+write their state: a completion writes its owner's list, not every list. ``SIGNAL_UPDATED`` (a reload of
+the blueprints) refreshes every entity. Unique ids do not contain the config entry id: bpo allows a
 single entry, so an entity keeps its registry customisations when the entry is removed and added again.
 
 Devices:
@@ -65,7 +67,12 @@ class BpoEntity(Entity):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self._refresh()
-        self.async_on_remove(async_dispatcher_connect(self.hass, SIGNAL_UPDATED, self._handle_update))
+        for signal in (SIGNAL_UPDATED, *self._signals()):
+            self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle_update))
+
+    def _signals(self) -> tuple[str, ...]:
+        """The targeted signals (besides a full reload) after which this entity's state may differ."""
+        return ()
 
     @callback
     def _refresh(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,13 +25,14 @@ from . import blueprint_files
 from .connector_config import CONFIG_FILE as CONNECTOR_FILE
 from .connector_config import ConnectorHub
 from .connectors.base import ConnectorError
-from .const import EVENT_PREFIX, SIGNAL_UPDATED
+from .const import EVENT_PREFIX, SIGNAL_CALENDAR, SIGNAL_LIST, SIGNAL_PROCESS, SIGNAL_UPDATED
 from .engine.directory import StaticDirectory
 from .engine.errors import BlueprintError
 from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
 from .storage import BpoStore
+from .task_lists import DEFAULT_RETENTION, TaskLists
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,6 +104,13 @@ class BpoManager:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_events: dict[str, CALLBACK_TYPE] = {}  # HA event type -> listener feeding the engine
         self._stopped = False
+        self.lists = TaskLists(self.engine, DEFAULT_RETENTION)
+        self._unsub_expiry: CALLBACK_TYPE | None = None
+        self._expiry_at: datetime | None = None
+        # What the events of the current commit touched; applied once by flush().
+        self._changed_tasks: set[str] = set()
+        self._changed_processes: set[str] = set()
+        self._schedule_changed = False
 
     # -- EventSink ---------------------------------------------------------------------------------
     @callback
@@ -111,7 +119,57 @@ class BpoManager:
         self.hass.bus.async_fire(f"{EVENT_PREFIX}{event.type}", event.data)
         for listener in self.listeners:
             listener(event)
+        data = event.data
+        if task_id := data.get("task_id"):
+            self._changed_tasks.add(task_id)
+        if process := data.get("process"):
+            self._changed_processes.add(process)
+        if event.type in ("blueprint_suspended", "blueprint_resumed"):
+            self._schedule_changed = True
+
+    @callback
+    def flush(self) -> None:
+        """After each commit: tell exactly the lists, processes and calendar its events touched."""
+        tasks, self._changed_tasks = self._changed_tasks, set()
+        processes, self._changed_processes = self._changed_processes, set()
+        schedule, self._schedule_changed = self._schedule_changed, False
+        now = dt_util.utcnow()
+        for key in self.lists.update(tasks, now) | self.lists.expire(now):
+            async_dispatcher_send(self.hass, SIGNAL_LIST.format(key))
+        for process in processes:
+            async_dispatcher_send(self.hass, SIGNAL_PROCESS.format(process))
+        if tasks or schedule:
+            async_dispatcher_send(self.hass, SIGNAL_CALENDAR, frozenset(tasks), schedule)
+        self._arm_expiry()
+
+    @callback
+    def set_retention(self, retention: timedelta) -> None:
+        """How long completed tasks stay (ticked) on their to-do lists."""
+        self.lists.retention = retention
+        self._rebuild_views()
+
+    @callback
+    def _rebuild_views(self) -> None:
+        self.lists.rebuild(dt_util.utcnow())
+        self._arm_expiry()
         async_dispatcher_send(self.hass, SIGNAL_UPDATED)
+
+    @callback
+    def _arm_expiry(self) -> None:
+        when = None if self._stopped else self.lists.next_expiry()
+        if when == self._expiry_at and (when is None or self._unsub_expiry is not None):
+            return  # already armed for it: a commit costs no timer churn
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
+        self._expiry_at = when
+        if when is not None:
+            self._unsub_expiry = async_track_point_in_utc_time(self.hass, self._on_expiry, when)
+
+    @callback
+    def _on_expiry(self, _now: datetime) -> None:
+        self._unsub_expiry, self._expiry_at = None, None
+        self.flush()
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -120,6 +178,7 @@ class BpoManager:
             await self.engine.restore()
             # deadlines missed while HA was down fire now, once
             await self.engine.tick()
+            self._rebuild_views()
         self._arm()
 
     @callback
@@ -128,6 +187,9 @@ class BpoManager:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
         self._listen_to(set())
 
     @callback
@@ -161,7 +223,7 @@ class BpoManager:
         for listener in self.file_listeners:
             listener()
         self._arm()
-        async_dispatcher_send(self.hass, SIGNAL_UPDATED)
+        self._rebuild_views()
 
     # -- operations ---------------------------------------------------------------------------------
     async def async_run[T](self, operation: Callable[[Engine], Awaitable[T]]) -> T:

@@ -22,6 +22,8 @@ CONF_PERSON = "person"
 CONF_ROUTE = "route"
 CONF_ENTITY = "entity_id"
 CONF_HOURS = "hours"
+CONF_COMPLETED_DAYS = "completed_days"
+DEFAULT_COMPLETED_DAYS = 7
 
 
 class BpoOptionsFlow(OptionsFlow):
@@ -29,16 +31,30 @@ class BpoOptionsFlow(OptionsFlow):
 
     def __init__(self) -> None:
         self._person: str | None = None
+        self._pending: dict[str, Any] = {}  # options chosen in the first step
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How long done tasks stay on to-do lists; optionally a person whose notifications to set."""
+        options = dict(self.config_entry.options)
         if user_input is not None:
-            self._person = user_input[CONF_PERSON]
-            return await self.async_step_person()
+            options[CONF_COMPLETED_DAYS] = int(user_input[CONF_COMPLETED_DAYS])
+            if person := user_input.get(CONF_PERSON):
+                self._person = person
+                self._pending = options
+                return await self.async_step_person()
+            return self.async_create_entry(data=options)
         schema = vol.Schema(
             {
-                vol.Required(CONF_PERSON): selector.EntitySelector(
+                vol.Optional(CONF_PERSON): selector.EntitySelector(
                     selector.EntitySelectorConfig(domain=PERSON_DOMAIN)
-                )
+                ),
+                vol.Required(
+                    CONF_COMPLETED_DAYS, default=options.get(CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS)
+                ): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=0, max=90, step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="d"
+                    )
+                ),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
@@ -65,7 +81,9 @@ class BpoOptionsFlow(OptionsFlow):
                 if hours:
                     chosen[CONF_HOURS] = hours
                 people[self._person] = chosen
-                return self.async_create_entry(data={**self.config_entry.options, "people": people})
+                return self.async_create_entry(
+                    data={**self.config_entry.options, **self._pending, "people": people}
+                )
             current = {**current, **user_input}
         fields: dict[Any, Any] = {
             vol.Required(CONF_ROUTE, default=current.get(CONF_ROUTE, ROUTE_APP)): selector.SelectSelector(

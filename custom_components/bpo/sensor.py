@@ -28,6 +28,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import BpoConfigEntry
+from .const import SIGNAL_PROCESS
 from .device_records import (
     COMPLIANCE_STATES,
     MANUFACTURER,
@@ -133,6 +134,9 @@ class BpoProcessSensor(BpoEntity, SensorEntity):
         self.process = process
         self._attr_unique_id = f"process_{process}_{description.key}"
         self._attr_device_info = process_device_info(process, manager.engine.blueprint(process))
+
+    def _signals(self) -> tuple[str, ...]:
+        return (SIGNAL_PROCESS.format(self.process),)
 
     @callback
     def _refresh(self) -> None:

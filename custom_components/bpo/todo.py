@@ -1,9 +1,13 @@
 """To-do lists: "My tasks" per HA person and one queue per directory group.
 
 Each open task is one item (uid = task id) on the list of its assignee/candidates or of its group; the
-entities are per person and per queue, never per task. Checking an item off completes the task through the
-engine with ``source="todo"``. Tasks that need a choice of outcome or required form data cannot be completed
-by a checkbox: the user is told to use the ``bpo.complete_task`` action instead.
+entities are per person and per queue, never per task. A completed task stays on its lists, ticked, for the
+retention period (option ``completed_days``, 7 by default), as HA's local to-do lists keep done items. Lists
+are kept by ``task_lists.TaskLists`` and rewritten only when a commit touched one of their tasks.
+
+Checking an item off completes the task through the engine with ``source="todo"``. Tasks that need a
+choice of outcome or required form data cannot be completed by a checkbox: the user is told to use the
+``bpo.complete_task`` action instead.
 
 Who may check an item off: admins (and calls without a user: automations) anything; other users only items
 on their own list or on the queue of a group they belong to; the engine checks the task itself again.
@@ -28,13 +32,14 @@ from homeassistant.helpers.event import async_track_state_added_domain
 from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
-from .const import DOMAIN
+from .const import DOMAIN, SIGNAL_LIST
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Task
 from .entity import BpoEntity, EntityAdder, hub_device_info
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
 from .services import save_failed
+from .task_lists import person_list, queue_list
 
 PARALLEL_UPDATES = 0
 
@@ -84,16 +89,22 @@ class BpoTaskList(BpoEntity, TodoListEntity):
 
     @callback
     def _refresh(self) -> None:
-        tasks = sorted(self._tasks(), key=lambda t: (t.due is None, t.due or t.created, t.created, t.id))
+        tasks = self._tasks()
+        # open first, by due date; then done ones, most recent first
+        open_tasks = sorted(
+            (t for t in tasks if t.is_open),
+            key=lambda t: (t.due is None, t.due or t.created, t.created, t.id),
+        )
+        done = sorted((t for t in tasks if not t.is_open), key=lambda t: (t.completed_at or t.created, t.id))
         self._attr_todo_items = [
             TodoItem(
                 uid=task.id,
                 summary=task.title,
-                status=TodoItemStatus.NEEDS_ACTION,
+                status=TodoItemStatus.NEEDS_ACTION if task.is_open else TodoItemStatus.COMPLETED,
                 due=dt_util.as_local(task.due) if task.due is not None else None,
                 description=self._describe(task),
             )
-            for task in tasks
+            for task in (*open_tasks, *reversed(done))
         ]
 
     def _describe(self, task: Task) -> str:
@@ -125,7 +136,12 @@ class BpoTaskList(BpoEntity, TodoListEntity):
 
     async def async_update_todo_item(self, item: TodoItem) -> None:
         """Checking an item off completes its task; anything else is not editable here."""
-        if item.uid is None or (task := self.manager.engine.task(item.uid)) is None or not task.is_open:
+        task = self.manager.engine.task(item.uid) if item.uid is not None else None
+        if task is not None and not task.is_open and task.status == "completed":
+            if item.status == TodoItemStatus.COMPLETED:
+                return  # ticked already: nothing to do
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="todo_read_only")
+        if item.uid is None or task is None or not task.is_open:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="not_found",
@@ -187,7 +203,10 @@ class BpoPersonTasks(BpoTaskList):
         self._attr_translation_placeholders = {"person": person_name}
 
     def _tasks(self) -> list[Task]:
-        return self.manager.engine.open_tasks(assignee=self.person)
+        return self.manager.lists.tasks(person_list(self.person))
+
+    def _signals(self) -> tuple[str, ...]:
+        return (SIGNAL_LIST.format(person_list(self.person)),)
 
     def _may_complete(self, person: str) -> bool:
         return person == self.person
@@ -209,7 +228,10 @@ class BpoQueueTasks(BpoTaskList):
         return self.group in self.manager.directory.groups
 
     def _tasks(self) -> list[Task]:
-        return self.manager.engine.open_tasks(group=self.group)
+        return self.manager.lists.tasks(queue_list(self.group))
+
+    def _signals(self) -> tuple[str, ...]:
+        return (SIGNAL_LIST.format(queue_list(self.group)),)
 
     def _may_complete(self, person: str) -> bool:
         return self.group in self.manager.directory.groups_of(person)

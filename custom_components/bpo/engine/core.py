@@ -211,6 +211,8 @@ class Core:
         outbox, self._outbox = self._outbox, []
         for event in outbox:
             self.events.emit(event)
+        if outbox and (flush := getattr(self.events, "flush", None)) is not None:
+            flush()  # one batch of changes: the HA layer updates what it concerns, once
 
     async def save_all(self) -> None:
         """Write every instance record and the meta record through the store (full snapshot)."""

@@ -191,12 +191,12 @@ class CronSchedule:
                 last = instant
                 yield instant
 
-    def between(self, after: datetime, until: datetime) -> list[datetime]:
-        """Occurrences in ``(after, until]``."""
+    def between(self, after: datetime, until: datetime, limit: int | None = None) -> list[datetime]:
+        """Occurrences in ``(after, until]``; at most ``limit`` of them, the earliest."""
         end = ensure_utc(until)
         out: list[datetime] = []
         for instant in self.iter_after(after):
-            if instant > end:
+            if instant > end or (limit is not None and len(out) >= limit):
                 break
             out.append(instant)
         return out

@@ -28,6 +28,12 @@ class EngineEvent:
 
 
 class EventSink(Protocol):
+    """Receives the events of each commit, after the commit is durable.
+
+    A sink may also offer ``flush()``: called once after each commit's events, so a view can apply a
+    whole batch (a fan-out, a tick) at once instead of once per event.
+    """
+
     def emit(self, event: EngineEvent) -> None: ...
 
 

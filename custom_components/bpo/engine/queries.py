@@ -108,16 +108,18 @@ class Queries(Starts):
         overdue = sum(1 for t in self._open.values() if t.process == process_key and t.overdue)
         return {"open": running, "overdue": overdue, "completed_period": completed}
 
-    def upcoming(self, start: datetime, end: datetime) -> list[Upcoming]:
+    def upcoming(self, start: datetime, end: datetime, *, per_schedule: int | None = None) -> list[Upcoming]:
         """Scheduled starts and open-task due dates in ``(start, end]``, plus open-task visits that overlap
-        that range (a visit that began before ``start`` but is still going on is included), in time order."""
+        that range (a visit that began before ``start`` but is still going on is included), in time order.
+        ``per_schedule`` caps the starts listed per schedule (an every-minute schedule fires 44,640 times
+        a month)."""
         out: list[Upcoming] = []
         for proc, cp in self._current.items():
             if proc in self._meta.suspended:
                 continue
             for sched_start in cp.process.starts:
                 if isinstance(sched_start, ScheduleStart):
-                    for at in self._cron(sched_start.cron).between(start, end):
+                    for at in self._cron(sched_start.cron).between(start, end, per_schedule):
                         out.append(Upcoming("start", at, proc, cp.blueprint.name or proc))
         for task in self._open.values():
             if task.visit is not None and task.visit.at <= end:
@@ -131,6 +133,33 @@ class Queries(Starts):
                     )
                 )
         out.sort(key=lambda u: (u.at, u.kind, u.process, u.task_id or ""))
+        return out
+
+    def task_entries(self, task_id: str) -> list[Upcoming]:
+        """The calendar entries of one open task (its due date, its visit): O(1), for incremental views."""
+        task = self._open.get(task_id)
+        if task is None:
+            return []
+        out: list[Upcoming] = []
+        if task.visit is not None and (visit := self._visit_entry(task)) is not None:
+            out.append(visit)
+        if task.due is not None:
+            out.append(
+                Upcoming("due", task.due, task.process, task.title, task.instance_id, task.id, task.assignee)
+            )
+        return out
+
+    def next_starts(self, after: datetime) -> list[Upcoming]:
+        """The next scheduled start of every schedule of every running blueprint: O(schedules)."""
+        out: list[Upcoming] = []
+        for proc, cp in self._current.items():
+            if proc in self._meta.suspended:
+                continue
+            for sched_start in cp.process.starts:
+                if isinstance(sched_start, ScheduleStart):
+                    at = self._cron(sched_start.cron).next_after(after)
+                    if at is not None:
+                        out.append(Upcoming("start", at, proc, cp.blueprint.name or proc))
         return out
 
     def _visit_entry(self, task: Task) -> Upcoming | None:
