@@ -49,6 +49,8 @@ _RENDER_ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupE
 
 
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}")
+# Jinja literals look like names to the pattern above; "{{ true }}" must stay a bool, not a context lookup.
+_LITERALS = frozenset({"true", "false", "none", "True", "False", "None"})
 
 
 class _Simple:
@@ -70,6 +72,8 @@ class _Simple:
             return None
         parts = _SIMPLE.split(source)
         if any("{{" in lit or "}}" in lit for lit in parts[::2]):
+            return None
+        if any(path.split(".", 1)[0] in _LITERALS for path in parts[1::2]):
             return None
         return _Simple(parts)
 
