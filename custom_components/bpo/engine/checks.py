@@ -18,7 +18,6 @@ from .errors import Collector, KeyPath
 from .model import Process, Step
 
 SLUG = re.compile(r"[a-z0-9_]+")
-FIELD_REF = re.compile(r"\bfields\.([A-Za-z_]\w*)")  # ``fields.appointment`` inside a template
 _SYNTAX_ONLY = SandboxedEnvironment()  # parses only; nothing is rendered here
 
 Located = Sequence[tuple[KeyPath, Step]]
@@ -129,10 +128,6 @@ def _field_refs(step: Step, path: KeyPath, process: Process, out: Collector) -> 
         for index, name in enumerate(step.task.form):
             if name not in process.fields:
                 out.add((*path, "task", "form", index), _unknown_field(name, process))
-        for key in ("visit", "visit_location"):
-            for name in FIELD_REF.findall(getattr(step.task, key) or ""):
-                if name not in process.fields:
-                    out.add((*path, "task", key), _unknown_field(name, process))
     if step.action and step.action.result and step.action.result not in process.fields:
         out.add((*path, "action", "result"), _unknown_field(step.action.result, process))
 

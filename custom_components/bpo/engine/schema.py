@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checks
+from . import checks, templatecheck
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
     Blueprint,
@@ -163,7 +163,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
     process: Process | None = None
     if "process" in root:
         raw = resolve_inputs(root["process"], ("process",), values, declared, out)
-        process = _process(raw, r)
+        process = _process(raw, r, declared)
     out.raise_if_any()
     if process is None or name is None:  # a problem was recorded for each; kept for the type checker
         raise BlueprintError(out.problems or [Problem(filename, None, "", "not a blueprint")])
@@ -235,7 +235,7 @@ def _version(raw: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def _process(raw: object, r: Reader) -> Process | None:
+def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process | None:
     path: KeyPath = ("process",)
     m = r.mapping(raw, path, PROCESS_KEYS, required=("key", "start", "steps"))
     if m is None:
@@ -257,6 +257,7 @@ def _process(raw: object, r: Reader) -> Process | None:
         pii_cleared=r.text_list(m["pii_cleared"], (*path, "pii_cleared")) if "pii_cleared" in m else (),
     )
     checks.run(process, located, start_paths, r.out)
+    templatecheck.check_all(r.templates, process, inputs, [step for _, step in located], r.out)
     return process
 
 
