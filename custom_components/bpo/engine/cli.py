@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         "--auto", action="store_true", help="complete every task at once with its first outcome"
     )
     simulate.add_argument(
+        "--scenario", metavar="FILE", help="YAML file of manual/event starts and action stubs"
+    )
+    simulate.add_argument(
         "--tz", metavar="ZONE", default="UTC", help="IANA time zone for schedules (default UTC)"
     )
     simulate.add_argument(
