@@ -10,21 +10,27 @@ met is walked once the whole process is known:
 - ``fields.x``, ``inputs.x``, ``steps.x`` (and ``steps.x.y``), ``instance.x``: the name after the dot must
   exist (subscripts with a literal, ``fields['x']``, count too);
 - filters and tests must be ones the sandbox has;
-- ``steps.x.outcome == 'word'`` (``!=``, ``in [..]`` too): the word must be an outcome of step ``x``.
+- ``steps.x.outcome == 'word'`` (``!=``, ``in [..]`` too): the word must be an outcome of step ``x``;
+- the statically obvious resource bombs (``9 ** (9 ** 9)``, ``'x' * 4000000000``, ``range(10 ** 9)``),
+  folded from constants with the same rules the render limits of ``templates.py`` apply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Collector, KeyPath
 from .model import Process, Step
+from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too_big, repeat_too_big
 
-_ENV = ImmutableSandboxedEnvironment()  # parses only; gives the filter and test names the sandbox knows
+# parses only; gives the filter and test names the sandbox knows. The bounded environment matters: jinja's
+# compiler (run by jinja2.meta) folds constants, and only there are ** and * never folded (9 ** 9 ** 9)
+_ENV = Templates().environment
 # names every runtime template sees (core._ctx) plus the directory helpers bound to the environment
 BASE_NAMES = frozenset({"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members"})
 # extra names by where the template is written (see notify.py and deadlines._escalate)
@@ -103,6 +109,7 @@ def problems(source: str, scope: Scope, known: Collection[str]) -> list[str]:
         found.extend(_reference(ref, scope))  # type: ignore[arg-type]  # find_all yields those two
     for compare in tree.find_all(nodes.Compare):
         found.extend(_outcome_compare(compare, scope))
+    found.extend(_bombs(tree))
     return list(dict.fromkeys(found))
 
 
@@ -191,3 +198,63 @@ def _outcome_compare(node: nodes.Compare, scope: Scope) -> Iterator[str]:
                         f"step '{step_id}' has no outcome '{word}' (its outcomes: {', '.join(offered)})"
                         f"{_hint(word, offered)}"
                     )
+
+
+def _bombs(tree: nodes.Template) -> Iterator[str]:
+    """Constant expressions the render limits would refuse: flagged before anything runs."""
+    for node in tree.find_all((nodes.Pow, nodes.Mul)):
+        left, right = _fold(node.left), _fold(node.right)
+        if isinstance(node, nodes.Pow):
+            if power_too_big(left, right) or left is _HUGE or right is _HUGE:
+                yield f"template computes a power too large to render (more than {MAX_POWER_BITS} bits)"
+        elif repeat_too_big(left, right):
+            yield f"template repeats a text or list into more than {MAX_SIZE} items"
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "range":
+            values = [value for arg in call.args if isinstance(value := _fold(arg), int)]
+            if not values or len(values) != len(call.args):
+                continue
+            try:
+                size = len(range(*values))
+            except OverflowError:  # more items than a machine word counts
+                size = MAX_RANGE + 1
+            except (TypeError, ValueError):
+                continue
+            if size > MAX_RANGE:
+                yield f"template asks for a range of more than {MAX_RANGE} items"
+
+
+_HUGE = object()  # a constant too large to fold (``9 ** 9 ** 9``)
+_OPS: dict[type[nodes.Node], Callable[[Any, Any], Any]] = {
+    nodes.Pow: operator.pow,
+    nodes.Mul: operator.mul,
+    nodes.Add: operator.add,
+    nodes.Sub: operator.sub,
+}
+
+
+def _fold(node: nodes.Node) -> object:
+    """Constant-fold numbers and texts with ``+ - * **``, never computing a too large power."""
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.Neg):
+        inner = _fold(node.node)
+        return -inner if isinstance(inner, int | float) else None
+    if isinstance(node, nodes.List | nodes.Tuple):
+        items = [_fold(item) for item in node.items]
+        return items if all(item is not None for item in items) else None
+    if isinstance(node, nodes.Pow | nodes.Mul | nodes.Add | nodes.Sub):
+        left, right = _fold(node.left), _fold(node.right)
+        if left is _HUGE or right is _HUGE:
+            return _HUGE
+        if left is None or right is None:
+            return None
+        if isinstance(node, nodes.Pow) and power_too_big(left, right):
+            return _HUGE
+        if isinstance(node, nodes.Mul) and repeat_too_big(left, right):
+            return _HUGE
+        try:
+            return _OPS[type(node)](left, right)
+        except (ArithmeticError, TypeError, ValueError):
+            return None
+    return None
