@@ -30,7 +30,7 @@ from .model import (
 )
 from .reader import Reader, describe
 from .stepschema import Located, humanise, parse_steps
-from .yamlload import contains_input_ref, load_yaml, resolve_inputs
+from .yamlload import contains_input_ref, file_too_big, load_yaml, resolve_inputs
 
 ROOT_KEYS = ("blueprint", "process")
 HEADER_KEYS = ("name", "description", "domain", "input", "author", "source_url")
@@ -110,6 +110,9 @@ def _yaml_files(root: Path) -> list[Path]:
 
 def _load(path: Path, inputs: Mapping[str, Any] | None) -> tuple[Blueprint, Collector]:
     try:
+        too_big = file_too_big(path.stat().st_size)  # before reading: a 20 MB file is never read
+        if too_big:
+            raise BlueprintError([Problem(str(path), None, "", too_big)])
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise BlueprintError([Problem(str(path), None, "", "the file is not UTF-8 text")]) from None
