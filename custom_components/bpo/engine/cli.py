@@ -12,6 +12,7 @@ import yaml
 
 from .errors import BlueprintError, Problem
 from .graph import to_mermaid
+from .model import Blueprint
 from .schema import load_blueprint, load_directory
 
 
@@ -90,7 +91,7 @@ def _validate(paths: Sequence[str], inputs_file: str | None) -> int:
         if path.is_dir():
             found, errors = load_directory(path)
             for blueprint in sorted(found.values(), key=lambda b: b.path):
-                print(f"OK {blueprint.path} ({blueprint.process.key})")
+                _print_ok(blueprint)
             for error in errors:
                 _print_error(error)
             ok = ok and not errors
@@ -104,8 +105,14 @@ def _validate(paths: Sequence[str], inputs_file: str | None) -> int:
             _print_error(exc)
             ok = False
             continue
-        print(f"OK {blueprint.path} ({blueprint.process.key})")
+        _print_ok(blueprint)
     return 0 if ok else 1
+
+
+def _print_ok(blueprint: Blueprint) -> None:
+    print(f"OK {blueprint.path} ({blueprint.process.key})")
+    for warning in blueprint.warnings:
+        print(warning)
 
 
 def _graph(file: str, inputs_file: str | None) -> int:

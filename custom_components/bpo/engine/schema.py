@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checks, templatecheck
+from . import checks, policy, templatecheck
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
     Blueprint,
@@ -178,6 +178,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
         inputs=declared,
         source=text,
         given_inputs=dict(inputs or {}),
+        warnings=tuple(str(w) for w in sorted(out.warnings, key=lambda w: w.line or 0)),
     ), out
 
 
@@ -260,6 +261,7 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
         pii_cleared=r.text_list(m["pii_cleared"], (*path, "pii_cleared")) if "pii_cleared" in m else (),
     )
     checks.run(process, located, start_paths, r.out)
+    policy.run(process, located, start_paths, r.out)
     templatecheck.check_all(r.templates, process, inputs, [step for _, step in located], r.out)
     return process
 
