@@ -141,7 +141,7 @@ def _blocks(step: Step) -> bool:
     return any(_blocks(branch) for branch in step.parallel)
 
 
-def _successors(steps: Sequence[Step], index: int, where: Mapping[str, int]) -> list[int]:
+def successors(steps: Sequence[Step], index: int, where: Mapping[str, int]) -> list[int]:
     step = steps[index]
     if step.end is not None:
         return []
@@ -162,7 +162,7 @@ def _flow(steps: Sequence[Step], paths: Sequence[KeyPath], out: Collector) -> No
     if not steps:
         return
     where = {step.id: index for index, step in reversed(list(enumerate(steps)))}
-    edges = [_successors(steps, index, where) for index in range(len(steps))]
+    edges = [successors(steps, index, where) for index in range(len(steps))]
     reach = _reachable(edges, 0)
     for index in range(len(steps)):
         if index not in reach:
@@ -196,7 +196,7 @@ def _reachable(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
 
 def _cycles(edges: Sequence[Sequence[int]]) -> list[set[int]]:
     """Strongly connected parts that contain a loop (processes are small: quadratic is fine)."""
-    after = [_after_one(edges, i) for i in range(len(edges))]
+    after = [after_one(edges, i) for i in range(len(edges))]
     parts: list[set[int]] = []
     for i in range(len(edges)):
         if i in after[i]:
@@ -206,7 +206,7 @@ def _cycles(edges: Sequence[Sequence[int]]) -> list[set[int]]:
     return parts
 
 
-def _after_one(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
+def after_one(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
     """Nodes reachable from ``origin`` in one or more steps."""
     found: set[int] = set()
     todo = list(edges[origin])

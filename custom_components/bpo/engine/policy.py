@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from .checks import after_one, successors  # the flow graph checks.run walks too
 from .durations import format_duration
 from .errors import Collector, KeyPath
 from .model import EventStart, FieldDef, Process, ScheduleStart, Step
@@ -190,18 +191,16 @@ def _prefilled(process: Process, name: str, step: Step, located: Located) -> boo
 def _runs_before(process: Process, step: Step) -> set[str]:
     """Ids of steps that can finish before ``step`` opens: top-level steps from which its top-level step
     is reachable (loops included), and the other branches of its own parallel step."""
-    from .checks import _after_one, _successors  # the flow graph checks.run already uses
-
     top = list(process.steps)
     where = {s.id: i for i, s in reversed(list(enumerate(top)))}
     owner = {s.id: i for i, t in enumerate(top) for s in _flatten(t)}
     mine = owner.get(step.id)
     if mine is None:
         return set()
-    edges = [_successors(top, i, where) for i in range(len(top))]
+    edges = [successors(top, i, where) for i in range(len(top))]
     found: set[str] = set()
     for index, candidate in enumerate(top):
-        if mine in _after_one(edges, index) or index == mine:
+        if mine in after_one(edges, index) or index == mine:
             found.update(s.id for s in _flatten(candidate))
     return found
 
