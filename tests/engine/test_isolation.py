@@ -112,3 +112,21 @@ async def test_one_instance_failing_on_an_event_leaves_the_other_waiting_instanc
     await engine.handle_event("go", {})
     assert first.status == "failed" and second.status == "completed"
     assert [e["instance_id"] for e in sink.of("instance_error")] == [first.id]
+
+
+async def test_a_stored_instance_whose_deadline_overflows_does_not_stop_loading_the_others() -> None:
+    ok = simple("remind", Step(id="ask", task=TaskSpec(assignee="x", remind=(3600.0,))))
+    fine = simple("fine", Step(id="ask", task=TaskSpec(assignee="y", remind=(7200.0,))))
+    engine, _, _, store = make([ok, fine], start=T0)
+    await engine.restore()
+    await engine.start("remind", key="a")
+    kept = await engine.start("fine", key="b")
+    # the same version now asks for a reminder no date can hold (a record written before the bound)
+    broken = simple("remind", Step(id="ask", task=TaskSpec(assignee="x", remind=(HUGE,))))
+    later, _, sink, _ = make([broken, fine], start=T0, store=store)
+    await later.restore()  # arms every stored instance: must not raise
+    assert {inst.key: inst.status for inst in later.instances()} == {"a": "failed", "b": "running"}
+    assert later.next_deadline() == T0 + timedelta(hours=2)  # b's reminder is still armed
+    await later.tick()  # the queued instance_error leaves with the next commit
+    assert [e["key"] for e in sink.of("instance_error")] == ["a"]
+    assert kept.key == "b"

@@ -76,8 +76,11 @@ class Engine(Queries):
         cp = self._compiled(inst)
         if cp is None or not inst.is_running:
             return
-        for tok in inst.tokens():
-            self._arm(cp, tok)
+        try:
+            for tok in inst.tokens():
+                self._arm(cp, tok)
+        except Exception as err:  # noqa: BLE001 - one instance's deadline never stops loading the others
+            self._fail_instance(inst, self.clock.now(), f"deadline failed: {failure_text(err)}", None)
 
     async def restore(self) -> None:
         """Load every record from the store and rebuild indexes and the timer heap."""
