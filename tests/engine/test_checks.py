@@ -220,3 +220,51 @@ def test_templates_in_action_data_and_match_are_checked() -> None:
         "process.steps[0].action.data.nested[1]",
         "process.steps[1].wait.match.k",
     }
+
+
+def test_an_assignee_that_can_render_empty_is_a_warning_not_an_error() -> None:
+    bp = parse_blueprint(
+        blueprint("""\
+            - id: check
+              task: {assignee: "{{ supervisor_of(instance.key) }}"}
+            - id: safe
+              task: {assignee: "{{ supervisor_of(instance.key) }}", group: officers}
+            - id: literal
+              task: {assignee: person.dana}
+            """),
+        "t.yaml",
+    )
+    assert bp.warnings == (
+        "t.yaml:7: process.steps[0].task.assignee: warning: the assignee is a template that can render empty "
+        "(an unknown supervisor, an unset field); add group: or candidates: as a fallback",
+    )
+
+
+def test_a_task_that_alone_collects_a_pii_field_may_go_to_anyone() -> None:
+    """The employee types her own worries; only a task that could show an existing value must be cleared."""
+    bp = parse_blueprint(
+        blueprint(
+            """\
+            - id: report
+              task: {assignee: person.erin, form: [worries]}
+            - id: review
+              task: {group: center_agents, form: [worries]}
+            """,
+            "worries: {type: text, pii: true}\n",
+        ).replace("  steps:", "  pii_cleared: [group:center_agents]\n  steps:"),
+        "t.yaml",
+    )
+    assert [step.id for step in bp.process.steps] == ["report", "review"]
+    with pytest.raises(BlueprintError, match="field 'worries' is personal data"):
+        parse_blueprint(
+            blueprint(
+                """\
+                - id: report
+                  task: {assignee: person.erin, form: [worries]}
+                - id: review
+                  task: {group: home_agents, form: [worries]}
+                """,
+                "worries: {type: text, pii: true}\n",
+            ),
+            "t.yaml",
+        )

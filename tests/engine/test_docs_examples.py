@@ -6,7 +6,9 @@ Markers are HTML comments on the lines just above a block (several may be joined
 - ``<!-- fragment: process -->``: keys of ``process:``; wrapped into a minimal blueprint that adds ``key``,
   a manual ``start`` and an ``end`` step only when the block has none;
 - ``<!-- fragment: header -->``: a ``blueprint:`` header; a minimal process is appended;
-- ``<!-- invalid: text -->``: the block must fail with a problem containing ``text``.
+- ``<!-- invalid: text -->``: the block must fail with a problem containing ``text``;
+- ``<!-- simulate: blueprint|answers|scenario -->``: the files of the ``bpo simulate`` example, run together
+  by ``test_simulate_scenario.py`` (the blueprint is also validated here).
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ def wrap(block: Block) -> str:
 BLOCKS = _blocks()
 
 
+def simulate_files() -> dict[str, str]:
+    """The ``bpo simulate`` example of the doc: blueprint, answers and scenario file texts."""
+    return {b.markers["simulate"]: b.text for b in BLOCKS if "simulate" in b.markers}
+
+
 def test_the_doc_has_many_examples() -> None:
     assert len(BLOCKS) >= 20
     assert sum("invalid" in b.markers for b in BLOCKS) >= 5
@@ -97,8 +104,10 @@ def test_doc_example(block: Block) -> None:
     text = wrap(block)
     name = f"docs/blueprint-language.md@{block.line}"
     expected = block.markers.get("invalid")
+    if block.markers.get("simulate") in ("answers", "scenario"):
+        pytest.skip("a bpo simulate input file, run by test_simulate_scenario.py")
     if expected is None:
-        if not block.markers:
+        if not block.markers or block.markers.get("simulate") == "blueprint":
             assert _has_top_key(text, "blueprint"), f"unmarked block at line {block.line} is not a blueprint"
         parse_blueprint(text, name)
         return

@@ -78,3 +78,23 @@ def test_format_is_compact() -> None:
     assert format_duration(604800) == "7d"
     assert format_duration(86400) == "1d"
     assert format_duration(12600) == "3h 30m"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "99999999999999999999d",
+        {"weeks": 1.0e300},
+        "P99999999999W",
+        "3651d",
+        "99999999:00",
+        10**400 // 10**300,
+    ],
+)
+def test_durations_longer_than_ten_years_are_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="at most 3650 days"):
+        parse_duration(value)
+
+
+def test_ten_years_is_still_a_duration() -> None:
+    assert parse_duration("3650d") == parse_duration({"days": 3650}) == 3650 * 86400.0

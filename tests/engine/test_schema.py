@@ -403,3 +403,11 @@ def test_seed_blueprint_starts_nobody_until_employees_are_listed() -> None:
     """Shipped into every install: it must not assign tasks to example people who do not exist."""
     bp = load_blueprint(SEED)
     assert bp.process.starts[0].for_each == []  # type: ignore[union-attr]
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * 20_000_000 + b"\n")
+    with pytest.raises(BlueprintError) as caught:
+        load_blueprint(big)
+    assert str(caught.value) == f"{big}: the file is 20.0 MB; a blueprint may be at most 1.0 MB"

@@ -18,7 +18,6 @@ from .errors import Collector, KeyPath
 from .model import Process, Step
 
 SLUG = re.compile(r"[a-z0-9_]+")
-FIELD_REF = re.compile(r"\bfields\.([A-Za-z_]\w*)")  # ``fields.appointment`` inside a template
 _SYNTAX_ONLY = SandboxedEnvironment()  # parses only; nothing is rendered here
 
 Located = Sequence[tuple[KeyPath, Step]]
@@ -129,10 +128,6 @@ def _field_refs(step: Step, path: KeyPath, process: Process, out: Collector) -> 
         for index, name in enumerate(step.task.form):
             if name not in process.fields:
                 out.add((*path, "task", "form", index), _unknown_field(name, process))
-        for key in ("visit", "visit_location"):
-            for name in FIELD_REF.findall(getattr(step.task, key) or ""):
-                if name not in process.fields:
-                    out.add((*path, "task", key), _unknown_field(name, process))
     if step.action and step.action.result and step.action.result not in process.fields:
         out.add((*path, "action", "result"), _unknown_field(step.action.result, process))
 
@@ -146,7 +141,7 @@ def _blocks(step: Step) -> bool:
     return any(_blocks(branch) for branch in step.parallel)
 
 
-def _successors(steps: Sequence[Step], index: int, where: Mapping[str, int]) -> list[int]:
+def successors(steps: Sequence[Step], index: int, where: Mapping[str, int]) -> list[int]:
     step = steps[index]
     if step.end is not None:
         return []
@@ -167,7 +162,7 @@ def _flow(steps: Sequence[Step], paths: Sequence[KeyPath], out: Collector) -> No
     if not steps:
         return
     where = {step.id: index for index, step in reversed(list(enumerate(steps)))}
-    edges = [_successors(steps, index, where) for index in range(len(steps))]
+    edges = [successors(steps, index, where) for index in range(len(steps))]
     reach = _reachable(edges, 0)
     for index in range(len(steps)):
         if index not in reach:
@@ -201,7 +196,7 @@ def _reachable(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
 
 def _cycles(edges: Sequence[Sequence[int]]) -> list[set[int]]:
     """Strongly connected parts that contain a loop (processes are small: quadratic is fine)."""
-    after = [_after_one(edges, i) for i in range(len(edges))]
+    after = [after_one(edges, i) for i in range(len(edges))]
     parts: list[set[int]] = []
     for i in range(len(edges)):
         if i in after[i]:
@@ -211,7 +206,7 @@ def _cycles(edges: Sequence[Sequence[int]]) -> list[set[int]]:
     return parts
 
 
-def _after_one(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
+def after_one(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
     """Nodes reachable from ``origin`` in one or more steps."""
     found: set[int] = set()
     todo = list(edges[origin])

@@ -12,6 +12,7 @@ import yaml
 
 from .errors import BlueprintError, Problem
 from .graph import to_mermaid
+from .model import Blueprint
 from .schema import load_blueprint, load_directory
 
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     answers.add_argument("--answers", metavar="FILE", help="YAML file of scripted task answers")
     answers.add_argument(
         "--auto", action="store_true", help="complete every task at once with its first outcome"
+    )
+    simulate.add_argument(
+        "--scenario", metavar="FILE", help="YAML file of manual/event starts and action stubs"
     )
     simulate.add_argument(
         "--tz", metavar="ZONE", default="UTC", help="IANA time zone for schedules (default UTC)"
@@ -87,7 +91,7 @@ def _validate(paths: Sequence[str], inputs_file: str | None) -> int:
         if path.is_dir():
             found, errors = load_directory(path)
             for blueprint in sorted(found.values(), key=lambda b: b.path):
-                print(f"OK {blueprint.path} ({blueprint.process.key})")
+                _print_ok(blueprint)
             for error in errors:
                 _print_error(error)
             ok = ok and not errors
@@ -101,8 +105,14 @@ def _validate(paths: Sequence[str], inputs_file: str | None) -> int:
             _print_error(exc)
             ok = False
             continue
-        print(f"OK {blueprint.path} ({blueprint.process.key})")
+        _print_ok(blueprint)
     return 0 if ok else 1
+
+
+def _print_ok(blueprint: Blueprint) -> None:
+    print(f"OK {blueprint.path} ({blueprint.process.key})")
+    for warning in blueprint.warnings:
+        print(warning)
 
 
 def _graph(file: str, inputs_file: str | None) -> int:

@@ -90,7 +90,8 @@ def compile_blueprint(bp: Blueprint) -> Compiled:
         follows=follows,
         first=ids[0] if ids else None,
         pii=frozenset(name for name, f in proc.fields.items() if f.pii),
-        inputs={name: d.default for name, d in bp.inputs.items()},
+        # what the admin supplied wins over the defaults, as it does for ``!input``
+        inputs={**{name: d.default for name, d in bp.inputs.items()}, **bp.given_inputs},
     )
 
 

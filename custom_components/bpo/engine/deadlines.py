@@ -8,6 +8,10 @@ then the token is re-armed at its next pending deadline. After downtime this mea
 - each missed escalation level fires once, in order;
 - the overdue mark and the step timeout fire once, late (payload ``late: true``).
 
+Isolation: anything raised while one token's or one schedule's deadline is handled fails that instance
+(``instance_error``) or is reported for that schedule (``schedule_failed``); ``Engine.tick`` goes on with the
+other deadlines and always returns the next one, so one broken blueprint never stops the timer.
+
 Timeout actions (``on_timeout``): ``complete`` closes the token (tasks get status ``timed_out``) and
 the flow continues as if it finished — for a join it counts as done; ``fail`` fails the instance;
 ``escalate`` emits ``escalated`` and leaves the token open; ``goto`` cancels the open tokens and jumps.
@@ -20,7 +24,8 @@ from datetime import datetime, timedelta
 from .core import Compiled
 from .flow import Flow
 from .model import Escalation, Step
-from .state import FAILED, TIMED_OUT, Instance, Join, Task, Token, Wait
+from .runtime_errors import StepError, failure_text
+from .state import CANCELLED, FAILED, TIMED_OUT, Instance, Join, Task, Token, Wait
 
 LATE = timedelta(minutes=5)  # a deadline handled later than this is reported as ``late``
 
@@ -57,6 +62,39 @@ class Deadlines(Flow):
                 return
         if inst.is_running and inst.token(key) is tok:
             self._arm(cp, tok)
+
+    def _deadline_failed(self, key: str, now: datetime, err: Exception, schedule_prefix: str) -> None:
+        """``key``'s handler raised: fail its instance, or report its schedule; never re-raise."""
+        reason = failure_text(err)
+        if key.startswith(schedule_prefix):
+            process = key[len(schedule_prefix) :].split("|", 1)[0]
+            self._emit("schedule_failed", None, process=process, error=reason)
+            return
+        inst = self._instances.get(key.split(".", 1)[0])
+        if inst is None:
+            return
+        tok = inst.token(key)
+        step = err.step if isinstance(err, StepError) else tok.step if tok is not None else None
+        self._fail_instance(inst, now, f"deadline failed: {reason}", step)
+
+    def _fail_instance(self, inst: Instance, now: datetime, reason: str, step: str | None) -> None:
+        """Fail ``inst`` after an unexpected error, even when closing it normally fails too."""
+        if inst.is_running:
+            try:
+                self._close(inst, self._compiled(inst), FAILED, now, error=reason)
+            except Exception:  # noqa: BLE001 - the state may be what broke; close it by hand
+                for tok in inst.tokens():
+                    self._timers.discard(tok.id)
+                    if isinstance(tok, Task):
+                        self._open.pop(tok.id, None)
+                        tok.status = CANCELLED
+                        tok.completed_at = now
+                inst.waits = inst.joins = None
+                inst.status, inst.ended, inst.error = FAILED, now, reason
+                self._touch(inst)
+        else:
+            self._touch(inst)
+        self._emit("instance_error", inst, step=step, error=reason)
 
     async def _task_deadlines(
         self, inst: Instance, cp: Compiled, task: Task, step: Step, now: datetime

@@ -8,7 +8,9 @@ Accepted forms, so HA users and cron users both feel at home:
 - ISO 8601: ``"PT24H"``, ``"P1DT12H"``, ``"P2W"`` (no years or months: they have no fixed length);
 - a mapping like HA's ``{days: 1, hours: 2, minutes: 3, seconds: 4}`` (also ``weeks``, ``milliseconds``).
 
-Negative durations are rejected; zero is allowed (the schema decides where zero makes sense).
+Negative durations are rejected; zero is allowed (the schema decides where zero makes sense). Durations
+longer than ``MAX_DAYS`` (ten years) are rejected too: no business deadline is that far away, and far
+larger values overflow date arithmetic when a timer is armed (``due: 99999999999999999999d``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 EXPECTED = "a duration such as 90s, 30m, 24h, 7d, 1d 12h, 24:00:00, PT24H or a number of seconds"
+MAX_DAYS = 3650  # ten years
+MAX_SECONDS = MAX_DAYS * 86400.0
 
 
 class DurationError(ValueError):
@@ -46,19 +50,32 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):  # bool is an int subclass; ``true`` is never a duration
         raise DurationError(f"expected {EXPECTED}, got {value!r}")
     if isinstance(value, int | float):
-        return _checked(float(value), value)
-    if isinstance(value, Mapping):
-        return _from_mapping(value)
-    if isinstance(value, str):
-        return _from_text(value)
-    raise DurationError(f"expected {EXPECTED}, got {type(value).__name__} {value!r}")
+        if isinstance(value, float) and math.isinf(value):  # written as .inf: not a duration at all
+            raise DurationError(f"expected {EXPECTED}, got {value!r}")
+        seconds = _checked(float(value), value)
+    elif isinstance(value, Mapping):
+        seconds = _from_mapping(value)
+    elif isinstance(value, str):
+        seconds = _from_text(value)
+    else:
+        raise DurationError(f"expected {EXPECTED}, got {type(value).__name__} {_short(value)}")
+    if seconds > MAX_SECONDS:
+        raise DurationError(f"a duration can be at most {MAX_DAYS} days (10 years), got {_short(value)}")
+    return seconds
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _checked(seconds: float, original: object) -> float:
+    if math.isinf(seconds) and seconds > 0:
+        return seconds  # too long: parse_duration names the limit
     if not math.isfinite(seconds):
-        raise DurationError(f"expected {EXPECTED}, got {original!r}")
+        raise DurationError(f"expected {EXPECTED}, got {_short(original)}")
     if seconds < 0:
-        raise DurationError(f"a duration cannot be negative, got {original!r}")
+        raise DurationError(f"a duration cannot be negative, got {_short(original)}")
     return seconds
 
 

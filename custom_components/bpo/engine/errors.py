@@ -55,6 +55,8 @@ class Collector:
     problems: list[Problem] = field(default_factory=list)
     # paths whose value is an input nobody supplied: that was reported once; stay quiet below them
     muted: set[KeyPath] = field(default_factory=set)
+    # things that are probably wrong but do not make the file invalid (``bpo validate`` prints them)
+    warnings: list[Problem] = field(default_factory=list)
 
     def line(self, path: KeyPath) -> int | None:
         """Line of ``path`` or of its nearest ancestor (values substituted from ``!input`` have none)."""
@@ -70,6 +72,11 @@ class Collector:
         problem = Problem(self.file, self.line(path), format_path(path), message)
         if problem not in self.problems:
             self.problems.append(problem)
+
+    def warn(self, path: KeyPath, message: str) -> None:
+        warning = Problem(self.file, self.line(path), format_path(path), f"warning: {message}")
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     def raise_if_any(self) -> None:
         if self.problems:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .core import Compiled
 from .model import Step
-from .runtime_errors import ActionFailed
+from .runtime_errors import ActionFailed, StepError
 from .state import CANCELLED, COMPLETED, FAILED, OPEN, Instance, Join, Task, Token, Wait
 from .tasks import TaskSteps, humanise
 from .templates import TemplateFailed
@@ -60,6 +60,10 @@ class Flow(TaskSteps):
                 await self._step_done(inst, cp, step, parent, now)
         except TemplateFailed as err:
             self._close(inst, cp, FAILED, now, error=f"step {step.id}: {err}")
+        except StepError:
+            raise
+        except Exception as err:
+            raise StepError(step.id, err) from err  # the caller fails this instance (see deadlines.py)
 
     # -- parallel ----------------------------------------------------------------------------------
     async def _enter_parallel(

@@ -225,3 +225,5 @@ class Blueprint:
     # the text and caller inputs it was parsed from, so a restart can rebuild this exact version
     source: str = ""
     given_inputs: dict[str, Any] = field(default_factory=dict)
+    # "file:line: path: warning: ..." lines: probably wrong, but the file is valid
+    warnings: tuple[str, ...] = ()

@@ -34,6 +34,8 @@ def describe(value: object) -> str:
 class Reader:
     def __init__(self, out: Collector) -> None:
         self.out = out
+        # every template met, with where it was written: checked against the whole process at the end
+        self.templates: list[tuple[KeyPath, str]] = []
 
     def error(self, path: KeyPath, message: str) -> None:
         self.out.add(path, message)
@@ -71,6 +73,8 @@ class Reader:
         problem = checks.template_error(source)
         if problem:
             self.error(path, problem)
+        else:
+            self.templates.append((path, source))
 
     def templates_in(self, value: object, path: KeyPath) -> None:
         """Check every string nested in ``value`` (action data, match values) as a template."""

@@ -21,6 +21,11 @@ group, outcome`` — None where not applicable — plus the extras listed; PII f
 - ``timeout``: action (complete | fail | escalate | goto), late — a task closed by timeout has status
   ``timed_out``
 - ``blueprint_suspended``: max_starts, window, at; ``blueprint_resumed``: by
+- ``instance_error``: step, error — handling a deadline, event or answer of this instance raised; the
+  instance is failed (its ``error`` says why, by error type only) and the others carry on: a Repair candidate
+- ``start_failed``: key, source, error — an automatic start failed part-way and was dropped entirely
+  (a manual ``start`` raises ``StartFailed`` instead)
+- ``schedule_failed``: error — a schedule tick could not be handled (e.g. its ``for_each`` failed)
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ from .core import Compiled, compile_blueprint, paused_gc
 from .history import Parser
 from .model import Blueprint
 from .queries import Queries, Upcoming
-from .runtime_errors import BlueprintSuspended, InvalidForm, NotAllowed, TaskNotFound
+from .runtime_errors import (
+    BlueprintSuspended,
+    InvalidForm,
+    NotAllowed,
+    StepError,
+    TaskNotFound,
+    failure_text,
+)
 from .starts import SCHEDULE_PREFIX
 from .state import CANCELLED, OPEN, Instance, Meta, Task
 
@@ -64,8 +76,11 @@ class Engine(Queries):
         cp = self._compiled(inst)
         if cp is None or not inst.is_running:
             return
-        for tok in inst.tokens():
-            self._arm(cp, tok)
+        try:
+            for tok in inst.tokens():
+                self._arm(cp, tok)
+        except Exception as err:  # noqa: BLE001 - one instance's deadline never stops loading the others
+            self._fail_instance(inst, self.clock.now(), f"deadline failed: {failure_text(err)}", None)
 
     async def restore(self) -> None:
         """Load every record from the store and rebuild indexes and the timer heap."""
@@ -169,9 +184,14 @@ class Engine(Queries):
         clean = self._check_form(cp, task, spec, dict(form or {}))
         if not on_behalf:
             self._check_user(cp, task, spec, user)
-        await self._finish_task(
-            inst, cp, task, self.clock.now(), outcome=outcome, form=clean, user=user, source=source
-        )
+        now = self.clock.now()
+        try:
+            await self._finish_task(
+                inst, cp, task, now, outcome=outcome, form=clean, user=user, source=source
+            )
+        except Exception as err:  # noqa: BLE001 - what follows the task broke: fail this instance only
+            step = err.step if isinstance(err, StepError) else task.step
+            self._fail_instance(inst, now, f"after task {task.step}: {failure_text(err)}", step)
         await self._commit()
         return task
 
@@ -215,10 +235,13 @@ class Engine(Queries):
         """Fire everything due at ``clock.now()``; returns the next deadline to arm."""
         now = self.clock.now()
         while (key := self._timers.pop_next_key(now)) is not None:
-            if key.startswith(SCHEDULE_PREFIX):
-                await self._fire_schedule(key, now)
-            else:
-                await self._fire_token(key, now)
+            try:
+                if key.startswith(SCHEDULE_PREFIX):
+                    await self._fire_schedule(key, now)
+                else:
+                    await self._fire_token(key, now)
+            except Exception as err:  # noqa: BLE001 - isolation: see deadlines.py
+                self._deadline_failed(key, now, err, SCHEDULE_PREFIX)
         await self._commit()
         return self.next_deadline()
 

@@ -30,6 +30,18 @@ class BlueprintSuspended(EngineError):
     """The process hit its start limit and takes no new starts until resumed."""
 
 
+class StartFailed(EngineError):
+    """Starting an instance failed part-way; nothing of it was kept."""
+
+
+class StepError(EngineError):
+    """Entering a step raised something unexpected; names the step, never the values involved."""
+
+    def __init__(self, step: str, cause: BaseException) -> None:
+        self.step = step
+        super().__init__(f"step {step}: {failure_text(cause)}")
+
+
 class UnknownProcess(EngineError):
     """No blueprint defines that process key."""
 
@@ -40,3 +52,11 @@ class ActionFailed(EngineError):
     The runtime catches this (and TimeoutError / OSError) around action steps and records the
     failure on the instance; anything else is a bug and propagates.
     """
+
+
+def failure_text(err: BaseException) -> str:
+    """What to record about an unexpected failure: our own errors speak for themselves; anything else
+    is named by its type only, because its message may quote field values (PII)."""
+    if isinstance(err, EngineError):
+        return str(err)
+    return f"internal error ({type(err).__name__})"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checks
+from . import checks, policy, templatecheck
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
     Blueprint,
@@ -30,7 +30,7 @@ from .model import (
 )
 from .reader import Reader, describe
 from .stepschema import Located, humanise, parse_steps
-from .yamlload import contains_input_ref, load_yaml, resolve_inputs
+from .yamlload import contains_input_ref, file_too_big, load_yaml, resolve_inputs
 
 ROOT_KEYS = ("blueprint", "process")
 HEADER_KEYS = ("name", "description", "domain", "input", "author", "source_url")
@@ -110,6 +110,9 @@ def _yaml_files(root: Path) -> list[Path]:
 
 def _load(path: Path, inputs: Mapping[str, Any] | None) -> tuple[Blueprint, Collector]:
     try:
+        too_big = file_too_big(path.stat().st_size)  # before reading: a 20 MB file is never read
+        if too_big:
+            raise BlueprintError([Problem(str(path), None, "", too_big)])
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise BlueprintError([Problem(str(path), None, "", "the file is not UTF-8 text")]) from None
@@ -163,7 +166,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
     process: Process | None = None
     if "process" in root:
         raw = resolve_inputs(root["process"], ("process",), values, declared, out)
-        process = _process(raw, r)
+        process = _process(raw, r, declared)
     out.raise_if_any()
     if process is None or name is None:  # a problem was recorded for each; kept for the type checker
         raise BlueprintError(out.problems or [Problem(filename, None, "", "not a blueprint")])
@@ -175,6 +178,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
         inputs=declared,
         source=text,
         given_inputs=dict(inputs or {}),
+        warnings=tuple(str(w) for w in sorted(out.warnings, key=lambda w: w.line or 0)),
     ), out
 
 
@@ -235,7 +239,7 @@ def _version(raw: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def _process(raw: object, r: Reader) -> Process | None:
+def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process | None:
     path: KeyPath = ("process",)
     m = r.mapping(raw, path, PROCESS_KEYS, required=("key", "start", "steps"))
     if m is None:
@@ -257,6 +261,8 @@ def _process(raw: object, r: Reader) -> Process | None:
         pii_cleared=r.text_list(m["pii_cleared"], (*path, "pii_cleared")) if "pii_cleared" in m else (),
     )
     checks.run(process, located, start_paths, r.out)
+    policy.run(process, located, start_paths, r.out)
+    templatecheck.check_all(r.templates, process, inputs, [step for _, step in located], r.out)
     return process
 
 

@@ -6,7 +6,12 @@ only as many steps as there are events. Answers:
 - ``auto``: every task is completed with its first outcome one hour after it appears (required form
   fields get placeholder values); optional tasks are left alone so their timeouts show;
 - ``answers`` (YAML): ``{step_id: {outcome: ok, delay: 2h, by: someone, form: {...}}}`` per step;
-  ``{step_id: null}`` leaves that step's tasks open. Answers override ``auto`` per step.
+  ``{step_id: null}`` leaves that step's tasks open. Answers override ``auto`` per step. Unknown step
+  ids, outcomes and form fields are errors (:mod:`.scenario` checks the file).
+
+A ``scenario`` (:mod:`.scenario`) adds manual and event starts at given times and canned answers for
+outbound actions; an action without one succeeds with no result. When nothing starts in the simulated
+period, the timeline ends with a line saying why.
 
 People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` and
 ``members(g)`` is ``["<g>-member"]``. ``employees=N`` replaces every schedule's ``for_each`` with N
@@ -29,13 +34,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .clock import VirtualClock
+from .cron import CronSchedule
 from .durations import DurationError, parse_duration
-from .errors import BlueprintError
+from .errors import BlueprintError, Collector
 from .memory_store import NullStore
-from .model import Blueprint, FieldDef, ScheduleStart
+from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart
 from .ports import EngineEvent
 from .runtime import Engine
-from .runtime_errors import EngineError
+from .runtime_errors import ActionFailed, EngineError
+from .scenario import Scenario, ScenarioStart, check_answers, load_answers, load_scenario
 
 AUTO_DELAY = 3600.0
 PRINT_LIMIT = 2000  # longer timelines print the first lines and a count of the rest
@@ -90,12 +97,14 @@ class Line:
 class Timeline:
     lines: list[Line] = field(default_factory=list)
     summary: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # e.g. why nothing started
 
     def render(self, limit: int | None = PRINT_LIMIT) -> str:
         shown = self.lines if limit is None or len(self.lines) <= limit else self.lines[: limit // 2]
         out = [line.render() for line in shown]
         if len(shown) < len(self.lines):
             out.append(f"... {len(self.lines) - len(shown)} more lines not shown")
+        out.extend(self.notes)
         out.append("")
         out.append("Summary")
         for name in sorted(self.summary):
@@ -114,7 +123,28 @@ _COUNTED: dict[str, str | None] = {
     "task_overdue": "tasks overdue",
     "task_cancelled": "tasks cancelled",
     "task_reassigned": None,
+    "action_called": "actions called",
 }
+
+
+class SimActions:
+    """ActionPort of the simulator: canned answers per ``connector.call`` or service, else no result."""
+
+    def __init__(self, scenario: Scenario, recorder: _Recorder) -> None:
+        self.stubs = scenario.stubs
+        self.recorder = recorder
+
+    async def call(
+        self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
+    ) -> Any:
+        name = service or f"{connector}.{op}"
+        stub = self.stubs.get(name)
+        failed = stub.fail if stub is not None else None
+        result = stub.result if stub is not None else None
+        self.recorder.emit(EngineEvent("action_called", {"action": name, "result": result, "failed": failed}))
+        if failed is not None:
+            raise ActionFailed(failed)
+        return result
 
 
 class _Recorder:
@@ -164,6 +194,10 @@ def _describe(event: EngineEvent, tz: ZoneInfo) -> str:
         return f"{subject} task {d['step']} overdue ({who})"
     if kind == "task_cancelled":
         return f"{subject} task {d['step']} cancelled ({d.get('reason')})"
+    if kind == "action_called":
+        if d.get("failed"):
+            return f"{d['action']} failed: {d['failed']}"
+        return f"{d['action']} -> {d.get('result')!r}"
     if kind == "task_reassigned":
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
     return f"{subject} {', '.join(f'{k}={v}' for k, v in d.items() if v is not None and k != 'process')}"
@@ -202,28 +236,39 @@ async def simulate_async(
     answers: Mapping[str, Any] | None = None,
     auto: bool = False,
     employees: int | None = None,
+    scenario: Scenario | None = None,
 ) -> Timeline:
     """Run ``blueprint`` from ``start`` for ``days``; see the module docstring."""
     bp = with_employees(blueprint, employees) if employees else blueprint
+    scripted = check_answers(dict(answers), bp, Collector("answers")) if answers else {}
+    scenario = scenario or Scenario()
     clock = VirtualClock(start)
     recorder = _Recorder(clock, tz)
-    engine = Engine(clock=clock, store=NullStore(), events=recorder, tz=tz, directory=SimDirectory())
+    engine = Engine(
+        clock=clock,
+        store=NullStore(),
+        events=recorder,
+        tz=tz,
+        directory=SimDirectory(),
+        actions=SimActions(scenario, recorder),
+    )
     engine.set_blueprints([bp])
     await engine.restore()
     end = clock.now() + timedelta(days=days)
-    pending: list[tuple[datetime, int, str, str | None, dict[str, Any] | None, str | None]] = []
+    # scripted task answers and scenario starts, in time order: (when, seq, what)
+    pending: list[tuple[datetime, int, _Answer | ScenarioStart]] = []
     seq = 0
-    scripted = dict(answers or {})
+    for item in scenario.starts:
+        seq += 1
+        heapq.heappush(pending, (max(item.at, clock.now()), seq, item))
     while True:
         for event in recorder.created:
             plan = _plan(engine, event, scripted, auto)
             if plan is not None:
                 delay, outcome, form, by = plan
                 seq += 1
-                heapq.heappush(
-                    pending,
-                    (clock.now() + timedelta(seconds=delay), seq, event.data["task_id"], outcome, form, by),
-                )
+                answer = _Answer(str(event.data["task_id"]), outcome, form, by)
+                heapq.heappush(pending, (clock.now() + timedelta(seconds=delay), seq, answer))
         recorder.created.clear()
         deadline = engine.next_deadline()
         answer_at = pending[0][0] if pending else None
@@ -236,16 +281,74 @@ async def simulate_async(
             if answer_at > end:
                 break
             clock.advance_to(answer_at)
-            _at, _seq, task_id, outcome, form, by = heapq.heappop(pending)
-            task = engine.task(task_id)
-            if task is not None and task.is_open:
-                await engine.complete_task(task_id, outcome=outcome, form=form, user=by, source="simulation")
+            await _apply(engine, bp, heapq.heappop(pending)[2])
         else:
             break
     running = engine.instances(status="running")
-    recorder.timeline.summary["instances running at end"] = len(running)
-    recorder.timeline.summary["tasks open at end"] = len(engine.open_tasks())
+    summary = recorder.timeline.summary
+    summary["instances running at end"] = len(running)
+    summary["tasks open at end"] = len(engine.open_tasks())
+    if not summary["instances started"]:
+        recorder.timeline.notes.append(nothing_started(bp, scenario, start, end, tz))
     return recorder.timeline
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    task_id: str
+    outcome: str | None
+    form: dict[str, Any] | None
+    by: str | None
+
+
+async def _apply(engine: Engine, bp: Blueprint, what: _Answer | ScenarioStart) -> None:
+    if isinstance(what, _Answer):
+        task = engine.task(what.task_id)
+        if task is not None and task.is_open:
+            await engine.complete_task(
+                what.task_id, outcome=what.outcome, form=what.form, user=what.by, source="simulation"
+            )
+        return
+    if what.event is not None:
+        await engine.handle_event(what.event[0], what.event[1])
+        return
+    manual = what.manual or {}
+    key = manual.get("key")
+    await engine.start(
+        bp.process.key,
+        key=None if key is None else str(key),
+        fields=manual.get("fields") or None,
+        user=None if manual.get("by") is None else str(manual["by"]),
+        source="simulation",
+    )
+
+
+def nothing_started(bp: Blueprint, scenario: Scenario, start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """One line saying why no instance started between ``start`` and ``end``."""
+    reasons: list[str] = []
+    for item in bp.process.starts:
+        if isinstance(item, ScheduleStart):
+            tick = CronSchedule.parse(item.cron, tz).next_after(start)
+            if tick > end:
+                reasons.append(
+                    f"schedule '{item.cron}' has no tick before {end.astimezone(tz):%Y-%m-%d %H:%M}"
+                )
+            else:
+                reasons.append(
+                    f"schedule '{item.cron}' fired but for_each gave no items "
+                    "(list people in an --inputs file or use --employees N)"
+                )
+        elif isinstance(item, ManualStart) and not any(s.manual is not None for s in scenario.starts):
+            reasons.append("the manual start needs a manual: entry in a --scenario file")
+        elif isinstance(item, EventStart) and not any(
+            s.event is not None and s.event[0] == item.event for s in scenario.starts
+        ):
+            reasons.append(f"the event start needs an event of type '{item.event}' in a --scenario file")
+    if any(s.at > end for s in scenario.starts):
+        reasons.append("some scenario starts are after the simulated period (raise --days)")
+    if not reasons:
+        reasons.append("every start of the scenario was refused (see the lines above)")
+    return "Nothing started: " + "; ".join(reasons) + "."
 
 
 def _plan(
@@ -293,12 +396,20 @@ def simulate(
     answers: Mapping[str, Any] | None = None,
     auto: bool = False,
     employees: int | None = None,
+    scenario: Scenario | None = None,
 ) -> Timeline:
     """Synchronous wrapper around :func:`simulate_async` (``inputs`` are applied by the loader)."""
     del inputs  # the blueprint arrives with inputs already substituted by the loader
     return asyncio.run(
         simulate_async(
-            blueprint, start=start, days=days, tz=tz, answers=answers, auto=auto, employees=employees
+            blueprint,
+            start=start,
+            days=days,
+            tz=tz,
+            answers=answers,
+            auto=auto,
+            employees=employees,
+            scenario=scenario,
         )
     )
 
@@ -321,21 +432,27 @@ def run_cli(ns: Namespace) -> int:
     try:
         tz = ZoneInfo(ns.tz or "UTC")
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
-        answers = yaml.safe_load(Path(ns.answers).read_text(encoding="utf-8")) if ns.answers else None
         bp = load_blueprint(ns.blueprint, inputs=inputs)
         start = parse_start(ns.start, tz)
+        answers = load_answers(ns.answers, bp) if ns.answers else None
+        scenario_file = getattr(ns, "scenario", None)
+        scenario = load_scenario(scenario_file, bp, start) if scenario_file else None
     except BlueprintError as err:
         print(err)
         return 1
     except (OSError, ValueError, ZoneInfoNotFoundError, yaml.YAMLError) as err:
         print(f"bpo simulate: {err}")
         return 1
-    if answers is not None and not isinstance(answers, dict):
-        print("bpo simulate: the answers file must map step ids to {outcome, delay}")
-        return 1
     try:
         timeline = simulate(
-            bp, start=start, days=ns.days, tz=tz, answers=answers, auto=ns.auto, employees=ns.employees
+            bp,
+            start=start,
+            days=ns.days,
+            tz=tz,
+            answers=answers,
+            auto=ns.auto,
+            employees=ns.employees,
+            scenario=scenario,
         )
     except (EngineError, DurationError) as err:
         print(f"bpo simulate: {err}")

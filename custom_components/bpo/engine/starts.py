@@ -26,7 +26,7 @@ from .core import Compiled
 from .cron import CronSchedule
 from .deadlines import Deadlines
 from .model import EventStart, ManualStart, ScheduleStart
-from .runtime_errors import BlueprintSuspended
+from .runtime_errors import BlueprintSuspended, StartFailed, StepError, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
 from .timers import Timer
 
@@ -108,7 +108,7 @@ class Starts(Deadlines):
                 strict=False,
                 tick=tick_id,
             )
-            if inst is None:
+            if inst is None and cp.process.key in self._meta.suspended:
                 break  # suspended by the limit: stop this fan-out
 
     # -- starting -------------------------------------------------------------------------------------
@@ -196,11 +196,34 @@ class Starts(Deadlines):
         self._register(inst)
         self._log(inst, now, "instance_started", who=user, source=source)
         self._emit("instance_started", inst, source=source, by=user, item=item, fields=self._mask(cp, data))
-        if cp.first is None:
-            self._close(inst, cp, COMPLETED, now)
-        else:
-            await self._enter(inst, cp, cp.first, None, now)
+        try:
+            if cp.first is None:
+                self._close(inst, cp, COMPLETED, now)
+            else:
+                await self._enter(inst, cp, cp.first, None, now)
+        except Exception as err:  # a start that fails part-way leaves nothing behind
+            self._forget(inst)
+            reason = failure_text(err)
+            if strict:
+                raise StartFailed(f"process {proc!r} could not start: {reason}") from err
+            self._emit("start_failed", None, process=proc, key=key, source=source, error=reason)
+            return None
         return inst
+
+    def _forget(self, inst: Instance) -> None:
+        """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
+        self._instances.pop(inst.id, None)
+        self._dirty.discard(inst.id)
+        for tok in inst.tokens():
+            self._timers.discard(tok.id)
+            self._open.pop(tok.id, None)
+        for waiting in self._waiting.values():
+            waiting.discard(inst.id)
+        if inst.tick is not None:
+            self._ticks.get((inst.process, inst.tick), {}).pop(inst.key, None)
+        elif inst.dedupe is not None and self._dedupe.get(inst.process, {}).get(inst.dedupe) == inst.id:
+            del self._dedupe[inst.process][inst.dedupe]
+        self._outbox = [event for event in self._outbox if event.data.get("instance_id") != inst.id]
 
     def _register(self, inst: Instance) -> None:
         self._instances[inst.id] = inst
@@ -269,8 +292,16 @@ class Starts(Deadlines):
                 spec = cp.steps[wait.step].wait
                 if spec is None or spec.event != event_type:
                     continue
-                if self._matches(spec.match, data, self._ctx(inst, cp, now, event=data)):
-                    await self._wait_done(inst, cp, wait, now, "event", dict(data))
+                try:
+                    matched = self._matches(spec.match, data, self._ctx(inst, cp, now, event=data))
+                    if matched:
+                        await self._wait_done(inst, cp, wait, now, "event", dict(data))
+                except Exception as err:  # noqa: BLE001 - one instance's failure never stops the others
+                    step = err.step if isinstance(err, StepError) else wait.step
+                    self._fail_instance(inst, now, f"event {event_type}: {failure_text(err)}", step)
+                    hit = True
+                    break
+                if matched:
                     hit = True
                 else:
                     still = True

@@ -9,6 +9,11 @@ scalars itself so that no tag can construct arbitrary objects. Deliberate choice
 * Dates and timestamps stay ISO text, so everything loaded is JSON-able.
 * Only ``true``/``false`` are booleans (YAML 1.2): ``yes``, ``no``, ``on``, ``off`` stay words.
 * Duplicate keys, recursive aliases and alias bombs are problems, not crashes.
+
+Size limits, each a problem naming the file: a blueprint text may be at most ``MAX_FILE_BYTES``; what it
+expands to through aliases at most ``MAX_NODES`` values and ``MAX_EXPANDED_BYTES`` bytes of text, counted
+while the values are built (so a small file of aliases to long strings stops early, before the version
+hash or anything else walks the expansion).
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ _HA_ONLY_TAGS = frozenset(
 )
 MAX_NODES = 100_000  # built values, counting alias re-use: stops "billion laughs" documents
 MAX_DEPTH = 64
+MAX_FILE_BYTES = 1_000_000  # the largest shipped blueprint is a few KB
+MAX_EXPANDED_BYTES = 4_000_000  # text of every key and scalar, counting alias re-use
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,18 @@ def loader_for(text: str) -> type[yaml.SafeLoader]:
 
 
 class _TooBig(Exception):
-    pass
+    """The expansion passed a limit; the message says which."""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def file_too_big(size: int) -> str | None:
+    """The problem with a blueprint text of ``size`` bytes, or None."""
+    if size > MAX_FILE_BYTES:
+        return f"the file is {_megabytes(size)}; a blueprint may be at most {_megabytes(MAX_FILE_BYTES)}"
+    return None
 
 
 class _Builder:
@@ -93,12 +111,23 @@ class _Builder:
         self.loader = loader
         self.out = out
         self.count = 0
+        self.bytes = 0
         self.active: set[int] = set()  # nodes being built: an alias to one of them is a cycle
+
+    def spend(self, text: str) -> None:
+        self.bytes += len(text)
+        if self.bytes > MAX_EXPANDED_BYTES:
+            raise _TooBig(
+                f"YAML expands to more than {_megabytes(MAX_EXPANDED_BYTES)} of text "
+                "(aliases repeating long values?)"
+            )
 
     def build(self, node: Node, path: KeyPath, depth: int = 0) -> object:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooBig
+            raise _TooBig("YAML expands to too many values (alias bomb?)")
+        if isinstance(node, ScalarNode):
+            self.spend(node.value)
         if depth > MAX_DEPTH:
             self.out.add(path, f"nested more than {MAX_DEPTH} levels deep")
             return None
@@ -176,6 +205,7 @@ class _Builder:
                 self.out.add(path, "a key must be plain text")
                 continue
             key = str(key_node.value)  # source text: "on:" stays "on", not True
+            self.spend(key)
             key_path = (*path, key)
             if index >= first_own:
                 if key in own_keys:
@@ -203,8 +233,12 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
 def load_yaml(text: str, out: Collector) -> object:
     """Parse ``text``; lines go into ``out.lines``, tag problems into ``out``.
 
-    Raises :class:`BlueprintError` at once for YAML syntax errors (nothing else can be checked then).
+    Raises :class:`BlueprintError` at once for YAML syntax errors and size limits (nothing else can be
+    checked then).
     """
+    too_big = file_too_big(len(text.encode("utf-8", "surrogatepass")))
+    if too_big:
+        raise BlueprintError([Problem(out.file, None, "", too_big)])
     try:
         loader = loader_for(text)(text)  # the pure-Python reader rejects bad characters right here
     except yaml.YAMLError as exc:
@@ -219,10 +253,8 @@ def load_yaml(text: str, out: Collector) -> object:
         raise BlueprintError([_syntax_problem(exc, text, out.file)]) from None
     except RecursionError:
         raise BlueprintError([Problem(out.file, None, "", "YAML is nested too deeply")]) from None
-    except _TooBig:
-        raise BlueprintError(
-            [Problem(out.file, None, "", "YAML expands to too many values (alias bomb?)")]
-        ) from None
+    except _TooBig as exc:
+        raise BlueprintError([Problem(out.file, None, "", str(exc))]) from None
     finally:
         loader.dispose()
 
