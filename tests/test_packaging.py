@@ -30,13 +30,22 @@ def _manifest() -> dict[str, object]:
     return json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
 
 
-def test_hacs_minimum_is_a_release_the_tests_cover() -> None:
-    """hacs.json's ``homeassistant`` is no newer than the HA these tests run on, and no older than the
-    oldest leg CI runs (2025.4)."""
+def test_hacs_minimum_is_the_oldest_release_ci_proves() -> None:
+    """hacs.json's ``homeassistant`` is exactly the HA of the oldest CI leg (pyproject's ``ha2025`` extra),
+    and no newer than the HA these tests run on."""
     hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    oldest = min(
+        AwesomeVersion(req.split("==", 1)[1])
+        for leg in extras.values()
+        for req in leg
+        if req.startswith("homeassistant==")
+    )
     minimum = AwesomeVersion(hacs["homeassistant"])
+    assert minimum == oldest
     assert minimum <= AwesomeVersion(HA_VERSION)
-    assert minimum >= AwesomeVersion("2025.4.0")
 
 
 def test_config_examples_hold_valid_bpo_files() -> None:
