@@ -25,6 +25,7 @@ its reminders go on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 STORE_KEY = f"{DOMAIN}.notifications"
+SAVE_DELAY = 2.0  # seconds; sends within it share one write
 STORE_VERSION = 1
 MOBILE_APP = "mobile_app"
 EVENT_ACTION = "mobile_app_notification_action"
@@ -63,11 +65,13 @@ _ENDED = ("task_completed", "task_cancelled", "timeout")
 _HANDLED = ("task_created", "task_reminded", "escalated", "task_reassigned", *_ENDED)
 
 
-async def async_setup_notifications(hass: HomeAssistant, entry: BpoConfigEntry) -> CALLBACK_TYPE:
-    """Start the notifier for this entry; returns the callback that stops it (for ``async_on_unload``)."""
+async def async_setup_notifications(
+    hass: HomeAssistant, entry: BpoConfigEntry
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Start the notifier for this entry; returns what stops it (for ``async_on_unload``)."""
     notifier = Notifier(hass, entry, entry.runtime_data.manager)
     await notifier.async_start()
-    return notifier.async_stop
+    return notifier.async_unload
 
 
 class Notifier:
@@ -105,8 +109,19 @@ class Notifier:
             self._unsub_timer()
             self._unsub_timer = None
 
+    async def async_unload(self) -> None:
+        """Stop, and write the log now (a delayed save would race the next set-up's load)."""
+        self.async_stop()
+        await self._store.async_save(self._data())
+
     async def _async_save(self) -> None:
-        await self._store.async_save({"sent": self._sent, "pending": self._pending})
+        """Coalesced: the log only serves clearing notifications after a restart, and rewriting it whole
+        on every send made answering N tasks cost O(N^2). HA writes a pending save when it stops."""
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    @callback
+    def _data(self) -> dict[str, Any]:
+        return {"sent": self._sent, "pending": self._pending}
 
     # -- engine events ---------------------------------------------------------------------------------
     @callback

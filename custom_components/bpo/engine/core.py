@@ -26,6 +26,7 @@ from .history import HistoryEntry
 from .model import Blueprint, Process, Step
 from .ports import ActionPort, BusinessCalendar, Clock, Directory, EngineEvent, EventSink, StateStore
 from .state import OPEN, Instance, Join, Meta, Task, Token, Wait
+from .stats import ProcessStats
 from .templates import StepsView, Templates
 from .timers import TimerHeap, to_micros
 
@@ -135,6 +136,7 @@ class Core:
         self._dirty: set[str] = set()
         self._meta_dirty = False
         self._outbox: list[EngineEvent] = []
+        self._stats = ProcessStats()  # counts behind stats(), kept per commit
         self._templates = Templates({"supervisor_of": self._supervisor_of, "members": self._members})
 
     # -- directory helpers exposed to templates ------------------------------------------------
@@ -206,6 +208,8 @@ class Core:
 
     async def _commit(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        for iid in dirty:
+            self._stats.update(iid, self._instances.get(iid))
         meta_dirty, self._meta_dirty = self._meta_dirty, False
         if self._persist and (dirty or meta_dirty):
             await self._save(sorted(dirty), self._meta.to_dict() if meta_dirty else None)

@@ -14,7 +14,7 @@ from .core import Compiled
 from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
 from .starts import Starts
-from .state import COMPLETED, Instance, Task
+from .state import Instance, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +95,8 @@ class Queries(Starts):
         ]
 
     def stats(self, process_key: str, *, period: timedelta = timedelta(days=30)) -> dict[str, int]:
-        """Running instances, overdue open tasks, and instances completed within ``period``."""
-        since = self.clock.now() - period
-        running = completed = 0
-        for inst in self._instances.values():
-            if inst.process != process_key:
-                continue
-            if inst.is_running:
-                running += 1
-            elif inst.status == COMPLETED and inst.ended is not None and inst.ended >= since:
-                completed += 1
-        overdue = sum(1 for t in self._open.values() if t.process == process_key and t.overdue)
-        return {"open": running, "overdue": overdue, "completed_period": completed}
+        """Running instances, overdue open tasks, and instances completed within ``period`` (no scan)."""
+        return self._stats.query(process_key, self.clock.now() - period)
 
     def upcoming(self, start: datetime, end: datetime, *, per_schedule: int | None = None) -> list[Upcoming]:
         """Scheduled starts and open-task due dates in ``(start, end]``, plus open-task visits that overlap

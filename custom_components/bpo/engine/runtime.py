@@ -95,6 +95,7 @@ class Engine(Queries):
         self._meta = Meta.from_dict(dict(meta)) if meta else Meta()
         self._instances.clear()
         self._open.clear()
+        self._stats.clear()
         self._dedupe.clear()
         self._ticks.clear()
         self._waiting.clear()
@@ -105,6 +106,7 @@ class Engine(Queries):
             inst = Instance.from_dict(rec if isinstance(rec, dict) else dict(rec), parse)
             self._instances[inst.id] = inst
             self._index(inst)
+            self._stats.update(inst.id, inst)
             if not inst.is_running:
                 continue
             for task in inst.tasks:
