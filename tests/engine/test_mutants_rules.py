@@ -1,0 +1,54 @@
+"""Rules that mutation testing found unchecked (issue 16): timer-heap edge cases and PII clearance
+without a directory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.bpo.engine.clock import VirtualClock
+from custom_components.bpo.engine.memory_store import MemoryStore
+from custom_components.bpo.engine.model import Blueprint, Process, Step, TaskSpec
+from custom_components.bpo.engine.runtime import Engine
+from custom_components.bpo.engine.runtime_errors import NotAllowed
+from custom_components.bpo.engine.timers import Timer, TimerHeap
+
+from .test_runtime import BERLIN, Sink
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_cancelling_an_unknown_instance_disarms_nothing() -> None:
+    heap = TimerHeap()
+    heap.schedule(Timer("i1.2", T0, "remind", "i1"))
+    assert heap.cancel_instance("i9") == []
+    assert [t.key for t in heap.cancel_instance("i1")] == ["i1.2"]
+    assert len(heap) == 0 and heap.cancel_instance("i1") == []
+
+
+def test_get_answers_the_pending_timer_by_its_key_or_none() -> None:
+    heap = TimerHeap()
+    assert heap.get("nothing") is None
+    heap.schedule(Timer("cron:p", T0 + timedelta(hours=1), "cron"))
+    heap.arm("i1.1", 0)
+    assert heap.get("cron:p") == Timer("cron:p", T0 + timedelta(hours=1), "cron")
+    assert heap.get("i1.1") == Timer("i1.1", datetime(1970, 1, 1, tzinfo=UTC), "token")
+    heap.cancel("cron:p")
+    assert heap.get("cron:p") is None
+
+
+async def test_pii_clearance_by_person_works_without_a_directory() -> None:
+    process = Process(
+        key="pii",
+        steps=(Step(id="check", task=TaskSpec(candidates=("ann", "bea"), pii=True)),),
+        pii_cleared=("bea", "group:center"),
+    )
+    engine = Engine(clock=VirtualClock(T0), store=MemoryStore(), events=Sink(), tz=BERLIN, directory=None)
+    engine.set_blueprints([Blueprint(name="pii", path="pii.yaml", process=process)])
+    await engine.restore()
+    inst = await engine.start("pii")
+    with pytest.raises(NotAllowed, match="not cleared for PII"):
+        await engine.complete_task(inst.tasks[0].id, user="ann")  # no directory: no group is known
+    await engine.complete_task(inst.tasks[0].id, user="bea")
+    assert inst.tasks[0].by == "bea" and inst.status == "completed"
