@@ -52,3 +52,14 @@ async def test_pii_clearance_by_person_works_without_a_directory() -> None:
         await engine.complete_task(inst.tasks[0].id, user="ann")  # no directory: no group is known
     await engine.complete_task(inst.tasks[0].id, user="bea")
     assert inst.tasks[0].by == "bea" and inst.status == "completed"
+
+
+def test_push_is_schedule_with_a_deadline_kind() -> None:
+    heap = TimerHeap()
+    heap.push(T0, "z-first")
+    heap.push(T0 + timedelta(minutes=1), "a-second", "remind", "i1")
+    assert list(heap.pending()) == [  # firing order, not key order
+        Timer("z-first", T0, "deadline"),
+        Timer("a-second", T0 + timedelta(minutes=1), "remind", "i1"),
+    ]
+    assert heap.for_instance("i1") == [Timer("a-second", T0 + timedelta(minutes=1), "remind", "i1")]
