@@ -3,18 +3,18 @@ without a directory."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore
-from custom_components.bpo.engine.model import Blueprint, Process, Step, TaskSpec
+from custom_components.bpo.engine.model import Blueprint, FieldDef, Process, Step, TaskSpec
 from custom_components.bpo.engine.runtime import Engine
-from custom_components.bpo.engine.runtime_errors import NotAllowed
+from custom_components.bpo.engine.runtime_errors import InvalidForm, NotAllowed
 from custom_components.bpo.engine.timers import Timer, TimerHeap
 
-from .test_runtime import BERLIN, Sink
+from .test_runtime import BERLIN, Sink, make, simple
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -63,3 +63,61 @@ def test_push_is_schedule_with_a_deadline_kind() -> None:
         Timer("a-second", T0 + timedelta(minutes=1), "remind", "i1"),
     ]
     assert heap.for_instance("i1") == [Timer("a-second", T0 + timedelta(minutes=1), "remind", "i1")]
+
+
+FORM_FIELDS = {
+    "amount": FieldDef("amount", "number"),
+    "urgent": FieldDef("urgent", "bool"),
+    "verdict": FieldDef("verdict", "choice", options=("ok", "follow_up")),
+    "on": FieldDef("on", "date"),
+    "note": FieldDef("note", "text"),
+}
+
+
+async def _form_task() -> tuple[Engine, str]:
+    step = Step(id="fill", task=TaskSpec(assignee="ann", form=tuple(FORM_FIELDS)))
+    engine, _, _, _ = make(simple("form", step, fields=FORM_FIELDS))
+    await engine.restore()
+    inst = await engine.start("form")
+    return engine, inst.tasks[0].id
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        (
+            {"amount": "12", "urgent": "Yes", "verdict": "ok", "on": "2026-01-31", "note": 5},
+            {"amount": 12, "urgent": True, "verdict": "ok", "on": "2026-01-31", "note": 5},
+        ),
+        (
+            {"amount": " 1.5 ", "urgent": "off", "on": date(2026, 2, 1), "note": "text"},
+            {"amount": 1.5, "urgent": False, "on": "2026-02-01", "note": "text"},
+        ),
+        ({"amount": 7, "urgent": True, "note": 2.5}, {"amount": 7, "urgent": True, "note": 2.5}),
+        ({"urgent": "0", "note": ["a"]}, {"urgent": False, "note": ["a"]}),
+    ],
+)
+async def test_form_values_are_coerced_to_their_field_type(
+    form: dict[str, object], expected: dict[str, object]
+) -> None:
+    engine, tid = await _form_task()
+    await engine.complete_task(tid, form=form)
+    stored = engine.task(tid).form
+    assert stored == expected
+    assert stored is not None and [type(v) for v in stored.values()] == [type(v) for v in expected.values()]
+
+
+async def test_form_values_of_the_wrong_type_are_refused_with_every_problem() -> None:
+    engine, tid = await _form_task()
+    with pytest.raises(InvalidForm) as err:
+        await engine.complete_task(
+            tid, form={"amount": "twelve", "urgent": "maybe", "verdict": "great", "on": "31.01.2026"}
+        )
+    assert str(err.value) == (
+        f"task {tid} (Fill): amount: expected a number, got 'twelve'; urgent: expected true or false, "
+        "got 'maybe'; verdict: expected one of ok, follow_up, got 'great'; "
+        "on: expected a date like 2026-01-31, got '31.01.2026'"
+    )
+    with pytest.raises(InvalidForm, match=r"amount: expected a number$"):
+        await engine.complete_task(tid, form={"amount": True})  # a bool is not a number
+    assert engine.task(tid).is_open
