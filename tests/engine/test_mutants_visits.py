@@ -51,3 +51,14 @@ async def test_visit_without_location_has_none_and_lists_its_instance() -> None:
         inst.tasks[0].id,
         None,
     )
+
+
+async def test_a_visit_whose_blueprint_is_gone_is_not_listed() -> None:
+    """After a restart without the blueprint the task is kept, but its visit length is unknown: not listed."""
+    engine, _, _, store = make(_onsite(None), start=T0)  # type: ignore[arg-type]
+    await engine.restore()
+    inst = await engine.start("onsite", fields={"appointment": "2025-03-05T10:00:00+00:00"})
+    again, _, _, _ = make([], start=T0, store=store)
+    await again.restore()
+    assert again.task(inst.tasks[0].id).visit is not None  # type: ignore[union-attr]
+    assert again.upcoming(T0, T0 + timedelta(days=7)) == []
