@@ -44,8 +44,10 @@ async def test_refused_admin_action_names_the_context_and_the_permission(hass: H
 async def test_a_context_naming_an_unknown_user_is_refused(hass: HomeAssistant) -> None:
     world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
     task = await _start_for(hass, "person.alice", "a1")
-    with pytest.raises(Unauthorized):
+    context = Context(user_id="no-such-user")
+    with pytest.raises(Unauthorized) as err:
         await hass.services.async_call(
-            "bpo", "complete_task", {"task_id": task}, blocking=True, context=Context(user_id="no-such-user")
+            "bpo", "complete_task", {"task_id": task}, blocking=True, context=context
         )
+    assert err.value.context is context
     assert world.manager.engine.task(task).is_open
