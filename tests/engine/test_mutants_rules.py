@@ -121,3 +121,27 @@ async def test_form_values_of_the_wrong_type_are_refused_with_every_problem() ->
     with pytest.raises(InvalidForm, match=r"amount: expected a number$"):
         await engine.complete_task(tid, form={"amount": True})  # a bool is not a number
     assert engine.task(tid).is_open
+
+
+async def test_who_may_complete_and_what_a_refusal_names() -> None:
+    bp = simple(
+        "who",
+        Step(id="anyone", task=TaskSpec(title="Anyone")),
+        Step(id="queue", task=TaskSpec(title="Inspect", group="contractors")),
+        Step(id="pick", task=TaskSpec(title="Pick", candidates=("ann", "bea"))),
+        Step(id="own", task=TaskSpec(title="Own", assignee="cid")),
+    )
+    engine, _, _, _ = make(bp)
+    await engine.restore()
+    inst = await engine.start("who")
+    await engine.complete_task(inst.tasks[-1].id, user="mallory")  # nobody named: anybody may
+    for owner, insider in (("contractors", "carl"), ("ann, bea", "bea"), ("cid", "cid")):
+        task = inst.tasks[-1]
+        with pytest.raises(NotAllowed) as err:
+            await engine.complete_task(task.id, user="mallory")
+        assert (
+            str(err.value) == f"mallory may not complete task {task.id} ({task.title}); it belongs to {owner}"
+        )
+        await engine.complete_task(task.id, user=insider)
+    assert [t.by for t in inst.tasks] == ["mallory", "carl", "bea", "cid"]
+    assert inst.status == "completed"
