@@ -3,11 +3,16 @@ range, overnight and whole-day spans, yearly holidays, and the always-open calen
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from custom_components.bpo.engine.business_time import CalendarError, always_open, calendar_from_config
+from custom_components.bpo.engine.business_time import (
+    CalendarError,
+    WorkingCalendar,
+    always_open,
+    calendar_from_config,
+)
 
 
 def _monday(value: object) -> tuple[tuple[int, int], ...]:
@@ -73,3 +78,29 @@ def test_always_open_counts_every_minute_in_utc_by_default() -> None:
     assert str(cal.tz) == "UTC"
     assert cal.week == ((((0, 1440),),) * 7)
     assert cal.holidays == frozenset() and cal.yearly == frozenset()
+
+
+def test_a_working_week_is_checked_when_built() -> None:
+    utc = always_open().tz
+    open_day = ((540, 1020),)
+    with pytest.raises(CalendarError, match=r"^a working week needs 7 days of hours, got 6$"):
+        WorkingCalendar(utc, (open_day,) * 6)
+    with pytest.raises(CalendarError, match=r"^the calendar has no working hours on any day$"):
+        WorkingCalendar(utc, ((),) * 7)
+    for span in ((1440, 1500), (600, 600), (600, 500), (600, 600 + 1441), (-1, 60)):
+        with pytest.raises(CalendarError) as err:
+            WorkingCalendar(utc, (open_day,) * 6 + ((span,),))
+        assert str(err.value) == f"bad working span {span[0]}-{span[1]} (minutes after midnight)"
+    assert WorkingCalendar(utc, (open_day,) * 6 + (((1439, 1439 + 1440),),)).week[6] == ((1439, 2879),)
+
+
+def test_edges_of_working_time() -> None:
+    cal = calendar_from_config(
+        {"time_zone": "UTC", "hours": {"mon-fri": "09:00-17:59"}, "holidays": [date(2025, 1, 1), "12-25"]}
+    )
+    monday_9 = datetime(2025, 1, 6, 9, tzinfo=UTC)
+    assert cal.is_working(monday_9) and not cal.is_working(monday_9 - timedelta(microseconds=1))
+    assert cal.week[0] == ((540, 1079),)
+    assert cal.yearly == frozenset({(12, 25)})  # items after a date are read too
+    assert cal.working_seconds(monday_9, monday_9) == 0.0
+    assert cal.working_seconds(monday_9 + timedelta(hours=1), monday_9) == 0.0
