@@ -3,7 +3,7 @@ range, overnight and whole-day spans, yearly holidays, and the always-open calen
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -104,3 +104,14 @@ def test_edges_of_working_time() -> None:
     assert cal.yearly == frozenset({(12, 25)})  # items after a date are read too
     assert cal.working_seconds(monday_9, monday_9) == 0.0
     assert cal.working_seconds(monday_9 + timedelta(hours=1), monday_9) == 0.0
+
+
+def test_time_zone_forms_and_hours_must_be_a_mapping() -> None:
+    fixed = timezone(timedelta(hours=9))
+    assert calendar_from_config({"time_zone": fixed, "hours": {"mon": "09:00-17:00"}}).tz is fixed
+    with pytest.raises(CalendarError) as err:
+        calendar_from_config({"time_zone": 9, "hours": {"mon": "09:00-17:00"}})
+    assert str(err.value) == "time_zone: unknown time zone '9'; expected an IANA name like Europe/Berlin"
+    with pytest.raises(CalendarError) as err:
+        calendar_from_config({"hours": ["09:00-17:00"]})
+    assert str(err.value) == "hours: expected a mapping like {mon-fri: '09:00-17:00'}"
