@@ -6,6 +6,7 @@ import pytest
 
 from custom_components.bpo.engine.checks import template_error
 from custom_components.bpo.engine.errors import BlueprintError, Problem
+from custom_components.bpo.engine.model import Timeout
 from custom_components.bpo.engine.schema import parse_blueprint
 
 
@@ -118,7 +119,7 @@ def test_unreachable_step() -> None:
 
 
 def test_step_reached_only_by_timeout_goto_is_reachable() -> None:
-    parse_blueprint(
+    bp = parse_blueprint(
         blueprint("""\
         - id: a
           task: {group: g}
@@ -131,6 +132,10 @@ def test_step_reached_only_by_timeout_goto_is_reachable() -> None:
         """),
         "t.yaml",
     )
+    # no "can never be reached" problem for 'late', and the goto that reaches it is kept
+    assert [s.id for s in bp.process.steps] == ["a", "ok", "late"]
+    assert bp.process.steps[0].timeout == Timeout(86400, "goto", "late")
+    assert bp.process.steps[2].end == "failed"
 
 
 def test_loop_without_pause_is_rejected() -> None:

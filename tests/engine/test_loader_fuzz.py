@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.bpo.engine.errors import BlueprintError
-from custom_components.bpo.engine.model import Blueprint
+from custom_components.bpo.engine.model import Blueprint, Limits, Timeout
 from custom_components.bpo.engine.schema import parse_blueprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,8 +182,26 @@ def _check(text: str, inputs: dict[str, Any] | None = None) -> None:
 
 
 def test_bases_are_valid() -> None:
-    for text in BASES:
-        parse_blueprint(text, "base.yaml")
+    """The seeds parse into what they say (a seed that silently lost steps would weaken every fuzz case)."""
+    seed, rich = (parse_blueprint(text, "base.yaml") for text in BASES)
+    assert (seed.name, seed.process.key) == ("Device security report", "device_security_report")
+    assert [s.id for s in seed.process.steps] == ["report", "review", "done"]
+    report, review, _ = seed.process.steps
+    assert report.task is not None and report.task.form == ("scan_history", "worries")
+    assert (report.task.due, report.task.remind) == (7 * 86400, (3 * 86400, 6 * 86400))
+    assert [b.id for b in review.parallel] == ["supervisor_check", "contractor_inspection"]
+    assert review.join == "all"
+    assert review.parallel[0].timeout == Timeout(86400, "complete")
+    assert seed.process.fields["worries"].pii and seed.process.fields["scan_history"].required
+    assert seed.process.limits == Limits(max_starts=2000, window=3600.0)
+
+    assert [s.id for s in rich.process.steps] == ["ask", "both", "route", "call", "late", "done"]
+    assert [type(s).__name__ for s in rich.process.starts] == ["ScheduleStart", "EventStart", "ManualStart"]
+    ask, both = rich.process.steps[:2]
+    assert ask.timeout == Timeout(7200, "goto", "late")  # the !input default {hours: 2}
+    assert (both.join, both.join_n) == ("n_of_m", 2)
+    assert rich.process.starts[0].for_each == ["a", "b"]  # type: ignore[union-attr]
+    assert rich.process.viewers == ("supervisor",) and rich.process.pii_cleared == ("group:center",)
 
 
 @given(base=st.sampled_from(BASES), data=st.data())

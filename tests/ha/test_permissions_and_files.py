@@ -126,8 +126,15 @@ async def test_corrupt_store_file_recovers_from_last_good_copy(hass: HomeAssista
     assert "snapshot.json" in issue.translation_placeholders["files"]
     engine = world.manager.engine
     # nothing acknowledged is lost: the last-good snapshot plus both journals
-    assert engine.task(first) is not None and engine.task(first).assignee == "person.bob"
-    assert engine.task(second) is not None
+    restored_first, restored_second = engine.task(first), engine.task(second)
+    assert (restored_first.assignee, restored_first.is_open, restored_first.step) == (
+        "person.bob",
+        True,
+        "answer",
+    )
+    assert (restored_second.assignee, restored_second.is_open) == ("person.carol", True)
+    assert engine.instance(restored_second.instance_id).fields == {"owner": "person.carol"}
+    assert sorted(t.id for t in engine.open_tasks(process="intake")) == sorted([first, second])
     json.loads(snapshot.read_text(encoding="utf-8"))  # and the main file was rewritten readable
 
 

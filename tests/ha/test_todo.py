@@ -225,7 +225,17 @@ async def test_items_cannot_be_edited(hass: HomeAssistant, world: World) -> None
 async def test_person_added_later_gets_a_list(hass: HomeAssistant, world: World) -> None:
     hass.states.async_set("person.frank", "home", {"friendly_name": "Frank"})
     await hass.async_block_till_done()
-    assert hass.states.get("todo.bpo_workflows_my_tasks_frank") is not None
+    state = hass.states.get("todo.bpo_workflows_my_tasks_frank")
+    assert state is not None and state.state == "0"
+    assert state.attributes["friendly_name"] == "BPO Workflows My tasks (Frank)"
+    # and it is his list: a task assigned to him lands there, not on anyone else's
+    await start(hass, "person.frank")
+    await hass.async_block_till_done()
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_frank")
+    assert item["summary"] == "Submit expense claim"
+    assert world.manager.engine.task(item["uid"]).assignee == "person.frank"
+    assert hass.states.get("todo.bpo_workflows_my_tasks_frank").state == "1"
+    assert await items(hass, "todo.bpo_workflows_my_tasks_alice") == []
 
 
 async def test_snapshot(
