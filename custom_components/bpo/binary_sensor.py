@@ -56,6 +56,9 @@ class BpoSuspendedSensor(BpoEntity, BinarySensorEntity):
     def _signals(self) -> tuple[str, ...]:
         return (SIGNAL_PROCESS.format(self.process),)
 
+    def _shown(self) -> object:
+        return (self._attr_available, self._since)
+
     @callback
     def _refresh(self) -> None:
         self._attr_available = self.manager.engine.blueprint(self.process) is not None

@@ -78,10 +78,17 @@ class BpoEntity(Entity):
     def _refresh(self) -> None:
         """Copy what the entity shows from the engine into ``_attr_*``."""
 
+    def _shown(self) -> object:
+        """What the state shows; an update that leaves it equal writes nothing (``None``: always write)."""
+        return None
+
     @callback
-    def _handle_update(self) -> None:
+    def _handle_update(self, *_args: object) -> None:
+        before = self._shown()
         self._refresh()
-        self.async_write_ha_state()
+        after = self._shown()
+        if after is None or after != before or self.hass.states.get(self.entity_id) is None:
+            self.async_write_ha_state()
 
 
 class EntityAdder:

@@ -138,6 +138,9 @@ class BpoProcessSensor(BpoEntity, SensorEntity):
     def _signals(self) -> tuple[str, ...]:
         return (SIGNAL_PROCESS.format(self.process),)
 
+    def _shown(self) -> object:
+        return (self._attr_available, self._attr_native_value)
+
     @callback
     def _refresh(self) -> None:
         self._attr_available = self.manager.engine.blueprint(self.process) is not None
