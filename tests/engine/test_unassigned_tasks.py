@@ -76,7 +76,16 @@ async def test_unassigned_task_goes_to_admins_queue(spec: TaskSpec) -> None:
     assert entry[0].details == {"task": task.id, "queue": ADMINS_QUEUE}
     # ids only: no key (here a person), title or people in the event
     assert sink.of("task_unassigned") == [
-        {"process": "check", "instance_id": inst.id, "task_id": task.id, "step": "supervisor_check"}
+        {
+            "process": "check",
+            "instance_id": inst.id,
+            "key": None,
+            "task_id": task.id,
+            "step": "supervisor_check",
+            "assignee": None,
+            "group": ADMINS_QUEUE,
+            "outcome": None,
+        }
     ]
 
     # the employee herself, a member of a directory group called "_admins", anyone: refused

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from .core import Compiled, Core
 from .model import Step
-from .ports import EngineEvent
 from .state import ADMINS_QUEUE, COMPLETED, Instance, Task, Visit
 from .templates import TemplateFailed
 
@@ -95,17 +94,12 @@ class TaskSteps(Core):
         return task
 
     def _to_admins(self, inst: Instance, task: Task, now: datetime) -> None:
-        """Record and announce a task sent to the admins' queue. The event carries ids only (no key,
-        title or people): the HA layer turns it into a Repair issue naming process and step."""
+        """Record and announce a task sent to the admins' queue. The event carries ids only (``key`` is
+        nulled: it is often a person): the HA layer turns it into a Repair naming process and step."""
         self._log(
             inst, now, "task_unassigned", step=task.step, details={"task": task.id, "queue": ADMINS_QUEUE}
         )
-        self._outbox.append(
-            EngineEvent(
-                "task_unassigned",
-                {"process": inst.process, "instance_id": inst.id, "task_id": task.id, "step": task.step},
-            )
-        )
+        self._emit("task_unassigned", inst, task=task, key=None)
 
     def _render_visit(
         self, inst: Instance, task: Task, source: str, where: str | None, ctx: dict[str, Any], now: datetime
