@@ -1,4 +1,5 @@
-"""Repair issues: invalid blueprint files, and suspended blueprints with a fix flow that resumes them."""
+"""Repair issues: invalid blueprint files, suspended blueprints with a fix flow that resumes them, and
+tasks that went to the admins' queue because nobody was assigned (one issue per process and step)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,28 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN
 from .engine.errors import BlueprintError
 from .engine.ports import EngineEvent
+from .engine.state import ADMINS_QUEUE
 from .manager import BpoManager
 
 INVALID_PREFIX = "invalid_file_"
 SUSPENDED_PREFIX = "suspended_"
+UNASSIGNED_PREFIX = "unassigned_"
+# events after which an admins'-queue task may be gone (completed, reassigned, closed with its instance)
+_TASK_GONE = frozenset(
+    {
+        "task_completed",
+        "task_reassigned",
+        "task_cancelled",
+        "timeout",
+        "instance_completed",
+        "instance_cancelled",
+    }
+)
 MAX_LISTED = 5  # problems shown in the repair text; the log has all of them
+
+
+def unassigned_issue_id(process: str, step: str) -> str:
+    return f"{UNASSIGNED_PREFIX}{process}.{step}"
 
 
 def _file_issue_id(path: str) -> str:
@@ -78,6 +96,19 @@ def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
             )
         elif event.type == "blueprint_resumed" and process:
             ir.async_delete_issue(hass, DOMAIN, SUSPENDED_PREFIX + process)
+        elif event.type == "task_unassigned" and process and (step := event.data.get("step")):
+            # names only the process and step: the instance key and title may carry personal data
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                unassigned_issue_id(process, step),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="task_unassigned",
+                translation_placeholders={"process": process, "step": step},
+            )
+        elif event.type in _TASK_GONE and process:
+            _drop_settled_unassigned(hass, manager, process)
 
     @callback
     def on_files() -> None:
@@ -92,6 +123,18 @@ def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
         manager.file_listeners.remove(on_files)
 
     return unsubscribe
+
+
+@callback
+def _drop_settled_unassigned(hass: HomeAssistant, manager: BpoManager, process: str) -> None:
+    """Remove the issues of this process whose step has no task left in the admins' queue."""
+    waiting = {
+        t.step for t in manager.engine.open_tasks(group=ADMINS_QUEUE, process=process) if t.assignee is None
+    }
+    prefix = f"{UNASSIGNED_PREFIX}{process}."
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix) and issue_id[len(prefix) :] not in waiting:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 class ResumeBlueprintFlow(RepairsFlow):

@@ -14,7 +14,7 @@ from .core import Compiled
 from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
 from .starts import Starts
-from .state import Instance, Task
+from .state import ADMINS_QUEUE, Instance, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +230,11 @@ class Queries(Starts):
         """``user`` is a person id in the assignee namespace; None means a system/admin action."""
         if user is None:
             return
+        if task.group == ADMINS_QUEUE and user != task.assignee and user not in task.candidates:
+            raise NotAllowed(
+                f"{user} may not complete task {task.id} ({task.title}); nobody was assigned, so it is in "
+                "the admins' queue: an administrator completes or reassigns it"
+            )
         anyone = task.assignee is None and not task.candidates and task.group is None
         in_group = bool(
             task.group and self.directory is not None and task.group in self.directory.groups_of(user)

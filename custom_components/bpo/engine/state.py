@@ -30,6 +30,9 @@ TIMED_OUT = "timed_out"
 CANCELLED = "cancelled"
 RUNNING = "running"
 FAILED = "failed"
+# The group of a task whose assignee/group/candidates were given but all rendered empty (an unknown
+# supervisor): only administrators may complete it; it never falls back to "anyone".
+ADMINS_QUEUE = "_admins"
 
 
 # Shared "no fields" mapping: read-only, so an accidental write fails loudly instead of leaking

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .core import Compiled, Core
 from .model import Step
-from .state import COMPLETED, Instance, Task, Visit
+from .state import ADMINS_QUEUE, COMPLETED, Instance, Task, Visit
 from .templates import TemplateFailed
 
 
@@ -61,6 +61,16 @@ class TaskSteps(Core):
             due=self._after(cp, now, spec.due, spec.business_time) if spec.due is not None else None,
             parent=parent,
         )
+        # People were named but none rendered (an unknown supervisor, an empty group): the admins' queue,
+        # never "anyone" (a task without any assignee, group or candidates at all stays open to anyone).
+        unassigned = (
+            task.assignee is None
+            and task.group is None
+            and not task.candidates
+            and (spec.assignee is not None or spec.group is not None or bool(spec.candidates))
+        )
+        if unassigned:
+            task.group = ADMINS_QUEUE
         if spec.visit:
             task.visit = self._render_visit(inst, task, spec.visit, spec.visit_location, ctx, now)
         if inst.tasks:
@@ -79,7 +89,17 @@ class TaskSteps(Core):
             due=task.due.isoformat() if task.due else None,
             candidates=list(task.candidates),
         )
+        if unassigned:
+            self._to_admins(inst, task, now)
         return task
+
+    def _to_admins(self, inst: Instance, task: Task, now: datetime) -> None:
+        """Record and announce a task sent to the admins' queue. The event carries ids only (``key`` is
+        nulled: it is often a person): the HA layer turns it into a Repair naming process and step."""
+        self._log(
+            inst, now, "task_unassigned", step=task.step, details={"task": task.id, "queue": ADMINS_QUEUE}
+        )
+        self._emit("task_unassigned", inst, task=task, key=None)
 
     def _render_visit(
         self, inst: Instance, task: Task, source: str, where: str | None, ctx: dict[str, Any], now: datetime
