@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -152,6 +153,22 @@ async def test_replay_record_not_written_answers_503_and_the_retry_is_a_duplicat
     assert retry.status == 202
     assert await retry.json() == {"accepted": True, "duplicate": True, "instances": [inst.id]}
     assert len(seen_file(hass)["data"]["seen"]) == 1 and len(intake(world)) == 1
+
+
+async def test_copies_sent_at_once_are_applied_once(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    write_inbound(tmp_path)
+    world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    request = signed(json.dumps({"event": "contact_received", "data": {"ref": "C1"}}).encode())
+    answers = await asyncio.gather(*(client.post(url, **request) for _ in range(4)))
+    assert [a.status for a in answers] == [202] * 4
+    bodies = [await a.json() for a in answers]
+    (inst,) = intake(world)
+    assert sorted(b.get("duplicate", False) for b in bodies) == [False, True, True, True]
+    assert all(b["instances"] == [inst.id] for b in bodies)
 
 
 def nested(depth: int) -> bytes:
