@@ -29,6 +29,18 @@ STORAGE_VERSION: Final = 1
 MAX_REMEMBERED = 10_000  # oldest forgotten first: bounds memory and the file under a flood of valid requests
 
 
+def _file(hass: HomeAssistant) -> DocumentFile:
+    def run(fn: Callable[[], Any]) -> Any:
+        return hass.async_add_executor_job(fn)
+
+    return DocumentFile(Path(hass.config.path(STORAGE_DIR, STORAGE_KEY)), check=_check, run=run)
+
+
+async def async_remove_seen(hass: HomeAssistant) -> None:
+    """Delete the file (with its last-good copy) when the entry is removed."""
+    await _file(hass).remove()
+
+
 def _check(raw: Any) -> str | None:
     if (
         not isinstance(raw, dict)
@@ -76,11 +88,7 @@ class AcceptedRequests:
     async def async_load(self, hass: HomeAssistant) -> None:
         if self._file is not None:
             return
-
-        def run(fn: Callable[[], Any]) -> Any:
-            return hass.async_add_executor_job(fn)
-
-        file = DocumentFile(Path(hass.config.path(STORAGE_DIR, STORAGE_KEY)), check=_check, run=run)
+        file = _file(hass)
         try:
             raw = await file.load()
         except (Corrupted, VersionTooNew) as err:

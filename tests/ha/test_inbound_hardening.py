@@ -92,6 +92,24 @@ async def test_replay_after_restart_is_answered_duplicate_and_not_applied(
     assert [i.id for i in intake(world)] == [inst.id]
 
 
+async def test_removing_the_entry_deletes_the_replay_memory(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    write_inbound(tmp_path)
+    world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    for ref in ("A", "B"):  # the second write leaves a last-good copy too
+        body = json.dumps({"event": "contact_received", "data": {"ref": ref}}).encode()
+        assert (await client.post(url, **signed(body))).status == 202
+    storage = Path(hass.config.path(".storage"))
+    files = sorted(p.name for p in storage.glob(f"{STORAGE_KEY}*"))
+    assert files == [STORAGE_KEY, f"{STORAGE_KEY}.last_good"]
+    assert await hass.config_entries.async_remove(world.entry.entry_id)
+    await hass.async_block_till_done()
+    assert list(storage.glob(f"{STORAGE_KEY}*")) == []
+
+
 async def test_replay_memory_drops_expired_entries_and_stays_bounded(
     hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
