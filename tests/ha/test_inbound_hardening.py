@@ -110,6 +110,22 @@ async def test_removing_the_entry_deletes_the_replay_memory(
     assert list(storage.glob(f"{STORAGE_KEY}*")) == []
 
 
+async def test_unreadable_replay_memory_starts_empty_with_a_warning(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_inbound(tmp_path)
+    storage = tmp_path / ".storage"
+    storage.mkdir(exist_ok=True)
+    (storage / STORAGE_KEY).write_bytes(b'{"version": 1, "data": {"seen": [["sha256=')  # cut by a crash
+    world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    assert f"{STORAGE_KEY}: invalid JSON" in caplog.text
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    request = signed(json.dumps({"event": "contact_received", "data": {"ref": "X"}}).encode())
+    assert (await client.post(url, **request)).status == 202
+    assert [row[0] for row in seen_file(hass)["data"]["seen"]] == [request["headers"]["X-Bpo-Signature"]]
+
+
 async def test_replay_memory_drops_expired_entries_and_stays_bounded(
     hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
