@@ -20,6 +20,7 @@ from .const import DOMAIN
 from .device_records import DeviceRecords, async_register_device_services
 from .device_store import DeviceStore
 from .entity import HUB_IDENTIFIER
+from .inbound_seen import async_remove_seen
 from .manager import BpoManager
 from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
 from .services import async_register_services
@@ -140,10 +141,12 @@ async def async_remove_config_entry_device(
 async def async_remove_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> None:
     """The entry was deleted: delete bpo's stored state; the admin's files stay.
 
-    Instances, device records and the notification log go. Blueprints under ``blueprints/bpo`` (admins
-    edit them), ``bpo_directory.yaml`` and ``bpo_connectors.yaml`` are the admin's and are left alone.
+    Instances, device records, the notification log and the webhook's replay memory go. Blueprints under
+    ``blueprints/bpo`` (admins edit them), ``bpo_directory.yaml`` and ``bpo_connectors.yaml`` are the
+    admin's and are left alone.
     """
     await BpoStore(hass).async_remove()
     await DeviceStore(hass).async_remove()
+    await async_remove_seen(hass)
     await Store[dict[str, object]](hass, 1, notifications.STORE_KEY).async_remove()
     ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)

@@ -7,13 +7,18 @@ once it is more than ``max_age`` seconds off (``require_timestamp`` makes the he
 
 Replays: a request whose signature was already accepted is answered 202 with ``"duplicate": true`` and
 the instances of the first delivery, without touching the engine. Signatures are remembered for twice
-``max_age`` when timestamped (older ones are refused anyway) and for a day otherwise, across reloads of
-the connector file but not across restarts: timestamps are what makes replay protection complete.
+``max_age`` when timestamped (older ones are refused anyway) and for a day otherwise, in
+``.storage/bpo.inbound_seen`` (see ``inbound_seen``), so a replay is refused after a restart too.
 
-Answers: 202 once the engine has committed the event (so an acknowledged event survives a restart),
-401 for a missing/bad signature or timestamp, 413 for a body over ``max_body``, 400 for a malformed
-payload, 403 for an event type outside ``events``, 503 when the engine could not store it (the sender
-should retry). Rejections are logged without the body: it may carry personal data.
+Bodies are checked before any state changes (``inbound_body``): at most ``max_body`` bytes, valid UTF-8
+without lone surrogate escapes, objects/arrays nested at most 32 deep.
+
+Answers: 202 once the engine has committed the event and the replay record is written (so an
+acknowledged event survives a restart and is never applied twice), 401 for a missing/bad signature or
+timestamp, 413 for a body over ``max_body``, 400 for a malformed payload, 403 for an event type outside
+``events``, 503 when it could not be stored (the sender should retry), 500 for anything unexpected.
+Rejections are logged without the body (it may carry personal data) and without the webhook id (the
+secret half of the URL).
 
 The webhook id lives in the entry options (``webhook_id``), so the URL survives restarts and
 diagnostics redact it; it is generated on first use.
@@ -21,13 +26,11 @@ diagnostics redact it; it is generated on first use.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp.web import Request, Response, json_response
 from homeassistant.components import webhook
@@ -37,7 +40,12 @@ from homeassistant.setup import async_setup_component
 
 from .connectors.base import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from .const import DOMAIN
+from .durable.errors import WriteFailed
 from .engine.runtime_errors import EngineError
+from .inbound_body import parse_body
+from .inbound_seen import AcceptedRequests
+
+__all__ = ["AcceptedRequests", "InboundSettings", "InboundWebhook"]
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -50,6 +58,7 @@ _LOGGER = logging.getLogger(__name__)
 OPTION_WEBHOOK_ID = "webhook_id"  # the key diagnostics.TO_REDACT already hides
 WEBHOOK_NAME = "BPO Workflows inbound events"
 READ_CHUNK = 16 * 1024
+REDACTED_ID = "<webhook_id>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,27 +74,6 @@ class InboundSettings:
 
 
 UNSTAMPED_MEMORY = 24 * 3600  # seconds an untimestamped signature is remembered
-MAX_REMEMBERED = 10_000  # oldest forgotten first: bounds memory under a flood of valid requests
-
-
-class AcceptedRequests:
-    """Signatures of accepted requests with the instances they gave, until each expires."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, list[str]]] = {}  # insertion order = expiry order per kind
-
-    def get(self, signature: str, now: float) -> list[str] | None:
-        found = self._items.get(signature)
-        if found is None or found[0] <= now:
-            return None
-        return found[1]
-
-    def add(self, signature: str, now: float, ttl: float, instances: list[str]) -> None:
-        for key in [k for k, (expires, _) in self._items.items() if expires <= now]:
-            del self._items[key]
-        while len(self._items) >= MAX_REMEMBERED:
-            del self._items[next(iter(self._items))]
-        self._items[signature] = (now + ttl, instances)
 
 
 def _reply(status: HTTPStatus, message: str) -> Response:
@@ -145,6 +133,7 @@ class InboundWebhook:
                 entry, options={**entry.options, OPTION_WEBHOOK_ID: webhook_id}
             )
         inbound = cls(hass, manager, webhook_id, settings, accepted)
+        await inbound.accepted.async_load(hass)
         inbound.register()
         return inbound
 
@@ -172,16 +161,31 @@ class InboundWebhook:
         except NoURLAvailableError:
             return webhook.async_generate_path(self.webhook_id)
 
+    def redacted_url(self) -> str:
+        """``url()`` with the id replaced: the id is the secret half of the URL and never logged."""
+        return self.url().replace(self.webhook_id, REDACTED_ID)
+
     def announce(self) -> None:
-        """Tell the admin where to send events; the signing secret stays in secrets.yaml."""
+        """Tell the admin where to send events; the id and the signing secret stay out of the log."""
         _LOGGER.info(
-            "bpo inbound webhook is listening at %s (%s; requests must carry %s)",
-            self.url(),
+            "bpo inbound webhook is listening at %s (%s; the id is the bpo entry's webhook_id option; "
+            "requests must carry %s)",
+            self.redacted_url(),
             "local network only" if self.settings.local_only else "reachable from outside",
             SIGNATURE_HEADER,
         )
 
     async def _async_handle(self, hass: HomeAssistant, webhook_id: str, request: Request) -> Response:
+        # Nothing may escape: HA's webhook layer would log it with the webhook id (the secret half of
+        # the URL) and answer 200, which the sender takes as "accepted".
+        try:
+            return await self._async_receive(request)
+        except Exception as err:  # noqa: BLE001 - the last line of defence; the cause is named below
+            # the type only: a message or traceback could quote the body, which may carry personal data
+            _LOGGER.error("bpo inbound request failed unexpectedly: %s", type(err).__name__)  # noqa: TRY400
+            return _reply(HTTPStatus.INTERNAL_SERVER_ERROR, "not stored, retry later")
+
+    async def _async_receive(self, request: Request) -> Response:
         remote = getattr(request, "remote", None) or "Home Assistant Cloud"  # a cloud MockRequest has none
         body = await _read_limited(request, self.settings.max_body)
         if body is None:
@@ -210,12 +214,25 @@ class InboundWebhook:
                 self.settings.max_age,
             )
             return _reply(HTTPStatus.UNAUTHORIZED, "timestamp too old or in the future")
-        signature = header.strip()
+        async with self.accepted.lock:
+            return await self._async_apply(remote, header.strip(), body, now, timestamp)
+
+    async def _async_apply(
+        self, remote: str, signature: str, body: bytes, now: float, timestamp: int | None
+    ) -> Response:
+        """Apply a signed request once: replay check, body checks, engine, durable replay record."""
         if (earlier := self.accepted.get(signature, now)) is not None:
+            try:
+                # the first delivery may have been answered 503 because this very write failed
+                await self.accepted.async_flush()
+            except WriteFailed as err:
+                _LOGGER.error("bpo inbound replay memory could not be written: %s", err)  # noqa: TRY400
+                return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "not stored, retry later")
             _LOGGER.info("bpo inbound request from %s was already accepted; not applied again", remote)
             return json_response({"accepted": True, "duplicate": True, "instances": earlier}, status=202)
-        parsed = _parse(body)
+        parsed = parse_body(body)
         if isinstance(parsed, str):
+            _LOGGER.warning("Rejected bpo inbound event from %s: %s", remote, parsed)
             return _reply(HTTPStatus.BAD_REQUEST, parsed)
         event, data = parsed
         if self.settings.events is not None and event not in self.settings.events:
@@ -224,13 +241,19 @@ class InboundWebhook:
         try:
             instances = await self.manager.async_run(lambda engine: engine.handle_event(event, data))
         except (EngineError, HomeAssistantError, OSError) as err:
-            # HA's webhook layer answers 200 to anything we let escape, which the sender would take as
-            # "accepted": store/engine failures must become a 503 so the sender retries
+            # store/engine failures become a 503 so the sender retries
             _LOGGER.error("bpo inbound event %r could not be processed: %s", event, err)  # noqa: TRY400 - the cause is known; a traceback adds noise
             return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "not stored, retry later")
         ids = [i.id for i in instances]
         ttl = 2 * self.settings.max_age if timestamp is not None else UNSTAMPED_MEMORY
-        self.accepted.add(signature, now, ttl, ids)
+        try:
+            # acknowledged means durable, the replay record included: else a replay after a restart
+            # would be applied again. Memory keeps it, so the sender's retry is answered "duplicate".
+            await self.accepted.async_add(signature, now, ttl, ids)
+        except WriteFailed as err:
+            why = "applied, but its replay record was not written"
+            _LOGGER.error("bpo inbound event %r %s: %s", event, why, err)  # noqa: TRY400
+            return _reply(HTTPStatus.SERVICE_UNAVAILABLE, "not stored, retry later")
         return json_response({"accepted": True, "instances": ids}, status=202)
 
 
@@ -239,20 +262,3 @@ def _timestamp(value: str | None) -> int | None:
     if value is None or not value.strip().isdigit():
         return None
     return int(value.strip())
-
-
-def _parse(body: bytes) -> tuple[str, dict[str, Any]] | str:
-    """``(event, data)`` or a short complaint for the sender."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return "body is not JSON"
-    if not isinstance(payload, Mapping):
-        return "body must be a JSON object"
-    event = payload.get("event")
-    data = payload.get("data", {})
-    if not isinstance(event, str) or not event.strip():
-        return "event must be a non-empty string"
-    if not isinstance(data, Mapping):
-        return "data must be a JSON object"
-    return event.strip(), dict(data)
