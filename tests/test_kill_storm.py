@@ -3,8 +3,9 @@ flight over its REST API; afterwards every acknowledged operation is there, once
 
 ``BPO_KILL_STORM`` sets the number of kills (30 in CI, 3 in a quick local run; a soak run sets 1000).
 Each cycle boots hass on the same folder, runs a client thread that starts requests and completes
-their first task as fast as HA answers, and kills hass at a random moment 0.3-1.5 s later. A request whose answer never came is not
-acknowledged and may or may not have happened; one that was answered must survive.
+their first task as fast as HA answers, and kills hass at a random moment 0.3-1.5 s later. A request
+whose answer never came is not acknowledged and may or may not have happened; one that was answered
+must survive.
 """
 
 from __future__ import annotations
