@@ -109,7 +109,11 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
     def __init__(self, manager: BpoManager) -> None:
         super().__init__(manager)
         self._next: CalendarEvent | None = None
+        self._winner: tuple[object, ...] | None = None  # what _next was built from
         self._heap: list[tuple[datetime, datetime, str, str]] = []  # (start, end, task id, kind)
+        # The next start of every schedule, kept until the earliest of them has ended (or schedules change).
+        self._starts: list[Upcoming] | None = None
+        self._starts_until: datetime | None = None
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
@@ -140,25 +144,39 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
             e.kind == kind and _span(e) == (start, end) for e in self.manager.engine.task_entries(task_id)
         )
 
-    def _compute_next(self) -> CalendarEvent | None:
+    def _next_starts(self, now: datetime) -> list[Upcoming]:
+        if self._starts is None or (self._starts_until is not None and now >= self._starts_until):
+            self._starts = self.manager.engine.next_starts(now - EVENT_LENGTH)
+            self._starts_until = min((e.at + EVENT_LENGTH for e in self._starts), default=None)
+        return self._starts
+
+    def _compute_next(self, changed: frozenset[str] = frozenset()) -> CalendarEvent | None:
+        """The current or next event; rebuilt only when another entry wins or the winner's task changed."""
         now = dt_util.utcnow()
         while self._heap and not self._valid(self._heap[0], now):
             heapq.heappop(self._heap)
         best: Upcoming | None = None
         best_start: datetime | None = None
-        for entry in self.manager.engine.next_starts(now - EVENT_LENGTH):
+        for entry in self._next_starts(now):
             start = _span(entry)[0]
             if best_start is None or start < best_start:
                 best, best_start = entry, start
+        winner: tuple[object, ...] | None = ("start", best.at, best.process) if best is not None else None
         if self._heap and (best_start is None or self._heap[0][0] < best_start):
-            _, _, task_id, kind = self._heap[0]
-            best = next(e for e in self.manager.engine.task_entries(task_id) if e.kind == kind)
+            winner = self._heap[0]
+        if winner == self._winner and not (winner and winner[2] in changed):
+            return self._next
+        self._winner = winner
+        if winner is not None and winner[0] != "start":
+            _, _, task_id, kind = winner  # type: ignore[misc]
+            best = next(e for e in self.manager.engine.task_entries(str(task_id)) if e.kind == kind)
         return _event(best, self.manager) if best is not None else None
 
     @callback
     def _refresh(self) -> None:
         """Everything anew (set-up and blueprint reloads only)."""
         self._heap = []
+        self._starts, self._winner = None, None
         for task in self.manager.engine.open_tasks():
             self._push(task.id)
         self._next = self._compute_next()
@@ -167,7 +185,9 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
     def _on_changes(self, task_ids: frozenset[str], schedule_changed: bool) -> None:
         for task_id in task_ids:
             self._push(task_id)
-        new = self._compute_next()
+        if schedule_changed:
+            self._starts, self._winner = None, None
+        new = self._compute_next(task_ids)
         if schedule_changed or _key(new) != _key(self._next):
             self._next = new
             self.async_write_ha_state()
