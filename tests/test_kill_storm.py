@@ -11,6 +11,7 @@ must survive.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import random
 import signal
@@ -59,8 +60,8 @@ def _client(base: str, token: str, prefix: str, acked: Acked, stop: threading.Ev
                     acked.starts[key] = str(done["instance_id"])
                 if n % 2:
                     pending.append(f"{done['instance_id']}.1")  # the triage task is the first token
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            return  # killed mid-request: that operation was never acknowledged
+        except (urllib.error.URLError, http.client.HTTPException, ValueError, OSError):
+            return  # killed mid-request or mid-answer: that operation was never acknowledged
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
