@@ -140,6 +140,26 @@ def _not_found(device_id: str) -> ServiceValidationError:
     )
 
 
+@callback
+def entry_device(hass: HomeAssistant, entry_id: str, identifier: tuple[str, str]) -> dr.DeviceEntry | None:
+    """The device of config entry ``entry_id`` with ``identifier``.
+
+    ``async_get_device(identifiers=...)`` is deprecated (removed in HA 2027.8); its replacement
+    ``async_get_device_by_identifier`` arrived in HA 2026.11, newer than the versions we test on (they
+    need Python 3.14). Where it exists it is used; older releases search the entry's own devices through
+    ``async_entries_for_config_entry``, public on every version we support.
+    """
+    dev_reg = dr.async_get(hass)
+    by_identifier = getattr(dev_reg, "async_get_device_by_identifier", None)
+    if by_identifier is not None:
+        found: dr.DeviceEntry | None = by_identifier(identifier, entry_id)
+        return found
+    return next(
+        (d for d in dr.async_entries_for_config_entry(dev_reg, entry_id) if identifier in d.identifiers),
+        None,
+    )
+
+
 class DeviceRecords:
     """All BYOD records, active and retired, and their mirror in the device registry."""
 
@@ -172,24 +192,10 @@ class DeviceRecords:
 
     @callback
     def _registry_device(self, device_id: str) -> dr.DeviceEntry | None:
-        """The registry device of a record, looked up among this entry's devices only.
-
-        ``async_get_device(identifiers=...)`` is deprecated (it breaks in HA 2027.8) and its replacement
-        ``async_get_device_by_identifier`` only exists in HA releases newer than the oldest we support;
-        ``async_entries_for_config_entry`` is public on both and finds exactly the devices we own.
-        """
+        """The registry device of a record, among this entry's devices only."""
         if self._entry_id is None:
             return None
-        wanted = device_identifier(device_id)
-        dev_reg = dr.async_get(self.hass)
-        return next(
-            (
-                d
-                for d in dr.async_entries_for_config_entry(dev_reg, self._entry_id)
-                if wanted in d.identifiers
-            ),
-            None,
-        )
+        return entry_device(self.hass, self._entry_id, device_identifier(device_id))
 
     # -- lifecycle ------------------------------------------------------------------------------------
     @callback

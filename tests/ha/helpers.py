@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.bpo import blueprint_files
 from custom_components.bpo.const import DOMAIN
+from custom_components.bpo.device_records import entry_device
 
 DIRECTORY = """\
 groups:
@@ -112,17 +113,12 @@ async def async_setup_bare_world(
 
 
 def bpo_device(hass: HomeAssistant, ident: str) -> dr.DeviceEntry | None:
-    """The device bpo registered with identifier ``("bpo", ident)``.
-
-    Looked up among the bpo entry's devices: ``async_get_device(identifiers=...)`` is deprecated in HA.
-    """
-    reg = dr.async_get(hass)
+    """The device bpo registered with identifier ``("bpo", ident)`` (looked up as bpo itself does)."""
     return next(
         (
             device
             for entry in hass.config_entries.async_entries(DOMAIN)
-            for device in dr.async_entries_for_config_entry(reg, entry.entry_id)
-            if (DOMAIN, ident) in device.identifiers
+            if (device := entry_device(hass, entry.entry_id, (DOMAIN, ident))) is not None
         ),
         None,
     )

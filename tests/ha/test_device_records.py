@@ -240,3 +240,28 @@ async def test_snapshot(
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
         device = bpo_device(hass, "device_C02XK1")
         assert device == snapshot(name="device")
+
+
+async def test_device_lookup_uses_by_identifier_where_ha_has_it(
+    hass: HomeAssistant, world: World, device_registry: dr.DeviceRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HA 2026.11 replaced ``async_get_device(identifiers=)`` by ``async_get_device_by_identifier``:
+    bpo calls it where it exists, and searches its own entry's devices on older releases."""
+    from custom_components.bpo.device_records import entry_device
+
+    await _call(hass, "register_device", IPHONE)
+    entry_id = hass.config_entries.async_entries("bpo")[0].entry_id
+    ident = ("bpo", "device_C02XK1")
+    found = entry_device(hass, entry_id, ident)  # the search of older releases
+    assert found is not None and ident in found.identifiers
+    assert entry_device(hass, entry_id, ("bpo", "device_nope")) is None
+
+    asked: list[tuple[tuple[str, str], str]] = []
+
+    def by_identifier(identifier: tuple[str, str], config_entry_id: str) -> dr.DeviceEntry | None:
+        asked.append((identifier, config_entry_id))
+        return found
+
+    monkeypatch.setattr(device_registry, "async_get_device_by_identifier", by_identifier, raising=False)
+    assert entry_device(hass, entry_id, ident) is found
+    assert asked == [(ident, entry_id)]
