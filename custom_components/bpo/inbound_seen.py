@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-
-from homeassistant.helpers.storage import STORAGE_DIR
 
 from .const import DOMAIN
 from .durable.document import DocumentFile
 from .durable.errors import Corrupted, VersionTooNew
+from .store_document import envelope, store_file
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -30,29 +27,12 @@ MAX_REMEMBERED = 10_000  # oldest forgotten first: bounds memory and the file un
 
 
 def _file(hass: HomeAssistant) -> DocumentFile:
-    def run(fn: Callable[[], Any]) -> Any:
-        return hass.async_add_executor_job(fn)
-
-    return DocumentFile(Path(hass.config.path(STORAGE_DIR, STORAGE_KEY)), check=_check, run=run)
+    return store_file(hass, STORAGE_KEY, version=STORAGE_VERSION, list_field="seen")
 
 
 async def async_remove_seen(hass: HomeAssistant) -> None:
     """Delete the file (with its last-good copy) when the entry is removed."""
     await _file(hass).remove()
-
-
-def _check(raw: Any) -> str | None:
-    if (
-        not isinstance(raw, dict)
-        or not isinstance(raw.get("version"), int)
-        or not isinstance(raw.get("data"), dict)
-    ):
-        return "not a Home Assistant store file"
-    if raw["version"] > STORAGE_VERSION:
-        raise VersionTooNew(f"{STORAGE_KEY} has version {raw['version']}; this bpo reads {STORAGE_VERSION}")
-    if not isinstance(raw["data"].get("seen", []), list):
-        return "unexpected content"
-    return None
 
 
 def _entry(item: Any) -> tuple[str, float, list[str]] | None:
@@ -124,7 +104,5 @@ class AcceptedRequests:
         if not self._dirty or self._file is None:
             return
         seen = [[signature, expires, instances] for signature, (expires, instances) in self._items.items()]
-        await self._file.save(
-            {"version": STORAGE_VERSION, "minor_version": 1, "key": STORAGE_KEY, "data": {"seen": seen}}
-        )
+        await self._file.save(envelope(STORAGE_KEY, STORAGE_VERSION, {"seen": seen}))
         self._dirty = False
