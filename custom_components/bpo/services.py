@@ -84,10 +84,18 @@ def save_failed(err: HomeAssistantError) -> HomeAssistantError:
     )
 
 
-async def _run[T](hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T]]) -> T:
-    """One engine operation for an action: engine refusals and failed saves become translated errors."""
+async def _run[T](
+    hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T]], *, grouped: bool = False
+) -> T:
+    """One engine operation for an action: engine refusals and failed saves become translated errors.
+
+    ``grouped``: answers arriving together share one durable write (BpoManager.async_run_grouped).
+    """
+    manager = _manager(hass)
     try:
-        return await _manager(hass).async_run(operation)
+        if grouped:
+            return await manager.async_run_grouped(operation)
+        return await manager.async_run(operation)
     except EngineError as err:
         raise _translate(err) from err
     except HomeAssistantError as err:
@@ -131,6 +139,7 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
             source="service",
             on_behalf=actor.is_admin,
         ),
+        grouped=True,
     )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
 
