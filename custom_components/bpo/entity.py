@@ -7,7 +7,8 @@ the blueprints) refreshes every entity. Unique ids do not contain the config ent
 single entry, so an entity keeps its registry customisations when the entry is removed and added again.
 
 Devices:
-- one "BPO Workflows" service device (the hub) holds the calendar and the to-do lists;
+- one "BPO Workflows" service device (the hub, model "Workflow engine") holds the calendar (the to-do lists
+  belong to no device, so their names stay short: see ``todo.py``);
 - one service device per process blueprint holds that blueprint's sensors;
 - BYOD records are real devices (see ``device_records.py``).
 """
@@ -33,12 +34,14 @@ if TYPE_CHECKING:  # __init__ imports this module (the hub identifier)
 HUB_IDENTIFIER = "hub"
 
 
-def hub_device_info() -> DeviceInfo:
-    """The integration's own service device (calendar, to-do lists)."""
+def hub_device_info(version: str | None) -> DeviceInfo:
+    """The integration's own service device (the calendar); ``version``: bpo's, from its manifest."""
     return DeviceInfo(
         identifiers={(DOMAIN, HUB_IDENTIFIER)},
         name=TITLE,
         manufacturer=TITLE,
+        model="Workflow engine",
+        sw_version=version,
         entry_type=DeviceEntryType.SERVICE,
     )
 
