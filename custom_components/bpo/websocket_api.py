@@ -200,6 +200,7 @@ async def ws_task_complete(hass: HomeAssistant, connection: ActiveConnection, ms
             on_behalf=actor.is_admin,
         ),
         sent=[msg.get("outcome"), *msg["form"].values()],
+        grouped=True,  # answers arriving together share one durable write, as the action's do
     )
     connection.send_result(msg["id"], {"task_id": task.id, "status": task.status, "outcome": task.outcome})
 
