@@ -143,6 +143,10 @@ async def test_a_person_completes_their_own_task_but_is_refused_on_another_perso
     assert done == {"task_id": alices.id, "status": "completed", "outcome": "done"}
     finished = engine.task(alices.id)
     assert (finished.by, finished.form) == ("person.alice", {"laptops": 2})
+    assert (await alice.ok("bpo/tasks/list"))["tasks"] == []  # the group's review is not hers
+    [closed] = (await alice.ok("bpo/tasks/list", include_closed=True))["tasks"]
+    assert (closed["task_id"], closed["status"], closed["outcome"]) == (alices.id, "completed", "done")
+    assert (closed["can_complete"], closed["reminders"]) == (False, [])
     # finished once: a second try is told it is closed
     error = await alice.refused("bpo/task/complete", "home_assistant_error", task_id=alices.id)
     assert error["translation_key"] == "task_closed" and "completed" in error["message"]
