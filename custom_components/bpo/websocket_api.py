@@ -329,7 +329,10 @@ async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg
 @websocket_api.async_response
 @_refusals
 async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
-    _manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    found = manager.engine.instance(msg["instance_id"])
+    if found is not None and not found.is_running:  # said plainly, not as the engine's "not allowed"
+        raise _refuse("instance_closed", instance_id=found.id, status=found.status)
     inst = await run(hass, lambda e: e.cancel(msg["instance_id"], user=actor.audit_name))
     connection.send_result(msg["id"], {"instance_id": inst.id, "status": inst.status})
 
@@ -340,7 +343,9 @@ async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, 
 @websocket_api.async_response
 @_refusals
 async def ws_task_reassign(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
-    _manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    if (found := manager.engine.task(msg["task_id"])) is not None:
+        _open(found)
     task = await run(hass, lambda e: e.reassign(msg["task_id"], msg["assignee"], user=actor.audit_name))
     connection.send_result(msg["id"], {"task_id": task.id, "assignee": task.assignee})
 

@@ -373,6 +373,16 @@ async def test_admins_list_blueprints_with_problems_start_reassign_cancel_and_re
     cancelled = await admin.ok("bpo/instance/cancel", instance_id=started["instance_id"])
     assert cancelled == {"instance_id": started["instance_id"], "status": "cancelled"}
     assert engine.task(intake.id).status == "cancelled"
+    # done already: said as such (not as a permission problem), and nothing changes
+    error = await admin.refused(
+        "bpo/instance/cancel", "home_assistant_error", instance_id=started["instance_id"]
+    )
+    assert error["translation_key"] == "instance_closed" and "cancelled" in error["message"]
+    error = await admin.refused(
+        "bpo/task/reassign", "home_assistant_error", task_id=intake.id, assignee="person.sam"
+    )
+    assert error["translation_key"] == "task_closed" and engine.task(intake.id).assignee == "person.bob"
+    await admin.refused("bpo/instance/cancel", "not_found", instance_id="i99")
 
 
 async def test_commands_say_bpo_is_not_set_up_and_unlinked_users_have_no_tasks(
