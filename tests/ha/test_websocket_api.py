@@ -280,6 +280,17 @@ async def test_subscribers_hear_which_tasks_changed_and_only_those_they_may_see(
     heard = await admin_watch.client.receive_json()
     assert carols.id in heard["event"]["tasks"]
 
+    # a reload may change every blueprint: admins hear all processes (the blueprints page re-reads)
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    heard = await admin_watch.client.receive_json()
+    assert heard["event"]["tasks"] == [] and "onboarding" in heard["event"]["processes"]
+    # once unsubscribed, nothing more arrives: the next message is the answer to a ping
+    subscription = heard["id"]
+    assert await admin_watch.ok("unsubscribe_events", subscription=subscription) is None
+    await admin.ok("bpo/task/complete", task_id=review.id, outcome="approve")
+    await admin_watch.client.send_json_auto_id({"type": "ping"})
+    assert (await admin_watch.client.receive_json())["type"] == "pong"
+
 
 async def test_instances_list_and_get_with_history_and_graph_for_those_who_may_see_them(
     hass: HomeAssistant, hass_ws_client: WebSocketGenerator, world: World, admin: Ws
