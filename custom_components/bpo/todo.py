@@ -179,7 +179,7 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 raise Unauthorized(context=context, entity_id=self.entity_id, permission=POLICY_CONTROL)
         task_id = task.id
         try:
-            await self.manager.async_run(
+            await self.manager.async_run_grouped(
                 lambda engine: engine.complete_task(
                     task_id, user=actor.audit_name, source="todo", on_behalf=actor.is_admin
                 )

@@ -146,3 +146,24 @@ async def test_groups_are_bounded(
     await asyncio.gather(*(complete(hass, t) for t in tasks))
     # the first answer alone, then the 19 that queued behind it in groups of at most 4
     assert lines(hass) - before == 1 + 5
+
+
+async def test_to_do_ticks_arriving_together_share_writes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    world, tasks = await world_with_tasks(hass, freezer)
+    before = lines(hass)
+    await asyncio.gather(
+        *(
+            hass.services.async_call(
+                "todo",
+                "update_item",
+                {"item": t, "status": "completed"},
+                target={"entity_id": "todo.bpo_workflows_my_tasks_alice"},
+                blocking=True,
+            )
+            for t in tasks
+        )
+    )
+    assert not world.manager.engine.open_tasks(process="approval")
+    assert 1 <= lines(hass) - before <= 3
