@@ -38,6 +38,7 @@ NOTIFY_NAMES = frozenset({"task", "kind", "lang", "process"})
 INSTANCE_ATTRS = frozenset({"id", "key", "started"})
 STEP_ATTRS = frozenset({"outcome", "form", "by", "status", "completed_at", "data", "result"})
 WAIT_OUTCOMES = ("event", "time", "timeout")
+REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class Scope:
             return step.task.outcomes
         if step.wait is not None:
             return WAIT_OUTCOMES
+        if step.repeat is not None:
+            return REPEAT_OUTCOMES
         return None
 
 

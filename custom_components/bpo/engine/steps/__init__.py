@@ -14,6 +14,7 @@ from .choose import ChooseKind
 from .end import EndKind
 from .noop import NoopKind
 from .parallel import ParallelKind
+from .repeat import RepeatKind
 from .task import TaskKind
 from .wait import WaitKind
 
@@ -24,6 +25,7 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "wait": WaitKind,
     "action": ActionKind,
     "end": EndKind,
+    "repeat": RepeatKind,
     "noop": NoopKind,
 }
 
