@@ -348,7 +348,7 @@ class Engine:
         return self._queries.suspended()
 
     def instance(self, instance_id: str) -> Instance | None:
-        return self.state.instances.get(instance_id)
+        return self._queries.instance(instance_id)
 
     def instances(
         self, *, process: str | None = None, status: str | None = None, key: str | None = None
