@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.graph import to_mermaid
+from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.model import (
     ActionSpec,
     Blueprint,
@@ -19,12 +21,13 @@ from custom_components.bpo.engine.model import (
     Timeout,
     WaitSpec,
 )
+from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.scenario import Scenario, ScenarioStart
 from custom_components.bpo.engine.schema import parse_blueprint
 from custom_components.bpo.engine.simulate import simulate_async
 
 from .test_docs_examples import BLOCKS, wrap
-from .test_runtime import make, simple
+from .test_runtime import Sink, make, simple
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 3, 2, 7, tzinfo=UTC)
@@ -201,6 +204,45 @@ async def test_restart_mid_loop_continues_the_same_round() -> None:
     clock.advance_to(T0 + timedelta(hours=8))
     await later.tick()
     assert later.instance(inst.id).results["attempts"]["data"] == {"rounds": 2}  # type: ignore[index,union-attr]
+
+
+async def drive_call_back(restart_every_step: bool) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """Two unanswered calls, then a reached one, 1h after each call opens; optionally restarting the
+    engine (only the store survives) at every step boundary."""
+    clock = VirtualClock(T0)
+    store, sink, bp = MemoryStore(), Sink(), call_back()
+
+    async def fresh() -> Engine:
+        engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN)
+        engine.set_blueprints([bp])
+        await engine.restore()
+        return engine
+
+    engine = await fresh()
+    await engine.start("call_back", key="c1")
+    outcomes = iter(["no_answer", "no_answer", "reached"])
+    while True:
+        if restart_every_step:
+            engine = await fresh()
+        calls = [t for t in engine.open_tasks() if t.step == "call"]
+        deadline = engine.next_deadline()
+        if calls and (deadline is None or calls[0].created + timedelta(hours=1) < deadline):
+            clock.advance_to(calls[0].created + timedelta(hours=1))
+            await engine.complete_task(calls[0].id, outcome=next(outcomes))
+        elif deadline is not None:
+            clock.advance_to(deadline)
+            await engine.tick()
+        else:
+            break
+    return store.snapshot(), [(e.type, e.data) for e in sink.events]
+
+
+async def test_restore_at_every_step_boundary_of_a_loop_equals_uninterrupted_run() -> None:
+    straight_state, straight_events = await drive_call_back(restart_every_step=False)
+    restarted_state, restarted_events = await drive_call_back(restart_every_step=True)
+    assert restarted_state == straight_state
+    assert restarted_events == straight_events
+    assert [d["step"] for k, d in straight_events if k == "task_created"] == ["call", "call", "call", "after"]
 
 
 async def test_a_repeat_inside_parallel_finishes_its_branch() -> None:
