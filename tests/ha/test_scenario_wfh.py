@@ -10,6 +10,7 @@ home agent can see.
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -24,23 +26,32 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
+from custom_components.bpo.connector_config import parse_inbound
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
+from custom_components.bpo.engine.directory import parse_directory
 
 from .helpers import World, async_setup_world, travel
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
+DOC = Path(__file__).parents[2] / "docs" / "scenarios" / "work-from-home.md"
+BLOCK = re.compile(r"<!-- ([\w. ]+) -->\n```(?:yaml|json)\n(.*?)```", re.S)
+
+
+def _blocks(kind: str) -> list[str]:
+    found = [text for marker, text in BLOCK.findall(DOC.read_text(encoding="utf-8")) if marker == kind]
+    assert found, f"no {kind} example in {DOC.name}"
+    return found
+
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TOKYO)
 SECRET = "wfh-inbound-secret-0123456789"
 PUSH = "https://push.example.com/"
-# alice and bob work from home, carol and erin in the center, sam supervises the center
-DIRECTORY = """\
-groups:
-  center_agents: [person.carol, person.erin]
-  center_supervisors: [person.sam]
-  home_agents: [person.alice, person.bob, person.dave]
-"""
+# the page's own examples: alice, bob and dave work from home, carol and erin in the center, sam
+# supervises the center; the webhook takes both events
+(DIRECTORY,) = _blocks("directory")
+(CONNECTORS,) = _blocks("bpo_connectors")
 HOME_LISTS = (
     "todo.bpo_workflows_my_tasks_alice",
     "todo.bpo_workflows_my_tasks_bob",
@@ -54,11 +65,7 @@ async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     freezer.move_to(MONDAY)
     config = Path(hass.config.config_dir)
     (config / "secrets.yaml").write_text(f"bpo_inbound_secret: {SECRET}\n", encoding="utf-8")
-    (config / "bpo_connectors.yaml").write_text(
-        "inbound:\n  secret: !secret bpo_inbound_secret\n"
-        "  events: [bpo_wfh_contact, bpo_wfh_outbound_call]\n  require_timestamp: true\n",
-        encoding="utf-8",
-    )
+    (config / "bpo_connectors.yaml").write_text(CONNECTORS, encoding="utf-8")
     return await async_setup_world(hass, directory=DIRECTORY, employees=())
 
 
@@ -177,11 +184,11 @@ async def test_personal_data_contact_goes_center_home_center(
     assert inst.fields["draft"] == "Please send the new address with form A-3."
 
 
-async def test_unverified_and_unreachable_contacts_end_in_the_center(
+async def test_unverified_and_unreached_contacts_stay_in_the_center(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """A failed identity check closes the contact before anyone at home sees it; a customer not reached
-    twice ends the contact as failed after one call-back, the call-back delay later."""
+    gets one call-back from the center, the call-back delay later, whose outcome stays in the history."""
     world = await _world(hass, freezer)
     hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-1", "reason": "billing_dispute"})
     hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-2", "reason": "account_closure"})
@@ -202,7 +209,7 @@ async def test_unverified_and_unreachable_contacts_end_in_the_center(
     call_back = second.tasks[-1]
     assert call_back.step == "call_back" and call_back.is_open
     await _complete(hass, world, "carol", call_back.id, "not_reached")
-    assert second.status == "failed"
+    assert second.status == "completed" and call_back.outcome == "not_reached"
 
 
 async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
@@ -451,3 +458,29 @@ async def test_personal_data_sent_with_the_contact_event_stays_out_of_bpo_events
     await hass.async_block_till_done()
     assert world.manager.engine.instances(process="wfh_contact")
     assert _leaks(world.bpo_events()) == []
+
+
+async def test_the_pages_examples_are_valid_for_bpo_and_home_assistant(hass: HomeAssistant) -> None:
+    """docs/scenarios/work-from-home.md: the directory and connectors (used by every test above), the
+    webhook bodies and the Home Assistant settings it names."""
+    from homeassistant.components.http import CONFIG_SCHEMA as HTTP_SCHEMA
+    from homeassistant.components.recorder import CONFIG_SCHEMA as RECORDER_SCHEMA
+    from homeassistant.core_config import CORE_CONFIG_SCHEMA
+
+    directory = parse_directory(DIRECTORY, DOC.name)
+    assert directory.groups_of("person.carol") == ["center_agents"]
+    inbound = parse_inbound(
+        yaml.safe_load(CONNECTORS.replace("!secret bpo_inbound_secret", SECRET))["inbound"]
+    )
+    assert inbound.events == {"bpo_wfh_contact", "bpo_wfh_outbound_call"} and inbound.require_timestamp
+    bodies = [json.loads(text) for text in _blocks("webhook body")]
+    assert [b["event"] for b in bodies] == ["bpo_wfh_contact", "bpo_wfh_outbound_call"]
+    assert set(bodies[0]["data"]) == {"contact_id", "reason", "channel", "question", "agent"}
+
+    settings = [yaml.safe_load(text) for text in _blocks("configuration.yaml")]
+    assert [next(iter(s)) for s in settings] == ["homeassistant", "http", "recorder"]
+    core = await hass.async_add_executor_job(CORE_CONFIG_SCHEMA, settings[0]["homeassistant"])
+    assert core["auth_mfa_modules"] == [{"type": "totp", "name": "Authenticator app"}]
+    http = HTTP_SCHEMA(settings[1])["http"]
+    assert http["ip_ban_enabled"] and http["login_attempts_threshold"] == 5
+    assert RECORDER_SCHEMA(settings[2])["recorder"]["exclude"]["event_types"] == ["call_service"]
