@@ -341,3 +341,19 @@ async def test_each_client_sees_and_acts_only_on_its_own_tasks(
     globex_task = next(r["task_id"] for r in bob)
     with pytest.raises(ServiceValidationError):
         await _complete(hass, world, "alice", globex_task, inputs="stolen.xlsx")
+
+
+def test_the_pages_home_assistant_settings_are_valid(tmp_path: Path) -> None:
+    """The folder sensor and allow-list of docs/scenarios/client-portal.md pass HA's own schemas (with the
+    page's folder moved under this test's folder, which must exist)."""
+    import yaml
+    from homeassistant.components.folder.sensor import PLATFORM_SCHEMA
+    from homeassistant.core_config import CORE_CONFIG_SCHEMA
+
+    ((_, text),) = [(m, t) for m, t in BLOCK.findall(DOC.read_text("utf-8")) if m == "configuration.yaml"]
+    (tmp_path / "share" / "clients" / "acme").mkdir(parents=True)
+    settings = yaml.safe_load(text.replace("/share/", f"{tmp_path}/share/"))
+    core = CORE_CONFIG_SCHEMA(settings["homeassistant"])
+    assert core["allowlist_external_dirs"] == [f"{tmp_path}/share/clients"]
+    (sensor,) = settings["sensor"]
+    assert PLATFORM_SCHEMA(sensor)["folder"] == f"{tmp_path}/share/clients/acme"
