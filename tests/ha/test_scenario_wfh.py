@@ -22,6 +22,7 @@ import yaml
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
@@ -78,6 +79,10 @@ async def _post(hass: HomeAssistant, client: Any, world: World, event: str, data
     assert resp.status == 202, await resp.text()
     await hass.async_block_till_done()
     return await resp.json()
+
+
+def hass_issues(hass: HomeAssistant) -> list[str]:
+    return [issue_id for domain, issue_id in ir.async_get(hass).issues if domain == "bpo"]
 
 
 def _as(world: World, name: str) -> Context:
@@ -284,12 +289,17 @@ async def test_outbound_lists_are_worked_by_home_agents_with_retries(
     await _complete(hass, world, "alice", first.tasks[0].id, "reached", call_note="Interested")
     assert first.status == "completed"
 
-    for attempt, step in enumerate(("first_call", "second_call", "third_call")):
+    for attempt in range(3):
         task = second.tasks[-1]
-        assert (task.step, task.group, task.is_open) == (step, "home_agents", True)
+        assert (task.step, task.group, task.is_open) == ("call", "home_agents", True)
         await _complete(hass, world, "bob", task.id, "no_answer")
+        # the entry comes back to the queue after retry_after (4 hours), not before
+        await travel(hass, freezer, MONDAY + timedelta(hours=4 * (attempt + 1), minutes=-1))
+        assert not any(t.is_open for t in second.tasks)
         await travel(hass, freezer, MONDAY + timedelta(hours=4 * (attempt + 1), minutes=1))
-    assert second.status == "failed" and len(second.tasks) == 3
+    # given up after three attempts: cancelled, not failed (no Repairs issue for a customer not reached)
+    assert second.status == "cancelled" and len(second.tasks) == 3
+    assert not [i for i in hass_issues(hass) if i.startswith("failed_")]
 
     # a new entry; the queue's to-do item cannot be ticked (the call needs an outcome) ...
     await _post(hass, client, world, "bpo_wfh_outbound_call", {"list": "spring", "entry": "0003"})
