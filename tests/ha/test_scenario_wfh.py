@@ -32,6 +32,7 @@ from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 from custom_components.bpo.engine.directory import parse_directory
 
 from .helpers import World, async_setup_world, travel
+from .ws_helpers import ws_as
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -219,11 +220,11 @@ async def test_unverified_and_unreached_contacts_stay_in_the_center(
 
 
 async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
 ) -> None:
-    """A reason without personal data is answered at home; a task offered to an idle agent leaves her list
-    after the idle timeout and waits in the home agents' queue; a home agent can send a contact that turns
-    out to need personal data to the center."""
+    """A reason without personal data is answered at home; a task offered to an idle agent (by the channel,
+    or claimed by her in the BPO panel) leaves her list after the idle timeout and waits in the home
+    agents' queue; a home agent can send a contact that turns out to need personal data to the center."""
     world = await _world(hass, freezer)
     hass.bus.async_fire(
         "bpo_wfh_contact",
@@ -262,6 +263,26 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     other = next(i for i in world.manager.engine.instances(process="wfh_contact") if i.key == "C-8")
     await _complete(hass, world, "dave", other.tasks[0].id, "answered", draft="Catalogue sent")
     assert other.status == "completed" and [t.step for t in other.tasks] == ["answer_at_home"]
+
+    # a third waits in the queue; dave claims it in the BPO panel, then goes idle: back to the queue
+    hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-9", "reason": "general_information"})
+    await hass.async_block_till_done()
+    third = next(i for i in world.manager.engine.instances(process="wfh_contact") if i.key == "C-9")
+    queued = third.tasks[0]
+    assert (queued.assignee, queued.group) == (None, "home_agents")
+    dave = await ws_as(hass, hass_ws_client, world.users["dave"])
+    assert (await dave.ok("bpo/task/claim", task_id=queued.id))["assignee"] == "person.dave"
+    assert hass.states.get("todo.bpo_workflows_my_tasks_dave").state == "1"
+    await travel(hass, freezer, MONDAY + timedelta(minutes=21 + 20))
+    assert queued.status == "timed_out"
+    assert hass.states.get("todo.bpo_workflows_my_tasks_dave").state == "0"
+    back = third.tasks[-1]
+    assert (back.step, back.assignee, back.group, back.is_open) == (
+        "answer_requeued",
+        None,
+        "home_agents",
+        True,
+    )
 
 
 async def test_outbound_lists_are_worked_by_home_agents_with_retries(
@@ -406,10 +427,13 @@ async def test_no_personal_data_reaches_a_home_agent(
         )
     engine = world.manager.engine
     offered, queued = sorted(engine.instances(process="wfh_contact"), key=lambda i: i.key)
-    # the center agent notes who called while she checks their identity
+    # the center agent notes who called while she checks their identity, in the BPO panel (whose
+    # websocket command keeps the values out of HA's recorder)
     identity = {name: MARKS[name] for name in ("caller_name", "contact", "customer_no")}
+    carol_ws = await ws_as(hass, hass_ws_client, world.users["carol"])
     for inst in (offered, queued):
-        await _complete(hass, world, "carol", inst.tasks[0].id, "verified", **identity)
+        await carol_ws.ok("bpo/task/complete", task_id=inst.tasks[0].id, outcome="verified", form=identity)
+    await hass.async_block_till_done()
     # alice finishes her draft; the queued one idles past the timeout and comes back to the queue
     await _complete(hass, world, "alice", offered.tasks[-1].id, draft="Use form A-3.")
     await travel(hass, freezer, MONDAY + timedelta(minutes=21))
@@ -444,6 +468,15 @@ async def test_no_personal_data_reaches_a_home_agent(
     assert any("Draft an answer" in n["title"] for n in notes)  # bob's own
     assert any("Escalated: Draft an answer" in n["title"] for n in notes)  # sam's (cleared), bob sees it
     seen["persistent notifications"] = notes
+    # the BPO panel as bob uses it: his task list, the contacts he may see and each one's history
+    bob_ws = await ws_as(hass, hass_ws_client, world.users["bob"])
+    seen["panel tasks"] = await bob_ws.ok("bpo/tasks/list", include_closed=True)
+    instances = (await bob_ws.ok("bpo/instances/list"))["instances"]
+    assert {i["key"] for i in instances} >= {"C-501", "C-502"}
+    seen["panel instances"] = instances
+    seen["panel history"] = [
+        await bob_ws.ok("bpo/instance/get", instance_id=i["instance_id"]) for i in instances
+    ]
     seen["bpo events"] = world.bpo_events()
     seen["every state"] = [s.as_dict() for s in hass.states.async_all()]
     assert {name: _leaks(value) for name, value in seen.items() if _leaks(value)} == {}
@@ -451,6 +484,9 @@ async def test_no_personal_data_reaches_a_home_agent(
     # the center agent cleared for it reads every value in her rows (the marks were there to be found)
     carol = await _list_tasks(hass, world, "carol")
     assert set(_leaks(carol)) == set(MARKS.values())
+    carol_now = await ws_as(hass, hass_ws_client, world.users["carol"])  # the first token has expired
+    carol_view = await carol_now.ok("bpo/instance/get", instance_id=offered.id)
+    assert set(_leaks(carol_view)) == set(MARKS.values())
     # the center's own phone and persistent notifications keep personal data out of the text too
     assert _leaks(_pushes(aioclient_mock, "carol")) == []
 
