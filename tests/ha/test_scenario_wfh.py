@@ -534,3 +534,39 @@ async def test_the_pages_examples_are_valid_for_bpo_and_home_assistant(hass: Hom
     http = HTTP_SCHEMA(settings[1])["http"]
     assert http["ip_ban_enabled"] and http["login_attempts_threshold"] == 5
     assert RECORDER_SCHEMA(settings[2])["recorder"]["exclude"]["event_types"] == ["call_service"]
+
+
+@pytest.mark.xfail(
+    reason="waits for issue 11 (one PII rule): a cleared person without the companion app gets a persistent "
+    "notification with personal data unmasked, and persistent notifications are one list every user reads; "
+    "the shipped blueprints avoid it with notify: texts that name no pii field",
+    strict=False,
+)
+async def test_a_cleared_persons_persistent_notification_shows_no_personal_data_to_others(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    blueprint = """\
+blueprint: {name: Default texts, domain: bpo}
+process:
+  key: default_texts
+  start: [{manual: {}}]
+  fields:
+    caller_name: {type: text, pii: true, label: Caller name}
+  steps:
+    - id: call_back
+      task: {group: center_agents, pii: true}
+  pii_cleared: [group:center_agents]
+"""
+    world = await _world(hass, freezer)
+    path = Path(hass.config.config_dir) / "blueprints" / "bpo" / "default_texts.yaml"
+    path.write_text(blueprint, encoding="utf-8")
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    assert await async_setup_component(hass, "persistent_notification", {})
+    await world.manager.async_run(
+        lambda engine: engine.start("default_texts", fields={"caller_name": MARKS["caller_name"]})
+    )
+    await hass.async_block_till_done()
+    bob = await ws_as(hass, hass_ws_client, world.users["bob"])  # a home agent
+    notes = await bob.ok("persistent_notification/get")
+    assert any("Call back" in n["title"] for n in notes)  # carol's and erin's, which bob reads too
+    assert _leaks(notes) == []
