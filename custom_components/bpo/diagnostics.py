@@ -87,5 +87,5 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConf
         "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
         "store": entry.runtime_data.store.stats(),
         "recent_instances": [_instance(i, pii_by_process.get(i.process, set())) for i in instances],
-        "mdm": _mdm(entry),
+        **({"mdm": counts} if (counts := _mdm(entry)) else {}),  # only once an MDM synced devices
     }
