@@ -229,6 +229,7 @@ class MdmSync:
         self._lock = asyncio.Lock()  # a scheduled and an on-demand sync never interleave
         self._timers: dict[str, tuple[int, CALLBACK_TYPE]] = {}
         self._options: dict[str, dict[str, Any]] = {}
+        self._connectors: dict[str, MdmConnector] = {}  # kept between syncs: their tokens stay cached
 
     async def async_load(self) -> None:
         self.devices = {d.key: d for d in await self._store.async_load()}
@@ -249,6 +250,8 @@ class MdmSync:
         """Arm a timer per configured MDM; answers the vendors that are new or changed (to sync now)."""
         wanted = configured(options)
         changed = [v for v, c in wanted.items() if self._options.get(v) != c]
+        for vendor in [v for v in self._connectors if v not in wanted or v in changed]:
+            del self._connectors[vendor]
         for vendor in list(self._timers):
             minutes = int(wanted.get(vendor, {}).get(CONF_SYNC_MINUTES, 0))
             if vendor not in wanted or vendor in changed or self._timers[vendor][0] != minutes:
@@ -290,7 +293,8 @@ class MdmSync:
 
     async def _async_sync_one(self, vendor: str, config: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            connector = build_connector(self.hass, vendor, config)
+            connector = self._connectors.get(vendor) or build_connector(self.hass, vendor, config)
+            self._connectors[vendor] = connector
             found = await connector.fetch_devices()
         except (ConnectorError, ValueError) as err:
             self._failed(vendor, str(err))
