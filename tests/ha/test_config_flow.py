@@ -48,9 +48,12 @@ async def test_setup_and_unload_leave_no_listeners(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     manager = entry.runtime_data.manager
-    # the shipped blueprint was copied into the config folder and loaded; its monthly start is armed
+    # the shipped blueprints were copied into the config folder and loaded; the monthly start is armed
     assert Path(hass.config.path("blueprints/bpo/device_security_report.yaml")).is_file()
-    assert [bp.process.key for bp in manager.engine.blueprints()] == ["device_security_report"]
+    assert [bp.process.key for bp in manager.engine.blueprints()] == [
+        "device_remediation",
+        "device_security_report",
+    ]
     assert manager.engine.next_deadline() is not None
     assert manager._unsub_timer is not None
 
