@@ -430,6 +430,7 @@ class BpoMdmConnector(Connector):
             raise PermanentError(f"{self.name}: devices_of needs data.owner (a person entity id)")
         devices = sorted(self._sync.of_person(owner), key=lambda d: d.key)
         return {
+            "configured": bool(self._sync.configured_vendors()),
             "count": len(devices),
             "non_compliant": sum(1 for d in devices if d.compliant is False),
             "unencrypted": sum(1 for d in devices if d.encrypted is False),

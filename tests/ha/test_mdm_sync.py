@@ -20,6 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.bpo import blueprint_files
@@ -336,3 +337,40 @@ async def test_a_bad_url_or_an_unreachable_mdm_is_refused_in_the_flow(hass: Home
     )
     assert closed["errors"] == {"base": "cannot_connect"}
     assert "mdm" not in world.entry.options
+
+
+async def test_the_monthly_device_report_is_prefilled_with_the_owners_synced_devices(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    aiohttp_server: Any,
+    fake: FakeGraph,
+    hass_admin_user: MockUser,
+) -> None:
+    freezer.move_to(NOW)
+    server = await graph_server(aiohttp_server, fake)
+    world = await async_setup_world(hass)
+    await configure_intune(hass, world, str(server.make_url("")))
+    first_of_month = datetime(2026, 4, 1, 9, 0, tzinfo=dt_util.get_default_time_zone())
+    await scheduled(hass, freezer, first_of_month)
+
+    engine = world.manager.engine
+    by_key = {i.key: i for i in engine.instances(process="device_security_report")}
+    assert set(by_key) == {"person.alice", "person.bob", "person.carol"}
+    bob = by_key["person.bob"].fields["mdm_devices"]
+    assert bob["configured"] is True and (bob["count"], bob["non_compliant"], bob["unencrypted"]) == (1, 1, 1)
+    assert bob["text"] == "LAPTOP-00002 (Windows 10.0.22632): NOT compliant, NOT encrypted"
+    assert [d["mdm_id"] for d in bob["devices"]] == ["intune:dev-00002"]
+    assert "owner" not in bob["devices"][0] and "serial" not in bob["devices"][0]  # no e-mail, no serial
+    assert by_key["person.carol"].fields["mdm_devices"]["count"] == 0
+    # the employee sees the pre-filled data with the report task
+    tasks = await hass.services.async_call(
+        DOMAIN,
+        "list_tasks",
+        {"process": "device_security_report"},
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=world.users["bob"].id),
+    )
+    assert tasks is not None
+    (mine,) = tasks["tasks"]  # type: ignore[misc]
+    assert mine["fields"]["mdm_devices"]["text"] == bob["text"]
