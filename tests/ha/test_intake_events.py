@@ -9,13 +9,16 @@ libraries the test venv does not have (aioimaplib, watchdog), so the shapes are 
 from __future__ import annotations
 
 import email
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant, ServiceCall
 
 from .helpers import DIRECTORY, World, async_setup_world
 
@@ -153,3 +156,84 @@ async def test_an_intake_instance_survives_a_restart(
     if channel == "imap":  # stored as JSON reads it back: the datetime as ISO text, header tuples as lists
         assert inst.item["date"] == "2026-03-02T00:00:00+00:00"
         assert inst.item["headers"]["Message-ID"] == ["<a1@client.example>"]
+
+
+DOC = Path(__file__).parents[2] / "docs" / "connectors.md"
+LINE_TOKEN = "line-channel-access-token-0123456789"
+
+
+def documented_contact_intake() -> tuple[str, dict[str, dict[str, Any]]]:
+    """The contact intake blueprint and the per-channel payloads of docs/connectors.md section 7."""
+    text = DOC.read_text(encoding="utf-8")
+    blueprint = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "key: contact_intake" in b)
+    table = text.split("<!-- payloads -->", 1)[1].strip().split("\n\n", 1)[0]
+    payloads = {}
+    for row in table.splitlines()[2:]:
+        payload = json.loads(row.rsplit("| `", 1)[1].rstrip("` |"))
+        payloads[payload["channel"]] = payload
+    return blueprint, payloads
+
+
+async def test_the_documented_channel_payloads_start_and_reply_on_their_channel(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, aiohttp_server: Any, socket_enabled: None
+) -> None:
+    blueprint, payloads = documented_contact_intake()
+    assert set(payloads) == {"form", "line", "phone"}
+    pushed: list[tuple[str, dict[str, Any]]] = []
+
+    async def push(request: web.Request) -> web.Response:
+        pushed.append((request.headers["Authorization"], await request.json()))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/v2/bot/message/push", push)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    config = Path(hass.config.config_dir)
+    (config / "bpo_connectors.yaml").write_text(
+        f"http:\n  line_push:\n    base_url: {server.make_url('/v2/bot')}\n    token: {LINE_TOKEN}\n"
+        "    ops: {push: POST /message/push}\n",
+        encoding="utf-8",
+    )
+    mails: list[dict[str, Any]] = []
+
+    async def company_mail(call: ServiceCall) -> None:  # stands in for an SMTP notify platform
+        mails.append(dict(call.data))
+
+    hass.services.async_register("notify", "company_mail", company_mail)
+    freezer.move_to(NOW)
+    directory = DIRECTORY.replace("groups:\n", "groups:\n  center_agents: [person.carol]\n")
+    world = await async_setup_world(hass, blueprints={"contact.yaml": blueprint}, directory=directory)
+    engine = world.manager.engine
+
+    for payload in (*payloads.values(), payloads["line"]):  # LINE delivers one message twice
+        await fire(hass, "contact_received", payload)
+    keys = sorted(i.key for i in engine.instances(process="contact_intake"))
+    assert keys == ["form:F-20260302-17", "line:468789577898262530", "phone:CA9f3c2b"]
+
+    for task in engine.open_tasks(process="contact_intake"):
+        await hass.services.async_call(
+            "bpo",
+            "complete_task",
+            {"task_id": task.id, "form": {"answer": f"Answer to {task.title}"}},
+            blocking=True,
+            context=Context(user_id=world.users["carol"].id),
+        )
+        await hass.async_block_till_done()
+    assert mails == [
+        {
+            "target": "kim@example.com",
+            "title": "Re: Change my address",
+            "message": "Answer to form: Change my address",
+        }
+    ]
+    assert pushed == [
+        (
+            f"Bearer {LINE_TOKEN}",
+            {
+                "to": "U4af4980629",
+                "messages": [{"type": "text", "text": "Answer to line: Is my order shipped?"}],
+            },
+        )
+    ]
+    (call_back,) = engine.open_tasks(process="contact_intake")
+    assert call_back.title == "Call back about billing" and call_back.group == "center_agents"

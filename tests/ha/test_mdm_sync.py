@@ -20,8 +20,10 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.bpo import blueprint_files
 from custom_components.bpo.const import DOMAIN
@@ -30,10 +32,12 @@ from tests.engine.mdm_fakes import VirtualClock, status
 from tests.engine.test_mdm_intune import CLIENT_ID, DEVICES, SECRET, TENANT, FakeGraph, graph_device
 
 from .helpers import World, async_setup_world, bpo_device, travel
+from .test_entry_lifecycle import _remove_device
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CLIENT_ID_WS = "https://example.com/app"  # an auth client id for the websocket token
 
 
 def device(i: int, owner: str, *, compliant: bool = True, encrypted: bool = True) -> dict[str, Any]:
@@ -374,3 +378,39 @@ async def test_the_monthly_device_report_is_prefilled_with_the_owners_synced_dev
     assert tasks is not None
     (mine,) = tasks["tasks"]  # type: ignore[misc]
     assert mine["fields"]["mdm_devices"]["text"] == bob["text"]
+
+
+async def test_a_synced_device_stays_until_stale_and_the_entry_removal_deletes_the_sync_store(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    aiohttp_server: Any,
+    fake: FakeGraph,
+    hass_admin_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    freezer.move_to(NOW)
+    server = await graph_server(aiohttp_server, fake)
+    world = await async_setup_world(hass)
+    await configure_intune(hass, world, str(server.make_url("")))
+    assert await async_setup_component(hass, "config", {})
+    refresh = await hass.auth.async_create_refresh_token(hass_admin_user, CLIENT_ID_WS)
+    client = await hass_ws_client(hass, access_token=hass.auth.async_create_access_token(refresh))
+    store = Path(hass.config.config_dir) / ".storage" / "bpo.mdm"
+    assert SECRET not in store.read_text(encoding="utf-8")  # devices only; the settings live in the entry
+
+    # the MDM still lists it: deleting it on its device page would only last until the next sync
+    assert not await _remove_device(hass, client, world.entry.entry_id, "mdm:intune:dev-00001")
+    assert bpo_device(hass, "mdm:intune:dev-00001") is not None
+    # a stale one may go; when the MDM lists it again it comes back with its entities
+    del fake.devices[0]
+    await sync(hass, hass_admin_user)
+    assert await _remove_device(hass, client, world.entry.entry_id, "mdm:intune:dev-00001")
+    assert bpo_device(hass, "mdm:intune:dev-00001") is None
+    fake.devices.insert(0, device(1, "alice@contoso.com"))
+    await sync(hass, hass_admin_user)
+    back = hass.states.get(entity(hass, "binary_sensor", "intune:dev-00001", "compliant"))
+    assert back is not None and back.state == STATE_ON
+
+    assert await hass.config_entries.async_remove(world.entry.entry_id)
+    await hass.async_block_till_done()
+    assert not store.exists()
