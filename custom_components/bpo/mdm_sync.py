@@ -9,7 +9,8 @@ Each MDM is configured in the options flow (``mdm_options.py``) and stored in th
 - links the record to the owner's person: the e-mail / UPN's local part, slugified, is the person's object
   id (``anna.smith@contoso.com`` -> ``person.anna_smith``; see docs/connectors.md);
 - fires ``bpo_device_compliance_changed`` {device_id, mdm_id, vendor, name, owner, compliant, previous}
-  when a device's compliance differs from what the previous sync saw;
+  when a device's compliance differs from what the previous sync saw (a new device: only when it is not
+  compliant);
 - marks a device the MDM no longer lists as stale (its entities turn unavailable) and removes it once it
   stayed away ``grace_days``;
 - on failure keeps every device as it was, raises one Repairs issue per vendor (logged once) and clears it
@@ -307,7 +308,9 @@ class MdmSync:
         for device in found:
             record, previous, is_new = self._merge(vendor, device, now)
             seen.add(record.key)
-            if is_new or previous != record.compliant:
+            # a device seen for the first time is news only when it is not compliant: a first sync of a
+            # large fleet must not fire thousands of "now compliant" events
+            if previous != record.compliant and not (is_new and record.compliant is not False):
                 changes.append((record, previous))
         stale, removed = 0, 0
         for record in [d for d in self.devices.values() if d.vendor == vendor and d.key not in seen]:
@@ -333,8 +336,6 @@ class MdmSync:
             )
         async_dispatcher_send(self.hass, SIGNAL_MDM)
         for record, previous in changes:
-            if record.compliant == previous:
-                continue  # a new device whose compliance is unknown: nothing changed
             self._fire(record, previous)
         return {"devices": len(seen), "stale": stale, "removed": removed}
 

@@ -186,10 +186,9 @@ async def test_a_device_turning_non_compliant_starts_remediation_for_its_owner(
     engine = world.manager.engine
 
     first = [e.data for e in world.events if e.event_type == "bpo_device_compliance_changed"]
+    # first sighting: only the non-compliant device is news
     assert [(d["mdm_id"], d["compliant"], d["previous"]) for d in first] == [
-        ("intune:dev-00001", True, None),
-        ("intune:dev-00002", False, None),
-        ("intune:dev-00003", True, None),
+        ("intune:dev-00002", False, None)
     ]
     (bob_case,) = engine.instances(process="device_remediation")
     assert bob_case.key == "intune:dev-00002"
@@ -216,6 +215,12 @@ async def test_a_device_turning_non_compliant_starts_remediation_for_its_owner(
     world.events.clear()
     await sync(hass, hass_admin_user)  # nothing changed: no event, no second remediation
     assert not [e for e in world.events if e.event_type == "bpo_device_compliance_changed"]
+    assert len(engine.instances(process="device_remediation")) == 2
+
+    fake.devices[0] = device(1, "alice@contoso.com")  # fixed: the change is reported, nothing starts
+    await sync(hass, hass_admin_user)
+    (fixed,) = [e.data for e in world.events if e.event_type == "bpo_device_compliance_changed"]
+    assert (fixed["mdm_id"], fixed["compliant"], fixed["previous"]) == ("intune:dev-00001", True, False)
     assert len(engine.instances(process="device_remediation")) == 2
 
 
