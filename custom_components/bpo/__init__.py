@@ -144,7 +144,7 @@ async def async_remove_config_entry_device(
         if ident.startswith("mdm:") and synced is not None and synced.stale_since is None:
             return False  # the MDM still lists it: the next sync would bring it back
         if synced is not None:
-            entry.runtime_data.mdm.async_drop(synced.key)  # stale: if it comes back it is new again
+            await entry.runtime_data.mdm.async_drop(synced.key)  # stale: if it comes back it is new again
         if ident.startswith("device_"):
             record = entry.runtime_data.records.get(ident.removeprefix("device_"))
             if record is not None and record.active:

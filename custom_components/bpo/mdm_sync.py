@@ -406,14 +406,13 @@ class MdmSync:
         ir.async_delete_issue(self.hass, DOMAIN, _issue_id(vendor))
         async_dispatcher_send(self.hass, SIGNAL_MDM)
 
-    @callback
-    def async_drop(self, key: str) -> None:
+    async def async_drop(self, key: str) -> None:
         """The admin deleted this (stale) device: forget its record, so a return makes it new again."""
-        if self.devices.pop(key, None) is not None:
-            self.hass.async_create_task(
-                self._store.async_save(list(self.devices.values())), eager_start=False
-            )
-            async_dispatcher_send(self.hass, SIGNAL_MDM)
+        async with self._lock:
+            if self.devices.pop(key, None) is None:
+                return
+            await self._store.async_save(list(self.devices.values()))
+        async_dispatcher_send(self.hass, SIGNAL_MDM)
 
     async def async_remove_store(self) -> None:
         await self._store.async_remove()
