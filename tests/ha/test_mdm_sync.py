@@ -26,8 +26,13 @@ from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.bpo import blueprint_files
+from custom_components.bpo.connectors.fleet import HOSTS_PATH
+from custom_components.bpo.connectors.jamf import COMPUTERS_PATH, MOBILE_PATH
+from custom_components.bpo.connectors.jamf import TOKEN_PATH as JAMF_TOKEN_PATH
 from custom_components.bpo.const import DOMAIN
 from custom_components.bpo.diagnostics import async_get_config_entry_diagnostics
+from tests.engine import test_mdm_fleet as fleet_fakes
+from tests.engine import test_mdm_jamf as jamf_fakes
 from tests.engine.mdm_fakes import VirtualClock, status
 from tests.engine.test_mdm_intune import CLIENT_ID, DEVICES, SECRET, TENANT, FakeGraph, graph_device
 
@@ -419,3 +424,75 @@ async def test_a_synced_device_stays_until_stale_and_the_entry_removal_deletes_t
     assert await hass.config_entries.async_remove(world.entry.entry_id)
     await hass.async_block_till_done()
     assert not store.exists()
+
+
+def jamf_app() -> web.Application:
+    computer = jamf_fakes.computer(1)
+    computer["userAndLocation"]["email"] = "Alice@Example.com"
+    fake = jamf_fakes.FakeJamf(VirtualClock(), [computer, jamf_fakes.computer(2, state="DECRYPTED")], [])
+    app = web.Application()
+    app.router.add_post(JAMF_TOKEN_PATH, fake.token)
+    app.router.add_get(COMPUTERS_PATH, fake.inventory)
+    app.router.add_get(MOBILE_PATH, fake.inventory)
+    return app
+
+
+def fleet_app() -> web.Application:
+    first = fleet_fakes.host(1) | {"device_mapping": [{"email": "alice@example.com", "source": "google"}]}
+    fake = fleet_fakes.FakeFleet([first, fleet_fakes.host(2, failing=True)], {1: True, 2: False})
+    app = web.Application()
+    app.router.add_get(HOSTS_PATH, fake.list_hosts)
+    app.router.add_get(HOSTS_PATH + "/{id}", fake.get_host)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("vendor", "answer", "alice", "other"),
+    [
+        (
+            "jamf",
+            {"client_id": jamf_fakes.CLIENT_ID, "client_secret": jamf_fakes.SECRET, "mobile_devices": False},
+            "jamf:computer:1",
+            "jamf:computer:2",
+        ),
+        ("fleet", {"token": fleet_fakes.API_TOKEN}, "fleet:1", "fleet:2"),
+    ],
+)
+async def test_jamf_and_fleet_are_set_up_and_synced_the_same_way(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    aiohttp_server: Any,
+    caplog: pytest.LogCaptureFixture,
+    vendor: str,
+    answer: dict[str, Any],
+    alice: str,
+    other: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    freezer.move_to(NOW)
+    server = await aiohttp_server(jamf_app() if vendor == "jamf" else fleet_app(), host="127.0.0.1")
+    world = await async_setup_world(hass)
+    flow = await hass.config_entries.options.async_init(world.entry.entry_id)
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"completed_days": 7, "mdm_vendor": vendor}
+    )
+    assert flow["step_id"] == f"mdm_{vendor}"
+    settings = {"base_url": str(server.make_url("")), "sync_minutes": 60, "grace_days": 14, **answer}
+    done = await hass.config_entries.options.async_configure(flow["flow_id"], settings)
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    device_entry = bpo_device(hass, f"mdm:{alice}")
+    assert (
+        device_entry is not None
+        and device_entry.manufacturer == {"jamf": "Jamf Pro", "fleet": "Fleet"}[vendor]
+    )
+    mine = hass.states.get(entity(hass, "binary_sensor", alice, "compliant"))
+    assert mine is not None and mine.state == STATE_ON and mine.attributes["owner"] == "person.alice"
+    theirs = hass.states.get(entity(hass, "binary_sensor", other, "compliant"))
+    assert theirs is not None and theirs.state == STATE_OFF and theirs.attributes["owner"] is None
+    unencrypted = hass.states.get(entity(hass, "binary_sensor", other, "encrypted"))
+    assert unencrypted is not None and unencrypted.state == STATE_OFF
+    diagnostics = json.dumps(await async_get_config_entry_diagnostics(hass, world.entry), default=str)
+    secret = answer.get("client_secret") or answer["token"]
+    assert secret not in caplog.text and secret not in diagnostics
