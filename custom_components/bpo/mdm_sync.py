@@ -39,6 +39,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util import slugify
 
+from .connector_config import ConnectorHub
 from .connectors.base import Connector, ConnectorError, PermanentError
 from .connectors.fleet import FleetConnector
 from .connectors.intune import IntuneConnector
@@ -455,7 +456,9 @@ def _line(device: SyncedDevice) -> str:
     return f"{device.name} ({device.platform or '?'}{version}): {state}, {disk}"
 
 
-async def async_setup_mdm(hass: HomeAssistant, entry: ConfigEntry[Any], sync: MdmSync, hub: Any) -> None:
+async def async_setup_mdm(
+    hass: HomeAssistant, entry: ConfigEntry[Any], sync: MdmSync, hub: ConnectorHub | None
+) -> None:
     """Load the synced devices, offer ``bpo_mdm`` to blueprints, arm the schedule, sync once soon.
 
     ``hub`` is the manager's ``ConnectorHub`` (None for a manager without HA actions). The first sync runs
