@@ -73,9 +73,7 @@ def serve(vendor: str, n: int, pipe: Connection) -> None:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        pipe.send(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        pipe.send(runner.addresses[0][1])  # the port the OS chose
         await asyncio.Event().wait()
 
     asyncio.run(main())
