@@ -66,6 +66,7 @@ class MdmEntity(Entity):
     def __init__(self, sync: MdmSync, key: str, description_key: str) -> None:
         self.sync = sync
         self.key = key
+        self._written: object = None  # what the state showed when last written
         self._attr_unique_id = f"mdm_{key}_{description_key}"
         self._attr_device_info = DeviceInfo(identifiers={mdm_identifier(key)})
 
@@ -80,11 +81,21 @@ class MdmEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
+        self._written = self._shown()
         self.async_on_remove(async_dispatcher_connect(self.hass, SIGNAL_MDM, self._changed))
+
+    def _shown(self) -> object:
+        """What the state shows; a sync that leaves it equal writes nothing (10k devices, 40k entities)."""
+        record = self.record
+        return (self.available, record.shown() if record is not None else None)
 
     @callback
     def _changed(self) -> None:
-        if self.record is not None:
+        if self.record is None:
+            return  # removed: the registry removes the entity
+        shown = self._shown()
+        if shown != self._written:
+            self._written = shown
             self.async_write_ha_state()
 
 

@@ -175,6 +175,17 @@ class SyncedDevice:
             stale_since=_dt(data.get("stale_since")),
         )
 
+    def shown(self) -> tuple[Any, ...]:
+        """What its entities show: a sync that changes none of it writes no state."""
+        return (
+            self.person,
+            self.compliant,
+            self.encrypted,
+            self.os_version,
+            self.last_check_in,
+            self.failing,
+        )
+
     def summary(self) -> dict[str, Any]:
         """What a blueprint reads (``bpo_mdm`` connector): no serial, no e-mail."""
         return {
