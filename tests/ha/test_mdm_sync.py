@@ -213,6 +213,8 @@ async def test_a_device_turning_non_compliant_starts_remediation_for_its_owner(
         "compliant": False,
         "previous": True,
     }
+    turned = hass.states.get(entity(hass, "binary_sensor", "intune:dev-00001", "compliant"))
+    assert turned is not None and turned.state == STATE_OFF  # the entity follows the sync
     (task,) = [t for t in engine.open_tasks(process="device_remediation") if t.assignee == "person.alice"]
     assert task.title == "Bring LAPTOP-00001 back into compliance"
     assert task.due == NOW + timedelta(days=3)
