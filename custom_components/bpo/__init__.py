@@ -140,10 +140,9 @@ async def async_remove_config_entry_device(
     for ident in idents:
         if ident.startswith("process_") and ident.removeprefix("process_") in processes:
             return False
-        synced = entry.runtime_data.mdm.devices.get(ident.removeprefix("mdm:"))
-        if ident.startswith("mdm:") and synced is not None and synced.stale_since is None:
-            return False  # the MDM still lists it: the next sync would bring it back
-        if synced is not None:
+        if ident.startswith("mdm:") and (synced := entry.runtime_data.mdm.devices.get(ident[4:])):
+            if synced.stale_since is None:
+                return False  # the MDM still lists it: the next sync would bring it back
             await entry.runtime_data.mdm.async_drop(synced.key)  # stale: if it comes back it is new again
         if ident.startswith("device_"):
             record = entry.runtime_data.records.get(ident.removeprefix("device_"))
