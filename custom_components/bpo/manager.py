@@ -19,7 +19,9 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 
 from . import blueprint_files
 from .connector_config import CONFIG_FILE as CONNECTOR_FILE
@@ -45,6 +47,22 @@ _LOGGER = logging.getLogger(__name__)
 
 # Operations per group commit: one answer costs ~0.2 ms of loop time, so a group stays near 10 ms.
 GROUP_MAX = 64
+
+
+def jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Event data as bpo's store would read it back.
+
+    HA events may carry datetimes (``imap_content``'s ``date``), tuples (its ``headers``) and other objects
+    that an instance's state cannot be saved with; HA's own JSON encoding turns them into ISO texts and
+    lists. A value it cannot encode is left out rather than failing the event.
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            out[str(key)] = json_loads(json_bytes(value))
+        except (TypeError, ValueError):  # orjson's JSONEncodeError is a TypeError
+            continue
+    return out
 
 
 class HassClock:
@@ -239,7 +257,8 @@ class BpoManager:
             self._unsub_events[event_type] = self.hass.bus.async_listen(event_type, self._async_on_event)
 
     async def _async_on_event(self, event: Event) -> None:
-        await self.async_run(lambda engine: engine.handle_event(str(event.event_type), dict(event.data)))
+        data = jsonable(event.data)
+        await self.async_run(lambda engine: engine.handle_event(str(event.event_type), data))
 
     async def async_load_files(self) -> None:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
