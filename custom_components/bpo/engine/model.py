@@ -209,7 +209,7 @@ class Process:
     calendar: str | None = None  # business calendar name for business_time
     fields: dict[str, FieldDef] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
-    viewers: tuple[str, ...] = ()  # "group:x", "role:x", "user:x", person ids, "assignee"
+    viewers: tuple[str, ...] = ()  # "group:x", "user:x", person ids, "supervisor", "assignee"
     pii_cleared: tuple[str, ...] = ()  # who may see pii fields unmasked (same forms)
 
     def step(self, step_id: str) -> Step:

@@ -7,7 +7,7 @@ wrong at the key where it was written:
 - a field ``default`` must have the field's type; a task's ``form`` names each field once;
 - a reminder must come before the task's ``due`` time (after it, ``task_overdue`` has already fired);
 - event names (``event:`` starts and waits) cannot be empty;
-- ``viewers`` and ``pii_cleared`` entries are ``group:<name>``, ``role:<name>``, ``user:<id>``, a person id,
+- ``viewers`` and ``pii_cleared`` entries are ``group:<name>``, ``user:<id>``, a person id,
   ``supervisor`` or ``assignee`` — ``group:`` without a name or ``bogus:x`` are mistakes;
 - a ``pii`` field that may already hold a value (a default, a start's ``fields``, another task's form or
   an action result) may
@@ -34,7 +34,7 @@ from .templates import is_template
 
 Located = Sequence[tuple[KeyPath, Step]]
 _PREFIXED = re.compile(r"(?P<kind>[^:]*):(?P<name>.*)")
-_PREFIXES = ("group", "role", "user")
+_PREFIXES = ("group", "user")
 _WORDS = ("supervisor", "assignee")
 _PERSON = re.compile(r"[A-Za-z0-9_.@-]+")
 
@@ -83,13 +83,15 @@ def default_problem(field: FieldDef) -> str | None:
 
 def entry_problem(entry: str) -> str | None:
     """What is wrong with one ``viewers``/``pii_cleared`` entry, or None."""
-    forms = "group:<name>, role:<name>, user:<id>, a person id, supervisor or assignee"
+    forms = "group:<name>, user:<id>, a person id, supervisor or assignee"
     text = entry.strip()
     match = _PREFIXED.fullmatch(text)
     if match:
         kind, name = match["kind"], match["name"].strip()
+        if kind == "role":  # roles live in the directory as groups; a role: entry used to match nobody
+            return f"role: entries are not supported: put the people in a directory group and write group:{name.strip() or '<name>'}"
         if kind not in _PREFIXES:
-            return f"unknown entry {entry!r}: '{kind}:' is not one of group:, role:, user: (expected {forms})"
+            return f"unknown entry {entry!r}: '{kind}:' is not one of group:, user: (expected {forms})"
         if not name:
             return f"{kind}: needs a name, like {kind}:officers"
         return None
