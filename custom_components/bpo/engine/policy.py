@@ -90,7 +90,10 @@ def entry_problem(entry: str) -> str | None:
         kind, name = match["kind"], match["name"].strip()
         if kind == "role":  # roles live in the directory as groups; a role: entry used to match nobody
             group = name or "<name>"
-            return f"role: entries are not supported: put the people in a directory group and write group:{group}"
+            return (
+                "role: entries are not supported: put the people in a directory group and write "
+                f"group:{group}"
+            )
         if kind not in _PREFIXES:
             return f"unknown entry {entry!r}: '{kind}:' is not one of group:, user: (expected {forms})"
         if not name:
