@@ -1,0 +1,260 @@
+// bpo panel and card: built by scripts/frontend from frontend/src (do not edit; see docs/home-assistant.md).
+var Z=globalThis,Y=Z.ShadowRoot&&(Z.ShadyCSS===void 0||Z.ShadyCSS.nativeShadow)&&"adoptedStyleSheets"in Document.prototype&&"replace"in CSSStyleSheet.prototype,ce=Symbol(),xe=new WeakMap,z=class{constructor(e,t,s){if(this._$cssResult$=!0,s!==ce)throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");this.cssText=e,this.t=t}get styleSheet(){let e=this.o,t=this.t;if(Y&&e===void 0){let s=t!==void 0&&t.length===1;s&&(e=xe.get(t)),e===void 0&&((this.o=e=new CSSStyleSheet).replaceSync(this.cssText),s&&xe.set(t,e))}return e}toString(){return this.cssText}},ke=r=>new z(typeof r=="string"?r:r+"",void 0,ce),C=(r,...e)=>{let t=r.length===1?r[0]:e.reduce((s,i,a)=>s+(o=>{if(o._$cssResult$===!0)return o.cssText;if(typeof o=="number")return o;throw Error("Value passed to 'css' function must be a 'css' function result: "+o+". Use 'unsafeCSS' to pass non-literal values, but take care to ensure page security.")})(i)+r[a+1],r[0]);return new z(t,r,ce)},we=(r,e)=>{if(Y)r.adoptedStyleSheets=e.map(t=>t instanceof CSSStyleSheet?t:t.styleSheet);else for(let t of e){let s=document.createElement("style"),i=Z.litNonce;i!==void 0&&s.setAttribute("nonce",i),s.textContent=t.cssText,r.appendChild(s)}},he=Y?r=>r:r=>r instanceof CSSStyleSheet?(e=>{let t="";for(let s of e.cssRules)t+=s.cssText;return ke(t)})(r):r;var{is:ct,defineProperty:ht,getOwnPropertyDescriptor:pt,getOwnPropertyNames:ut,getOwnPropertySymbols:mt,getPrototypeOf:gt}=Object,J=globalThis,Ae=J.trustedTypes,ft=Ae?Ae.emptyScript:"",$t=J.reactiveElementPolyfillSupport,V=(r,e)=>r,pe={toAttribute(r,e){switch(e){case Boolean:r=r?ft:null;break;case Object:case Array:r=r==null?r:JSON.stringify(r)}return r},fromAttribute(r,e){let t=r;switch(e){case Boolean:t=r!==null;break;case Number:t=r===null?null:Number(r);break;case Object:case Array:try{t=JSON.parse(r)}catch{t=null}}return t}},Se=(r,e)=>!ct(r,e),Ee={attribute:!0,type:String,converter:pe,reflect:!1,useDefault:!1,hasChanged:Se};Symbol.metadata??=Symbol("metadata"),J.litPropertyMetadata??=new WeakMap;var k=class extends HTMLElement{static addInitializer(e){this._$Ei(),(this.l??=[]).push(e)}static get observedAttributes(){return this.finalize(),this._$Eh&&[...this._$Eh.keys()]}static createProperty(e,t=Ee){if(t.state&&(t.attribute=!1),this._$Ei(),this.prototype.hasOwnProperty(e)&&((t=Object.create(t)).wrapped=!0),this.elementProperties.set(e,t),!t.noAccessor){let s=Symbol(),i=this.getPropertyDescriptor(e,s,t);i!==void 0&&ht(this.prototype,e,i)}}static getPropertyDescriptor(e,t,s){let{get:i,set:a}=pt(this.prototype,e)??{get(){return this[t]},set(o){this[t]=o}};return{get:i,set(o){let p=i?.call(this);a?.call(this,o),this.requestUpdate(e,p,s)},configurable:!0,enumerable:!0}}static getPropertyOptions(e){return this.elementProperties.get(e)??Ee}static _$Ei(){if(this.hasOwnProperty(V("elementProperties")))return;let e=gt(this);e.finalize(),e.l!==void 0&&(this.l=[...e.l]),this.elementProperties=new Map(e.elementProperties)}static finalize(){if(this.hasOwnProperty(V("finalized")))return;if(this.finalized=!0,this._$Ei(),this.hasOwnProperty(V("properties"))){let t=this.properties,s=[...ut(t),...mt(t)];for(let i of s)this.createProperty(i,t[i])}let e=this[Symbol.metadata];if(e!==null){let t=litPropertyMetadata.get(e);if(t!==void 0)for(let[s,i]of t)this.elementProperties.set(s,i)}this._$Eh=new Map;for(let[t,s]of this.elementProperties){let i=this._$Eu(t,s);i!==void 0&&this._$Eh.set(i,t)}this.elementStyles=this.finalizeStyles(this.styles)}static finalizeStyles(e){let t=[];if(Array.isArray(e)){let s=new Set(e.flat(1/0).reverse());for(let i of s)t.unshift(he(i))}else e!==void 0&&t.push(he(e));return t}static _$Eu(e,t){let s=t.attribute;return s===!1?void 0:typeof s=="string"?s:typeof e=="string"?e.toLowerCase():void 0}constructor(){super(),this._$Ep=void 0,this.isUpdatePending=!1,this.hasUpdated=!1,this._$Em=null,this._$Ev()}_$Ev(){this._$ES=new Promise(e=>this.enableUpdating=e),this._$AL=new Map,this._$E_(),this.requestUpdate(),this.constructor.l?.forEach(e=>e(this))}addController(e){(this._$EO??=new Set).add(e),this.renderRoot!==void 0&&this.isConnected&&e.hostConnected?.()}removeController(e){this._$EO?.delete(e)}_$E_(){let e=new Map,t=this.constructor.elementProperties;for(let s of t.keys())this.hasOwnProperty(s)&&(e.set(s,this[s]),delete this[s]);e.size>0&&(this._$Ep=e)}createRenderRoot(){let e=this.shadowRoot??this.attachShadow(this.constructor.shadowRootOptions);return we(e,this.constructor.elementStyles),e}connectedCallback(){this.renderRoot??=this.createRenderRoot(),this.enableUpdating(!0),this._$EO?.forEach(e=>e.hostConnected?.())}enableUpdating(e){}disconnectedCallback(){this._$EO?.forEach(e=>e.hostDisconnected?.())}attributeChangedCallback(e,t,s){this._$AK(e,s)}_$ET(e,t){let s=this.constructor.elementProperties.get(e),i=this.constructor._$Eu(e,s);if(i!==void 0&&s.reflect===!0){let a=(s.converter?.toAttribute!==void 0?s.converter:pe).toAttribute(t,s.type);this._$Em=e,a==null?this.removeAttribute(i):this.setAttribute(i,a),this._$Em=null}}_$AK(e,t){let s=this.constructor,i=s._$Eh.get(e);if(i!==void 0&&this._$Em!==i){let a=s.getPropertyOptions(i),o=typeof a.converter=="function"?{fromAttribute:a.converter}:a.converter?.fromAttribute!==void 0?a.converter:pe;this._$Em=i;let p=o.fromAttribute(t,a.type);this[i]=p??this._$Ej?.get(i)??p,this._$Em=null}}requestUpdate(e,t,s,i=!1,a){if(e!==void 0){let o=this.constructor;if(i===!1&&(a=this[e]),s??=o.getPropertyOptions(e),!((s.hasChanged??Se)(a,t)||s.useDefault&&s.reflect&&a===this._$Ej?.get(e)&&!this.hasAttribute(o._$Eu(e,s))))return;this.C(e,t,s)}this.isUpdatePending===!1&&(this._$ES=this._$EP())}C(e,t,{useDefault:s,reflect:i,wrapped:a},o){s&&!(this._$Ej??=new Map).has(e)&&(this._$Ej.set(e,o??t??this[e]),a!==!0||o!==void 0)||(this._$AL.has(e)||(this.hasUpdated||s||(t=void 0),this._$AL.set(e,t)),i===!0&&this._$Em!==e&&(this._$Eq??=new Set).add(e))}async _$EP(){this.isUpdatePending=!0;try{await this._$ES}catch(t){Promise.reject(t)}let e=this.scheduleUpdate();return e!=null&&await e,!this.isUpdatePending}scheduleUpdate(){return this.performUpdate()}performUpdate(){if(!this.isUpdatePending)return;if(!this.hasUpdated){if(this.renderRoot??=this.createRenderRoot(),this._$Ep){for(let[i,a]of this._$Ep)this[i]=a;this._$Ep=void 0}let s=this.constructor.elementProperties;if(s.size>0)for(let[i,a]of s){let{wrapped:o}=a,p=this[i];o!==!0||this._$AL.has(i)||p===void 0||this.C(i,void 0,a,p)}}let e=!1,t=this._$AL;try{e=this.shouldUpdate(t),e?(this.willUpdate(t),this._$EO?.forEach(s=>s.hostUpdate?.()),this.update(t)):this._$EM()}catch(s){throw e=!1,this._$EM(),s}e&&this._$AE(t)}willUpdate(e){}_$AE(e){this._$EO?.forEach(t=>t.hostUpdated?.()),this.hasUpdated||(this.hasUpdated=!0,this.firstUpdated(e)),this.updated(e)}_$EM(){this._$AL=new Map,this.isUpdatePending=!1}get updateComplete(){return this.getUpdateComplete()}getUpdateComplete(){return this._$ES}shouldUpdate(e){return!0}update(e){this._$Eq&&=this._$Eq.forEach(t=>this._$ET(t,this[t])),this._$EM()}updated(e){}firstUpdated(e){}};k.elementStyles=[],k.shadowRootOptions={mode:"open"},k[V("elementProperties")]=new Map,k[V("finalized")]=new Map,$t?.({ReactiveElement:k}),(J.reactiveElementVersions??=[]).push("2.1.2");var me=globalThis,Ce=r=>r,Q=me.trustedTypes,Te=Q?Q.createPolicy("lit-html",{createHTML:r=>r}):void 0,ge="$lit$",w=`lit$${Math.random().toFixed(9).slice(2)}$`,fe="?"+w,bt=`<${fe}>`,H=document,W=()=>H.createComment(""),K=r=>r===null||typeof r!="object"&&typeof r!="function",$e=Array.isArray,Ne=r=>$e(r)||typeof r?.[Symbol.iterator]=="function",ue=`[ 	
+\f\r]`,q=/<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g,Pe=/-->/g,He=/>/g,T=RegExp(`>|${ue}(?:([^\\s"'>=/]+)(${ue}*=${ue}*(?:[^ 	
+\f\r"'\`<>=]|("|')|))|$)`,"g"),Re=/'/g,Oe=/"/g,Ue=/^(?:script|style|textarea|title)$/i,be=r=>(e,...t)=>({_$litType$:r,strings:e,values:t}),n=be(1),Lt=be(2),It=be(3),A=Symbol.for("lit-noChange"),c=Symbol.for("lit-nothing"),Me=new WeakMap,P=H.createTreeWalker(H,129);function je(r,e){if(!$e(r)||!r.hasOwnProperty("raw"))throw Error("invalid template strings array");return Te!==void 0?Te.createHTML(e):e}var Le=(r,e)=>{let t=r.length-1,s=[],i,a=e===2?"<svg>":e===3?"<math>":"",o=q;for(let p=0;p<t;p++){let l=r[p],d,g,h=-1,m=0;for(;m<l.length&&(o.lastIndex=m,g=o.exec(l),g!==null);)m=o.lastIndex,o===q?g[1]==="!--"?o=Pe:g[1]!==void 0?o=He:g[2]!==void 0?(Ue.test(g[2])&&(i=RegExp("</"+g[2],"g")),o=T):g[3]!==void 0&&(o=T):o===T?g[0]===">"?(o=i??q,h=-1):g[1]===void 0?h=-2:(h=o.lastIndex-g[2].length,d=g[1],o=g[3]===void 0?T:g[3]==='"'?Oe:Re):o===Oe||o===Re?o=T:o===Pe||o===He?o=q:(o=T,i=void 0);let u=o===T&&r[p+1].startsWith("/>")?" ":"";a+=o===q?l+bt:h>=0?(s.push(d),l.slice(0,h)+ge+l.slice(h)+w+u):l+w+(h===-2?p:u)}return[je(r,a+(r[t]||"<?>")+(e===2?"</svg>":e===3?"</math>":"")),s]},G=class r{constructor({strings:e,_$litType$:t},s){let i;this.parts=[];let a=0,o=0,p=e.length-1,l=this.parts,[d,g]=Le(e,t);if(this.el=r.createElement(d,s),P.currentNode=this.el.content,t===2||t===3){let h=this.el.content.firstChild;h.replaceWith(...h.childNodes)}for(;(i=P.nextNode())!==null&&l.length<p;){if(i.nodeType===1){if(i.hasAttributes())for(let h of i.getAttributeNames())if(h.endsWith(ge)){let m=g[o++],u=i.getAttribute(h).split(w),$=/([.?@])?(.*)/.exec(m);l.push({type:1,index:a,name:$[2],strings:u,ctor:$[1]==="."?ee:$[1]==="?"?te:$[1]==="@"?se:O}),i.removeAttribute(h)}else h.startsWith(w)&&(l.push({type:6,index:a}),i.removeAttribute(h));if(Ue.test(i.tagName)){let h=i.textContent.split(w),m=h.length-1;if(m>0){i.textContent=Q?Q.emptyScript:"";for(let u=0;u<m;u++)i.append(h[u],W()),P.nextNode(),l.push({type:2,index:++a});i.append(h[m],W())}}}else if(i.nodeType===8)if(i.data===fe)l.push({type:2,index:a});else{let h=-1;for(;(h=i.data.indexOf(w,h+1))!==-1;)l.push({type:7,index:a}),h+=w.length-1}a++}}static createElement(e,t){let s=H.createElement("template");return s.innerHTML=e,s}};function R(r,e,t=r,s){if(e===A)return e;let i=s!==void 0?t._$Co?.[s]:t._$Cl,a=K(e)?void 0:e._$litDirective$;return i?.constructor!==a&&(i?._$AO?.(!1),a===void 0?i=void 0:(i=new a(r),i._$AT(r,t,s)),s!==void 0?(t._$Co??=[])[s]=i:t._$Cl=i),i!==void 0&&(e=R(r,i._$AS(r,e.values),i,s)),e}var X=class{constructor(e,t){this._$AV=[],this._$AN=void 0,this._$AD=e,this._$AM=t}get parentNode(){return this._$AM.parentNode}get _$AU(){return this._$AM._$AU}u(e){let{el:{content:t},parts:s}=this._$AD,i=(e?.creationScope??H).importNode(t,!0);P.currentNode=i;let a=P.nextNode(),o=0,p=0,l=s[0];for(;l!==void 0;){if(o===l.index){let d;l.type===2?d=new M(a,a.nextSibling,this,e):l.type===1?d=new l.ctor(a,l.name,l.strings,this,e):l.type===6&&(d=new re(a,this,e)),this._$AV.push(d),l=s[++p]}o!==l?.index&&(a=P.nextNode(),o++)}return P.currentNode=H,i}p(e){let t=0;for(let s of this._$AV)s!==void 0&&(s.strings!==void 0?(s._$AI(e,s,t),t+=s.strings.length-2):s._$AI(e[t])),t++}},M=class r{get _$AU(){return this._$AM?._$AU??this._$Cv}constructor(e,t,s,i){this.type=2,this._$AH=c,this._$AN=void 0,this._$AA=e,this._$AB=t,this._$AM=s,this.options=i,this._$Cv=i?.isConnected??!0}get parentNode(){let e=this._$AA.parentNode,t=this._$AM;return t!==void 0&&e?.nodeType===11&&(e=t.parentNode),e}get startNode(){return this._$AA}get endNode(){return this._$AB}_$AI(e,t=this){e=R(this,e,t),K(e)?e===c||e==null||e===""?(this._$AH!==c&&this._$AR(),this._$AH=c):e!==this._$AH&&e!==A&&this._(e):e._$litType$!==void 0?this.$(e):e.nodeType!==void 0?this.T(e):Ne(e)?this.k(e):this._(e)}O(e){return this._$AA.parentNode.insertBefore(e,this._$AB)}T(e){this._$AH!==e&&(this._$AR(),this._$AH=this.O(e))}_(e){this._$AH!==c&&K(this._$AH)?this._$AA.nextSibling.data=e:this.T(H.createTextNode(e)),this._$AH=e}$(e){let{values:t,_$litType$:s}=e,i=typeof s=="number"?this._$AC(e):(s.el===void 0&&(s.el=G.createElement(je(s.h,s.h[0]),this.options)),s);if(this._$AH?._$AD===i)this._$AH.p(t);else{let a=new X(i,this),o=a.u(this.options);a.p(t),this.T(o),this._$AH=a}}_$AC(e){let t=Me.get(e.strings);return t===void 0&&Me.set(e.strings,t=new G(e)),t}k(e){$e(this._$AH)||(this._$AH=[],this._$AR());let t=this._$AH,s,i=0;for(let a of e)i===t.length?t.push(s=new r(this.O(W()),this.O(W()),this,this.options)):s=t[i],s._$AI(a),i++;i<t.length&&(this._$AR(s&&s._$AB.nextSibling,i),t.length=i)}_$AR(e=this._$AA.nextSibling,t){for(this._$AP?.(!1,!0,t);e!==this._$AB;){let s=Ce(e).nextSibling;Ce(e).remove(),e=s}}setConnected(e){this._$AM===void 0&&(this._$Cv=e,this._$AP?.(e))}},O=class{get tagName(){return this.element.tagName}get _$AU(){return this._$AM._$AU}constructor(e,t,s,i,a){this.type=1,this._$AH=c,this._$AN=void 0,this.element=e,this.name=t,this._$AM=i,this.options=a,s.length>2||s[0]!==""||s[1]!==""?(this._$AH=Array(s.length-1).fill(new String),this.strings=s):this._$AH=c}_$AI(e,t=this,s,i){let a=this.strings,o=!1;if(a===void 0)e=R(this,e,t,0),o=!K(e)||e!==this._$AH&&e!==A,o&&(this._$AH=e);else{let p=e,l,d;for(e=a[0],l=0;l<a.length-1;l++)d=R(this,p[s+l],t,l),d===A&&(d=this._$AH[l]),o||=!K(d)||d!==this._$AH[l],d===c?e=c:e!==c&&(e+=(d??"")+a[l+1]),this._$AH[l]=d}o&&!i&&this.j(e)}j(e){e===c?this.element.removeAttribute(this.name):this.element.setAttribute(this.name,e??"")}},ee=class extends O{constructor(){super(...arguments),this.type=3}j(e){this.element[this.name]=e===c?void 0:e}},te=class extends O{constructor(){super(...arguments),this.type=4}j(e){this.element.toggleAttribute(this.name,!!e&&e!==c)}},se=class extends O{constructor(e,t,s,i,a){super(e,t,s,i,a),this.type=5}_$AI(e,t=this){if((e=R(this,e,t,0)??c)===A)return;let s=this._$AH,i=e===c&&s!==c||e.capture!==s.capture||e.once!==s.once||e.passive!==s.passive,a=e!==c&&(s===c||i);i&&this.element.removeEventListener(this.name,this,s),a&&this.element.addEventListener(this.name,this,e),this._$AH=e}handleEvent(e){typeof this._$AH=="function"?this._$AH.call(this.options?.host??this.element,e):this._$AH.handleEvent(e)}},re=class{constructor(e,t,s){this.element=e,this.type=6,this._$AN=void 0,this._$AM=t,this.options=s}get _$AU(){return this._$AM._$AU}_$AI(e){R(this,e)}},Ie={M:ge,P:w,A:fe,C:1,L:Le,R:X,D:Ne,V:R,I:M,H:O,N:te,U:se,B:ee,F:re},vt=me.litHtmlPolyfillSupport;vt?.(G,M),(me.litHtmlVersions??=[]).push("3.3.3");var De=(r,e,t)=>{let s=t?.renderBefore??e,i=s._$litPart$;if(i===void 0){let a=t?.renderBefore??null;s._$litPart$=i=new M(e.insertBefore(W(),a),a,void 0,t??{})}return i._$AI(r),i};var ve=globalThis,f=class extends k{constructor(){super(...arguments),this.renderOptions={host:this},this._$Do=void 0}createRenderRoot(){let e=super.createRenderRoot();return this.renderOptions.renderBefore??=e.firstChild,e}update(e){let t=this.render();this.hasUpdated||(this.renderOptions.isConnected=this.isConnected),super.update(e),this._$Do=De(t,this.renderRoot,this.renderOptions)}connectedCallback(){super.connectedCallback(),this._$Do?.setConnected(!0)}disconnectedCallback(){super.disconnectedCallback(),this._$Do?.setConnected(!1)}render(){return A}};f._$litElement$=!0,f.finalized=!0,ve.litElementHydrateSupport?.({LitElement:f});var yt=ve.litElementPolyfillSupport;yt?.({LitElement:f});(ve.litElementVersions??=[]).push("4.2.2");var Fe=(r,e=!1)=>r.callWS({type:"bpo/tasks/list",include_closed:e}).then(t=>t.tasks),Be=(r,e,t,s)=>r.callWS({type:"bpo/task/complete",task_id:e,...t?{outcome:t}:{},...Object.keys(s).length?{form:s}:{}}),ze=(r,e)=>r.callWS({type:"bpo/task/claim",task_id:e}),Ve=(r,e,t)=>r.callWS({type:"bpo/task/reassign",task_id:e,assignee:t}),qe=r=>r.callWS({type:"bpo/instances/list"}).then(e=>e.instances),We=(r,e)=>r.callWS({type:"bpo/instance/get",instance_id:e}),Ke=(r,e)=>r.callWS({type:"bpo/instance/cancel",instance_id:e}),Ge=(r,e)=>r.callWS({type:"bpo/process/resume",process:e}),Ze=r=>r.callWS({type:"bpo/blueprints/list"}),Ye=(r,e,t,s)=>r.callWS({type:"bpo/process/start",process:e,...t?{key:t}:{},...Object.keys(s).length?{fields:s}:{}}),Je=(r,e)=>r.connection.subscribeMessage(()=>e(),{type:"bpo/tasks/subscribe"});function y(r){return r&&typeof r=="object"&&"message"in r?String(r.message):String(r)}var Qe="***",_t={string:"text",text:"text",number:"number",integer:"integer",bool:"bool",boolean:"bool",choice:"choice",select:"choice",date:"date",datetime:"datetime",file:"file",entity:"entity"},ye=r=>_t[r.type]??"text";function xt(r,e){let t=ye(r);if(t==="bool")return!!e;let s=String(e).trim();if(s==="")return null;if(t==="number"||t==="integer"){let i=Number(s);return Number.isFinite(i)?i:s}return s}function ie(r,e,t){return r.filter(s=>s.required&&ye(s)!=="bool").filter(s=>{let i=s.name in e?e[s.name]:t[s.name];return i==null||i===""}).map(s=>s.label||s.name)}function ae(r,e,t,s,i,a=!1){let o=ye(r),p=e===Qe,l=t!==void 0?t:p?null:e??null,d=n`<span class="label">${r.label||r.name}${r.required?n`<span class="req" title=${i("required")}> *</span>`:c}${r.pii?n` <span class="pii">PII</span>`:c}</span>`,g=m=>s(xt(r,m.target.value)),h;if(o==="bool")return n`<label class="field bool" data-field=${r.name}>
+      <input type="checkbox" name=${r.name} .checked=${!!l} ?disabled=${a}
+        @change=${m=>s(m.target.checked)} />${d}</label>`;if(o==="choice")h=n`<select name=${r.name} ?required=${r.required} ?disabled=${a} @change=${g}>
+      <option value="" ?selected=${l===null}>${i("choose")}</option>
+      ${(r.options??[]).map(m=>n`<option value=${m} ?selected=${l===m}>${m}</option>`)}
+    </select>`;else{let m={number:"number",integer:"number",date:"date",datetime:"datetime-local"}[o]??"text",u=p?Qe:o==="file"?i("file_hint"):o==="entity"?"person.…":"";h=n`<input type=${m} name=${r.name} step=${o==="integer"?"1":"any"}
+      .value=${l===null?"":String(l)} placeholder=${u}
+      ?required=${r.required} ?disabled=${a} @input=${g} />`}return n`<label class="field" data-field=${r.name}>${d}${h}</label>`}var kt={title:"Business processes",tab_tasks:"My tasks",tab_instances:"Instances",tab_admin:"Admin",loading:"Loading…",no_tasks:"No open tasks. Well done!",no_instances:"No instances.",due:"Due {when}",overdue:"Overdue since {when}",reminders:"Reminders: {when}",assignee:"Assigned to {who}",queue:"Queue {group}",candidates:"For {who}",claim:"Claim",complete:"Done",required:"Required",missing:"Fill in: {fields}",masked:"Some personal data is hidden (***): you are not cleared to see it.",not_yours:"Only the assignee can finish this task.",file_hint:"Link or file name",yes:"Yes",no:"No",choose:"Choose…",status:"Status",current_step:"Current step",started:"Started {when}",history:"History",graph:"Process",tasks:"Tasks",fields:"Fields",back:"Back",cancel_instance:"Cancel instance",confirm_cancel:"Cancel instance {id}?",reassign:"Reassign",reassign_to:"person.…",blueprints:"Blueprints",problems:"Problems",no_problems:"No problems in the blueprints.",suspended:"Suspended",resume:"Resume",limits:"Limits",start:"Start a process",process:"Process",key:"Key (optional)",start_button:"Start",started_ok:"Started {id} ({status})",done_ok:"Finished: {title}",admins_only:"Only administrators see this tab.",open_panel:"Open",card_title:"My tasks",more:"+{n} more in the BPO panel",all_processes:"All"},wt={title:"業務プロセス",tab_tasks:"自分のタスク",tab_instances:"インスタンス",tab_admin:"管理",loading:"読み込み中…",no_tasks:"未完了のタスクはありません。",no_instances:"インスタンスはありません。",due:"期限 {when}",overdue:"期限切れ（{when}）",reminders:"リマインダー: {when}",assignee:"担当: {who}",queue:"キュー {group}",candidates:"候補: {who}",claim:"引き受ける",complete:"完了",required:"必須",missing:"入力してください: {fields}",masked:"個人情報の一部は非表示です（***）。閲覧権限がありません。",not_yours:"このタスクは担当者だけが完了できます。",file_hint:"リンクまたはファイル名",yes:"はい",no:"いいえ",choose:"選択…",status:"状態",current_step:"現在のステップ",started:"開始 {when}",history:"履歴",graph:"プロセス",tasks:"タスク",fields:"項目",back:"戻る",cancel_instance:"インスタンスを中止",confirm_cancel:"インスタンス {id} を中止しますか？",reassign:"担当変更",reassign_to:"person.…",blueprints:"ブループリント",problems:"問題",no_problems:"ブループリントに問題はありません。",suspended:"停止中",resume:"再開",limits:"制限",start:"プロセスを開始",process:"プロセス",key:"キー（任意）",start_button:"開始",started_ok:"{id} を開始しました（{status}）",done_ok:"完了しました: {title}",admins_only:"このタブは管理者だけが見られます。",open_panel:"開く",card_title:"自分のタスク",more:"ほか {n} 件は BPO パネルで",all_processes:"すべて"};function b(r){let e=(r??"").toLowerCase().startsWith("ja")?wt:kt;return(t,s)=>e[t].replace(/\{(\w+)\}/g,(i,a)=>String(s?.[a]??""))}function E(r,e){if(!e)return"";let t=new Date(e);return Number.isNaN(t.getTime())?e:new Intl.DateTimeFormat(r||"en",{dateStyle:"medium",timeStyle:"short"}).format(t)}var _=class{constructor(e,t){this.host=e;this.load=t;this.loading=!1;this.again=!1;e.addController(this)}hostConnected(){this.host.hass&&this.start()}hostUpdated(){this.host.hass&&!this.unsubscribe&&this.start()}hostDisconnected(){let e=this.unsubscribe;this.unsubscribe=void 0,e?.then(t=>t?.()).catch(()=>{})}start(){this.unsubscribe=Je(this.host.hass,()=>{this.reload()}).catch(()=>{}),this.reload()}async reload(){if(this.loading){this.again=!0;return}this.loading=!0;try{do this.again=!1,await this.load();while(this.again)}finally{this.loading=!1}}};var v=C`
+  :host {
+    color: var(--primary-text-color, #212121);
+    font-family: var(--ha-font-family-body, Roboto, system-ui, sans-serif);
+    font-size: 14px;
+  }
+  .card {
+    background: var(--card-background-color, #fff);
+    border-radius: var(--ha-card-border-radius, 12px);
+    border: 1px solid var(--divider-color, #e0e0e0);
+    padding: 12px 16px;
+    margin: 0 0 12px;
+  }
+  h2, h3 { margin: 0 0 8px; font-weight: 500; }
+  h2 { font-size: 18px; }
+  h3 { font-size: 15px; }
+  .muted { color: var(--secondary-text-color, #727272); font-size: 13px; }
+  .error { color: var(--error-color, #db4437); }
+  .ok { color: var(--success-color, #43a047); }
+  .warn { color: var(--warning-color, #ffa600); }
+  .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+  .grow { flex: 1 1 auto; min-width: 0; }
+  button {
+    font: inherit;
+    border: none;
+    border-radius: 18px;
+    padding: 6px 14px;
+    min-height: 36px;
+    cursor: pointer;
+    background: var(--primary-color, #03a9f4);
+    color: var(--text-primary-color, #fff);
+  }
+  button.secondary {
+    background: transparent;
+    color: var(--primary-color, #03a9f4);
+    border: 1px solid var(--primary-color, #03a9f4);
+  }
+  button.danger { background: var(--error-color, #db4437); }
+  button:disabled { opacity: 0.5; cursor: default; }
+  input, select, textarea {
+    font: inherit;
+    box-sizing: border-box;
+    width: 100%;
+    padding: 8px;
+    border: 1px solid var(--divider-color, #bdbdbd);
+    border-radius: 6px;
+    background: var(--secondary-background-color, #fafafa);
+    color: inherit;
+  }
+  .field { display: block; margin: 0 0 10px; }
+  .field .label { display: block; margin: 0 0 4px; font-size: 13px; color: var(--secondary-text-color, #727272); }
+  .field.bool { display: flex; gap: 8px; align-items: center; }
+  .field.bool input { width: auto; }
+  .field.bool .label { margin: 0; }
+  .req { color: var(--error-color, #db4437); }
+  .pii, .badge {
+    display: inline-block;
+    font-size: 11px;
+    padding: 1px 6px;
+    border-radius: 8px;
+    background: var(--secondary-background-color, #eee);
+    color: var(--secondary-text-color, #727272);
+  }
+  .badge.overdue, .badge.failed { background: var(--error-color, #db4437); color: #fff; }
+  .badge.running, .badge.open { background: var(--primary-color, #03a9f4); color: #fff; }
+  .badge.completed, .badge.done { background: var(--success-color, #43a047); color: #fff; }
+  .badge.suspended, .badge.cancelled { background: var(--warning-color, #ffa600); color: #fff; }
+  ul.plain { list-style: none; padding: 0; margin: 0; }
+  a { color: var(--primary-color, #03a9f4); }
+`;var N=class extends f{constructor(){super();this.live=new _(this,()=>this.load());this.blueprints=void 0,this.problems=[],this.error="",this.message="",this.process="",this.key="",this.edited={}}async load(){try{let t=await Ze(this.hass);this.blueprints=t.blueprints,this.problems=t.errors}catch(t){this.error=y(t)}}async act(t){this.error="",this.message="";try{this.message=await t(),await this.live.reload()}catch(s){this.error=y(s)}}start(t){let s=b(this.hass.language),i=ie(t.fields,this.edited,{});if(i.length){this.error=s("missing",{fields:i.join(", ")});return}let a=Object.fromEntries(Object.entries(this.edited).filter(([,o])=>o!==null));this.act(async()=>{let o=await Ye(this.hass,t.process,this.key.trim(),a);return this.edited={},this.key="",s("started_ok",{id:o.instance_id,status:o.status})})}render(){let t=b(this.hass?.language);if(!this.hass?.user?.is_admin)return n`<div class="muted">${t("admins_only")}</div>`;if(!this.blueprints)return n`${this.error?n`<div class="error">${this.error}</div>`:n`<div class="muted">${t("loading")}</div>`}`;let s=this.blueprints.filter(a=>a.manual&&!a.suspended),i=s.find(a=>a.process===this.process)??s[0];return n`
+      ${this.message?n`<div class="card ok message" role="status">${this.message}</div>`:c}
+      ${this.error?n`<div class="card error" role="alert">${this.error}</div>`:c}
+      ${i?n`<div class="card start-form"><h2>${t("start")}</h2>
+        <label class="field"><span class="label">${t("process")}</span>
+          <select name="process" @change=${a=>{this.process=a.target.value,this.edited={}}}>
+            ${s.map(a=>n`<option value=${a.process} ?selected=${a===i}>${a.title} (${a.process})</option>`)}
+          </select></label>
+        <label class="field"><span class="label">${t("key")}</span>
+          <input name="key" .value=${this.key} @input=${a=>this.key=a.target.value} /></label>
+        ${i.fields.map(a=>ae(a,void 0,this.edited[a.name],o=>this.edited={...this.edited,[a.name]:o},t))}
+        <button class="start" @click=${()=>this.start(i)}>${t("start_button")}</button>
+      </div>`:c}
+      <div class="card problems"><h2>${t("problems")}</h2>
+        ${this.problems.length?n`<ul class="plain">${this.problems.map(a=>n`<li class="error problem"><code>${a.file}${a.line?`:${a.line}`:""}</code>${a.field?n` <code>${a.field}</code>`:c} — ${a.message}</li>`)}</ul>`:n`<div class="muted">${t("no_problems")}</div>`}
+      </div>
+      <div class="card"><h2>${t("blueprints")}</h2>
+        <ul class="plain">${this.blueprints.map(a=>n`<li class="blueprint" data-process=${a.process} style="margin-bottom:8px">
+          <div class="row"><strong class="grow">${a.title} <span class="muted">${a.process}</span></strong>
+            ${a.suspended?n`<span class="badge suspended">${t("suspended")}</span>
+              <button class="resume" @click=${()=>{this.act(async()=>(await Ge(this.hass,a.process),`${t("resume")}: ${a.process}`))}}>${t("resume")}</button>`:c}
+          </div>
+          <div class="muted"><code>${a.file}</code>${Object.keys(a.limits).length?n` · ${t("limits")}: ${Object.entries(a.limits).map(([o,p])=>`${o} ${p}`).join(", ")}`:c}</div>
+        </li>`)}</ul>
+      </div>`}};N.properties={hass:{attribute:!1},blueprints:{state:!0},problems:{state:!0},error:{state:!0},message:{state:!0},process:{state:!0},key:{state:!0},edited:{state:!0}},N.styles=[v];var U=class extends f{setConfig(e){if(!e||typeof e!="object")throw new Error("bpo-tasks-card: the card needs a configuration");if(e.limit!==void 0&&(!Number.isInteger(e.limit)||e.limit<1))throw new Error("bpo-tasks-card: limit must be a whole number of 1 or more");this.config=e}getCardSize(){return 1+(this.config?.limit??5)*2}static getStubConfig(){return{limit:5}}render(){if(!this.hass||!this.config)return n``;let e=b(this.hass.language);return n`<ha-card>
+      <div style="padding:12px 16px 4px"><h2>${this.config.title??e("card_title")}</h2>
+        <bpo-task-list .hass=${this.hass} compact .limit=${this.config.limit??5}></bpo-task-list>
+      </div>
+    </ha-card>`}};U.properties={hass:{attribute:!1},config:{state:!0}},U.styles=[v];var At=/^([A-Za-z0-9_]+)\s*([[({/\\>]+)"(.*)"([\])}/\\]+)$/,Et=/^([A-Za-z0-9_]+)\s+(-->|-\.->)(?:\|"(.*)"\|)?\s*([A-Za-z0-9_]+)$/,St={"([":"start","[":"task","{":"choice","((":"end","(((":"end","[[":"action","{{":"wait","[/":"parallel","[\\":"parallel",">":"flag"},Xe=r=>r.replace(/#quot;/g,'"').replace(/<br\/?>/g,`
+`);function Ct(r){let e=[],t=[];for(let s of r.split(`
+`)){let i=s.trim(),a=Et.exec(i);if(a){t.push({from:a[1],to:a[4],label:Xe(a[3]??""),dashed:a[2]==="-.->"});continue}let o=At.exec(i);o&&e.push({id:o[1],label:Xe(o[3]),shape:St[o[2]]??"task"})}return{nodes:e,edges:t}}var et=r=>"s_"+r.replace(/[^A-Za-z0-9_]/g,"_");function tt(r,e,t){let{nodes:s,edges:i}=Ct(r),a=new Set(e.map(et)),o=new Set(t.map(et)),p=new Map(s.map(l=>[l.id,l.label.split(`
+`)[0].split(":")[0]]));return n`<ol class="graph">
+    ${s.map(l=>{let[d,...g]=l.label.split(`
+`),h=i.filter(u=>u.from===l.id),m=a.has(l.id)?"current":o.has(l.id)?"visited":"";return n`<li class="node ${l.shape} ${m}" data-node=${l.id}>
+        <div class="box"><strong>${d}</strong>${g.map(u=>n`<div class="muted">${u}</div>`)}</div>
+        ${h.length?n`<ul class="edges">${h.map(u=>n`<li class=${u.dashed?"dashed":""}>→ ${p.get(u.to)??u.to}${u.label?n` <span class="muted">(${u.label})</span>`:c}</li>`)}</ul>`:c}
+      </li>`})}
+  </ol>`}var Tt=new Set(["running","waiting","suspended"]),j=class extends f{constructor(){super();this.live=new _(this,()=>this.load());this.instance=void 0,this.error="",this.reassignTo={}}updated(t){t.has("instanceId")&&t.get("instanceId")!==void 0&&this.live.reload()}async load(){try{this.instance=await We(this.hass,this.instanceId),this.error=""}catch(t){this.error=y(t)}}async act(t){try{await t(),await this.live.reload()}catch(s){this.error=y(s)}}render(){let t=b(this.hass?.language),s=this.hass?.language,i=this.instance,a=!!this.hass?.user?.is_admin;if(!i)return n`${this.error?n`<div class="error" role="alert">${this.error}</div>`:n`<div class="muted">${t("loading")}</div>`}`;let o=i.tasks.filter(d=>d.status==="open"),p=[...new Set(o.map(d=>d.step))],l=i.history.map(d=>d.step).filter(d=>!!d);return n`<div class="instance" data-instance-id=${i.instance_id}>
+      <div class="card">
+        <div class="row">
+          <h2 class="grow">${i.process} · ${i.key}</h2>
+          <span class="badge ${i.status} status">${i.status}</span>
+        </div>
+        <dl>
+          <dt>${t("current_step")}</dt><dd class="current">${p.join(", ")||"—"}</dd>
+          ${Object.entries(i.fields).map(([d,g])=>n`<dt>${d}</dt><dd>${g===null?"—":String(g)}</dd>`)}
+        </dl>
+        ${a&&Tt.has(i.status)?n`<div class="row" style="margin-top:8px"><button class="danger cancel" @click=${()=>{confirm(t("confirm_cancel",{id:i.instance_id}))&&this.act(()=>Ke(this.hass,i.instance_id))}}>${t("cancel_instance")}</button></div>`:c}
+        ${this.error?n`<div class="error" role="alert">${this.error}</div>`:c}
+      </div>
+      ${o.length?n`<div class="card"><h3>${t("tasks")}</h3><ul class="plain">${o.map(d=>n`<li class="row" data-task-id=${d.task_id}>
+          <span class="grow">${d.title} <span class="muted">${d.assignee??d.group??""}</span></span>
+          ${a?n`<input style="max-width:160px" placeholder=${t("reassign_to")} .value=${this.reassignTo[d.task_id]??""}
+              @input=${g=>this.reassignTo={...this.reassignTo,[d.task_id]:g.target.value}} />
+            <button class="secondary reassign" ?disabled=${!this.reassignTo[d.task_id]}
+              @click=${()=>{this.act(()=>Ve(this.hass,d.task_id,this.reassignTo[d.task_id]))}}>${t("reassign")}</button>`:c}
+        </li>`)}</ul></div>`:c}
+      <div class="card history"><h3>${t("history")}</h3>
+        <ol class="timeline">${i.history.map(d=>n`<li data-type=${d.type} data-task-id=${d.task_id??""}>
+          <div><strong>${d.type.replace(/_/g," ")}</strong>${d.step?n` · ${d.step}`:c}${d.detail?n` · <span class="detail">${d.detail}</span>`:c}</div>
+          <div class="muted">${E(s,d.at)}${d.by?n` · ${d.by}`:c}</div>
+        </li>`)}</ol>
+      </div>
+      ${i.graph?n`<div class="card"><h3>${t("graph")}</h3>${tt(i.graph,p,l)}</div>`:c}
+    </div>`}};j.properties={hass:{attribute:!1},instanceId:{attribute:"instance-id"},instance:{state:!0},error:{state:!0},reassignTo:{state:!0}},j.styles=[v,C`
+      .timeline { list-style: none; margin: 0; padding: 0 0 0 12px; border-left: 2px solid var(--divider-color, #e0e0e0); }
+      .timeline li { position: relative; padding: 0 0 10px 10px; }
+      .timeline li::before {
+        content: ""; position: absolute; left: -19px; top: 4px; width: 10px; height: 10px; border-radius: 50%;
+        background: var(--primary-color, #03a9f4);
+      }
+      .graph { list-style: none; margin: 0; padding: 0; }
+      .graph .node { margin: 0 0 8px; }
+      .graph .box { border: 1px solid var(--divider-color, #bdbdbd); border-radius: 4px; padding: 6px 10px; white-space: pre-line; }
+      .graph .start .box, .graph .end .box { border-radius: 18px; }
+      .graph .choice .box { border-style: dashed; }
+      .graph .visited .box { background: var(--secondary-background-color, #f5f5f5); }
+      .graph .current .box { border: 2px solid var(--primary-color, #03a9f4); }
+      .graph .edges { list-style: none; margin: 2px 0 0 16px; padding: 0; font-size: 13px; }
+      .graph .edges .dashed { font-style: italic; }
+      dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
+      dt { color: var(--secondary-text-color, #727272); }
+      dd { margin: 0; overflow-wrap: anywhere; }
+    `];var L=class extends f{constructor(){super();this.live=new _(this,()=>this.load());this.selected="",this.rows=void 0,this.error="",this.status=""}async load(){try{this.rows=await qe(this.hass),this.error=""}catch(t){this.error=y(t)}}render(){let t=b(this.hass?.language),s=this.hass?.language;if(this.selected)return n`<button class="secondary back" @click=${()=>this.selected=""}>← ${t("back")}</button>
+        <div style="height:8px"></div>
+        <bpo-instance-view .hass=${this.hass} .instanceId=${this.selected}></bpo-instance-view>`;if(this.error)return n`<div class="error" role="alert">${this.error}</div>`;if(!this.rows)return n`<div class="muted">${t("loading")}</div>`;let i=[...new Set(this.rows.map(o=>o.status))].sort(),a=[...this.rows].filter(o=>!this.status||o.status===this.status).sort((o,p)=>(p.updated??p.started).localeCompare(o.updated??o.started));return n`
+      <div class="row" style="margin-bottom:8px">
+        <label class="muted">${t("status")}</label>
+        <select style="width:auto" class="status-filter" @change=${o=>this.status=o.target.value}>
+          <option value="">${t("all_processes")}</option>
+          ${i.map(o=>n`<option value=${o} ?selected=${o===this.status}>${o}</option>`)}
+        </select>
+      </div>
+      ${a.length?c:n`<div class="muted empty">${t("no_instances")}</div>`}
+      ${a.map(o=>n`<div class="card instance-row" role="button" tabindex="0" style="cursor:pointer"
+          data-instance-id=${o.instance_id} @click=${()=>this.selected=o.instance_id}
+          @keydown=${p=>p.key==="Enter"&&(this.selected=o.instance_id)}>
+        <div class="row"><strong class="grow">${o.process_title} · ${o.key}</strong><span class="badge ${o.status}">${o.status}</span></div>
+        <div class="muted">${o.current_steps.length?n`${t("current_step")}: ${o.current_steps.join(", ")} · `:c}${t("started",{when:E(s,o.started)})}</div>
+      </div>`)}`}};L.properties={hass:{attribute:!1},selected:{type:String},rows:{state:!0},error:{state:!0},status:{state:!0}},L.styles=[v];var I=class extends f{constructor(){super(),this.narrow=!1,this.tab="tasks"}render(){if(!this.hass)return n``;let e=b(this.hass.language),t=[["tasks",e("tab_tasks")],["instances",e("tab_instances")]];return this.hass.user?.is_admin&&t.push(["admin",e("tab_admin")]),n`
+      <header><ha-menu-button .hass=${this.hass} .narrow=${this.narrow}></ha-menu-button><span>${e("title")}</span></header>
+      <nav role="tablist">${t.map(([s,i])=>n`<button role="tab" data-tab=${s}
+          aria-selected=${this.tab===s?"true":"false"} @click=${()=>this.tab=s}>${i}</button>`)}</nav>
+      <main>${this.tab==="tasks"?n`<bpo-task-list .hass=${this.hass}></bpo-task-list>`:this.tab==="instances"?n`<bpo-instances .hass=${this.hass}></bpo-instances>`:n`<bpo-admin .hass=${this.hass}></bpo-admin>`}</main>`}};I.properties={hass:{attribute:!1},narrow:{type:Boolean},route:{attribute:!1},panel:{attribute:!1},tab:{state:!0}},I.styles=[v,C`
+      :host { display: block; min-height: 100vh; background: var(--primary-background-color, #fafafa); }
+      header {
+        display: flex; align-items: center; gap: 8px; height: 56px; padding: 0 12px;
+        background: var(--app-header-background-color, var(--primary-color, #03a9f4));
+        color: var(--app-header-text-color, #fff);
+        font-size: 20px;
+      }
+      nav { display: flex; gap: 4px; padding: 0 12px; background: var(--card-background-color, #fff);
+        border-bottom: 1px solid var(--divider-color, #e0e0e0); }
+      nav button {
+        background: none; color: var(--secondary-text-color, #727272); border-radius: 0;
+        border-bottom: 2px solid transparent; padding: 10px 14px;
+      }
+      nav button[aria-selected="true"] { color: var(--primary-color, #03a9f4); border-bottom-color: var(--primary-color, #03a9f4); }
+      main { max-width: 860px; margin: 0 auto; padding: 16px; }
+      @media (max-width: 420px) {
+        header { font-size: 18px; }
+        nav { padding: 0; }
+        nav button { flex: 1 1 0; padding: 10px 4px; }
+        main { padding: 8px; }
+      }
+    `];var Pt=r=>r.replace(/_/g," ").replace(/^./,e=>e.toUpperCase()),D=class extends f{constructor(){super(),this.compact=!1,this.edited={},this.busy=!1,this.error=""}async run(e,t){this.busy=!0,this.error="";try{await e(),t(),this.dispatchEvent(new CustomEvent("bpo-changed",{bubbles:!0,composed:!0,detail:this.task}))}catch(s){this.error=y(s)}finally{this.busy=!1}}finish(e){let t=b(this.hass.language),s=ie(this.task.form,this.edited,this.task.fields);if(s.length){this.error=t("missing",{fields:s.join(", ")});return}let i=Object.fromEntries(Object.entries(this.edited).filter(([,a])=>a!==null));this.run(()=>Be(this.hass,this.task.task_id,e,i),()=>this.edited={})}render(){let e=this.task,t=this.hass.language,s=b(t),i=!e.can_complete||this.busy,a=e.assignee?s("assignee",{who:e.assignee}):e.group?s("queue",{group:e.group}):e.candidates.length?s("candidates",{who:e.candidates.join(", ")}):"";return n`<div class="card task ${e.overdue?"is-overdue":""}" data-task-id=${e.task_id}>
+      <div class="row">
+        <h3 class="grow title">${e.title}</h3>
+        ${e.overdue?n`<span class="badge overdue">${s("overdue",{when:E(t,e.due)})}</span>`:c}
+      </div>
+      <div class="muted">${e.process_title} · ${e.key}${a?n` · ${a}`:c}</div>
+      ${e.due&&!e.overdue?n`<div class="muted due">${s("due",{when:E(t,e.due)})}</div>`:c}
+      ${e.reminders.length&&!this.compact?n`<div class="muted">${s("reminders",{when:e.reminders.map(o=>E(t,o)).join(", ")})}</div>`:c}
+      ${e.masked?n`<div class="muted masked">${s("masked")}</div>`:c}
+      ${e.form.length?n`<form class="form" @submit=${o=>o.preventDefault()}>${e.form.map(o=>ae(o,e.fields[o.name],this.edited[o.name],p=>this.edited={...this.edited,[o.name]:p},s,i))}</form>`:c}
+      <div class="row actions">
+        ${e.can_claim?n`<button class="secondary claim" ?disabled=${this.busy}
+              @click=${()=>{this.run(()=>ze(this.hass,e.task_id),()=>{})}}>${s("claim")}</button>`:c}
+        ${e.outcomes.length?e.outcomes.map(o=>n`<button class="outcome" data-outcome=${o} ?disabled=${i}
+              @click=${()=>this.finish(o)}>${Pt(o)}</button>`):n`<button class="outcome" data-outcome="" ?disabled=${i} @click=${()=>this.finish()}>${s("complete")}</button>`}
+      </div>
+      ${!e.can_complete&&!e.can_claim?n`<div class="muted">${s("not_yours")}</div>`:c}
+      ${this.error?n`<div class="error" role="alert">${this.error}</div>`:c}
+    </div>`}};D.properties={hass:{attribute:!1},task:{attribute:!1},compact:{type:Boolean},edited:{state:!0},busy:{state:!0},error:{state:!0}},D.styles=[v];var st={ATTRIBUTE:1,CHILD:2,PROPERTY:3,BOOLEAN_ATTRIBUTE:4,EVENT:5,ELEMENT:6},rt=r=>(...e)=>({_$litDirective$:r,values:e}),oe=class{constructor(e){}get _$AU(){return this._$AM._$AU}_$AT(e,t,s){this._$Ct=e,this._$AM=t,this._$Ci=s}_$AS(e,t){return this.update(e,t)}update(e,t){return this.render(...t)}};var{I:Ht}=Ie,it=r=>r;var at=()=>document.createComment(""),F=(r,e,t)=>{let s=r._$AA.parentNode,i=e===void 0?r._$AB:e._$AA;if(t===void 0){let a=s.insertBefore(at(),i),o=s.insertBefore(at(),i);t=new Ht(a,o,r,r.options)}else{let a=t._$AB.nextSibling,o=t._$AM,p=o!==r;if(p){let l;t._$AQ?.(r),t._$AM=r,t._$AP!==void 0&&(l=r._$AU)!==o._$AU&&t._$AP(l)}if(a!==i||p){let l=t._$AA;for(;l!==a;){let d=it(l).nextSibling;it(s).insertBefore(l,i),l=d}}}return t},S=(r,e,t=r)=>(r._$AI(e,t),r),Rt={},ot=(r,e=Rt)=>r._$AH=e,nt=r=>r._$AH,ne=r=>{r._$AR(),r._$AA.remove()};var lt=(r,e,t)=>{let s=new Map;for(let i=e;i<=t;i++)s.set(r[i],i);return s},dt=rt(class extends oe{constructor(r){if(super(r),r.type!==st.CHILD)throw Error("repeat() can only be used in text expressions")}dt(r,e,t){let s;t===void 0?t=e:e!==void 0&&(s=e);let i=[],a=[],o=0;for(let p of r)i[o]=s?s(p,o):o,a[o]=t(p,o),o++;return{values:a,keys:i}}render(r,e,t){return this.dt(r,e,t).values}update(r,[e,t,s]){let i=nt(r),{values:a,keys:o}=this.dt(e,t,s);if(!Array.isArray(i))return this.ut=o,a;let p=this.ut??=[],l=[],d,g,h=0,m=i.length-1,u=0,$=a.length-1;for(;h<=m&&u<=$;)if(i[h]===null)h++;else if(i[m]===null)m--;else if(p[h]===o[u])l[u]=S(i[h],a[u]),h++,u++;else if(p[m]===o[$])l[$]=S(i[m],a[$]),m--,$--;else if(p[h]===o[$])l[$]=S(i[h],a[$]),F(r,l[$+1],i[h]),h++,$--;else if(p[m]===o[u])l[u]=S(i[m],a[u]),F(r,i[h],i[m]),m--,u++;else if(d===void 0&&(d=lt(o,u,$),g=lt(p,h,m)),d.has(p[h]))if(d.has(p[m])){let x=g.get(o[u]),de=x!==void 0?i[x]:null;if(de===null){let _e=F(r,i[h]);S(_e,a[u]),l[u]=_e}else l[u]=S(de,a[u]),F(r,i[h],de),i[x]=null;u++}else ne(i[m]),m--;else ne(i[h]),h++;for(;u<=$;){let x=F(r,l[$+1]);S(x,a[u]),l[u++]=x}for(;h<=m;){let x=i[h++];x!==null&&ne(x)}return this.ut=o,ot(r,l),A}});var B=class extends f{constructor(){super();this.live=new _(this,()=>this.load());this.compact=!1,this.limit=0,this.tasks=void 0,this.error="",this.addEventListener("bpo-changed",()=>{this.live.reload()})}async load(){try{this.tasks=(await Fe(this.hass)).filter(t=>t.status==="open"),this.error=""}catch(t){this.error=y(t)}}render(){let t=b(this.hass?.language);if(this.error)return n`<div class="error" role="alert">${this.error}</div>`;if(!this.tasks)return n`<div class="muted">${t("loading")}</div>`;if(!this.tasks.length)return n`<div class="muted empty">${t("no_tasks")}</div>`;let s=[...this.tasks].sort((a,o)=>Number(o.overdue)-Number(a.overdue)||(a.due??"~").localeCompare(o.due??"~")),i=this.limit>0?s.slice(0,this.limit):s;return n`<div class="tasks">
+      ${dt(i,a=>a.task_id,a=>n`<bpo-task-item .hass=${this.hass} .task=${a} ?compact=${this.compact}></bpo-task-item>`)}
+      ${i.length<s.length?n`<div class="muted more"><a href="/bpo">${t("more",{n:s.length-i.length})}</a></div>`:c}
+    </div>`}};B.properties={hass:{attribute:!1},compact:{type:Boolean},limit:{type:Number},tasks:{state:!0},error:{state:!0}},B.styles=[v];var Ot=[["bpo-task-item",D],["bpo-task-list",B],["bpo-instance-view",j],["bpo-instances",L],["bpo-admin",N],["bpo-panel",I],["bpo-tasks-card",U]];for(let[r,e]of Ot)customElements.get(r)||customElements.define(r,e);var le=window;le.customCards=le.customCards??[];le.customCards.some(r=>r.type==="bpo-tasks-card")||le.customCards.push({type:"bpo-tasks-card",name:"BPO tasks",description:"Your open bpo tasks with their forms and outcome buttons.",preview:!1});
+/*! Bundled license information:
+
+@lit/reactive-element/css-tag.js:
+  (**
+   * @license
+   * Copyright 2019 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
+
+@lit/reactive-element/reactive-element.js:
+lit-html/lit-html.js:
+lit-element/lit-element.js:
+lit-html/directive.js:
+lit-html/directives/repeat.js:
+  (**
+   * @license
+   * Copyright 2017 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
+
+lit-html/is-server.js:
+  (**
+   * @license
+   * Copyright 2022 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
+
+lit-html/directive-helpers.js:
+  (**
+   * @license
+   * Copyright 2020 Google LLC
+   * SPDX-License-Identifier: BSD-3-Clause
+   *)
+*/

@@ -1,0 +1,117 @@
+// The "Admin" tab: blueprints with their problems (file:line), suspended processes with Resume,
+// limits, and a start form for manual processes (process picker, typed inputs).
+import { LitElement, html, nothing } from "lit";
+import { errorText, listBlueprints, resumeProcess, startProcess } from "./api.js";
+import { missingRequired, renderField } from "./form.js";
+import { translator } from "./i18n.js";
+import { LiveController } from "./live.js";
+import { shared } from "./styles.js";
+import type { BlueprintError, BlueprintRow, FieldValue, Hass } from "./types.js";
+
+export class BpoAdmin extends LitElement {
+  static override properties = {
+    hass: { attribute: false },
+    blueprints: { state: true },
+    problems: { state: true },
+    error: { state: true },
+    message: { state: true },
+    process: { state: true },
+    key: { state: true },
+    edited: { state: true },
+  };
+  static override styles = [shared];
+
+  declare hass: Hass;
+  declare blueprints: BlueprintRow[] | undefined;
+  declare problems: BlueprintError[];
+  declare error: string;
+  declare message: string;
+  declare process: string;
+  declare key: string;
+  declare edited: Record<string, FieldValue>;
+  readonly live = new LiveController(this, () => this.load());
+
+  constructor() {
+    super();
+    this.blueprints = undefined;
+    this.problems = [];
+    this.error = "";
+    this.message = "";
+    this.process = "";
+    this.key = "";
+    this.edited = {};
+  }
+
+  private async load() {
+    try {
+      const result = await listBlueprints(this.hass);
+      this.blueprints = result.blueprints;
+      this.problems = result.errors;
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  private async act(action: () => Promise<string>) {
+    this.error = "";
+    this.message = "";
+    try {
+      this.message = await action();
+      await this.live.reload();
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  private start(bp: BlueprintRow) {
+    const t = translator(this.hass.language);
+    const missing = missingRequired(bp.fields, this.edited, {});
+    if (missing.length) {
+      this.error = t("missing", { fields: missing.join(", ") });
+      return;
+    }
+    const fields = Object.fromEntries(Object.entries(this.edited).filter(([, v]) => v !== null));
+    void this.act(async () => {
+      const done = await startProcess(this.hass, bp.process, this.key.trim(), fields);
+      this.edited = {};
+      this.key = "";
+      return t("started_ok", { id: done.instance_id, status: done.status });
+    });
+  }
+
+  override render() {
+    const t = translator(this.hass?.language);
+    if (!this.hass?.user?.is_admin) return html`<div class="muted">${t("admins_only")}</div>`;
+    if (!this.blueprints) return html`${this.error ? html`<div class="error">${this.error}</div>` : html`<div class="muted">${t("loading")}</div>`}`;
+    const manual = this.blueprints.filter((bp) => bp.manual && !bp.suspended);
+    const chosen = manual.find((bp) => bp.process === this.process) ?? manual[0];
+    return html`
+      ${this.message ? html`<div class="card ok message" role="status">${this.message}</div>` : nothing}
+      ${this.error ? html`<div class="card error" role="alert">${this.error}</div>` : nothing}
+      ${chosen ? html`<div class="card start-form"><h2>${t("start")}</h2>
+        <label class="field"><span class="label">${t("process")}</span>
+          <select name="process" @change=${(e: Event) => { this.process = (e.target as HTMLSelectElement).value; this.edited = {}; }}>
+            ${manual.map((bp) => html`<option value=${bp.process} ?selected=${bp === chosen}>${bp.title} (${bp.process})</option>`)}
+          </select></label>
+        <label class="field"><span class="label">${t("key")}</span>
+          <input name="key" .value=${this.key} @input=${(e: Event) => (this.key = (e.target as HTMLInputElement).value)} /></label>
+        ${chosen.fields.map((f) => renderField(f, undefined, this.edited[f.name], (v) => (this.edited = { ...this.edited, [f.name]: v }), t))}
+        <button class="start" @click=${() => this.start(chosen)}>${t("start_button")}</button>
+      </div>` : nothing}
+      <div class="card problems"><h2>${t("problems")}</h2>
+        ${this.problems.length
+          ? html`<ul class="plain">${this.problems.map((p) => html`<li class="error problem"><code>${p.file}${p.line ? `:${p.line}` : ""}</code>${p.field ? html` <code>${p.field}</code>` : nothing} — ${p.message}</li>`)}</ul>`
+          : html`<div class="muted">${t("no_problems")}</div>`}
+      </div>
+      <div class="card"><h2>${t("blueprints")}</h2>
+        <ul class="plain">${this.blueprints.map((bp) => html`<li class="blueprint" data-process=${bp.process} style="margin-bottom:8px">
+          <div class="row"><strong class="grow">${bp.title} <span class="muted">${bp.process}</span></strong>
+            ${bp.suspended ? html`<span class="badge suspended">${t("suspended")}</span>
+              <button class="resume" @click=${() => void this.act(async () => (await resumeProcess(this.hass, bp.process), `${t("resume")}: ${bp.process}`))}>${t("resume")}</button>` : nothing}
+          </div>
+          <div class="muted"><code>${bp.file}</code>${Object.keys(bp.limits).length
+            ? html` · ${t("limits")}: ${Object.entries(bp.limits).map(([k, v]) => `${k} ${v}`).join(", ")}` : nothing}</div>
+        </li>`)}</ul>
+      </div>`;
+  }
+}

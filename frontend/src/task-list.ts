@@ -1,0 +1,62 @@
+// The viewer's open tasks (bpo/tasks/list), live; the panel's "My tasks" tab and the card's body.
+import { LitElement, html, nothing } from "lit";
+import { repeat } from "lit/directives/repeat.js";
+import { errorText, listTasks } from "./api.js";
+import { translator } from "./i18n.js";
+import { LiveController } from "./live.js";
+import { shared } from "./styles.js";
+import type { Hass, Task } from "./types.js";
+
+export class BpoTaskList extends LitElement {
+  static override properties = {
+    hass: { attribute: false },
+    compact: { type: Boolean },
+    limit: { type: Number },
+    tasks: { state: true },
+    error: { state: true },
+  };
+  static override styles = [shared];
+
+  declare hass: Hass;
+  declare compact: boolean;
+  declare limit: number;
+  declare tasks: Task[] | undefined;
+  declare error: string;
+  readonly live = new LiveController(this, () => this.load());
+
+  constructor() {
+    super();
+    this.compact = false;
+    this.limit = 0;
+    this.tasks = undefined;
+    this.error = "";
+    this.addEventListener("bpo-changed", () => void this.live.reload());
+  }
+
+  private async load() {
+    try {
+      this.tasks = (await listTasks(this.hass)).filter((task) => task.status === "open");
+      this.error = "";
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  override render() {
+    const t = translator(this.hass?.language);
+    if (this.error) return html`<div class="error" role="alert">${this.error}</div>`;
+    if (!this.tasks) return html`<div class="muted">${t("loading")}</div>`;
+    if (!this.tasks.length) return html`<div class="muted empty">${t("no_tasks")}</div>`;
+    // overdue first, then by due date (no due date last)
+    const sorted = [...this.tasks].sort(
+      (a, b) => Number(b.overdue) - Number(a.overdue) || (a.due ?? "~").localeCompare(b.due ?? "~"),
+    );
+    const shown = this.limit > 0 ? sorted.slice(0, this.limit) : sorted;
+    return html`<div class="tasks">
+      ${repeat(shown, (task) => task.task_id, (task) => html`<bpo-task-item .hass=${this.hass} .task=${task} ?compact=${this.compact}></bpo-task-item>`)}
+      ${shown.length < sorted.length
+        ? html`<div class="muted more"><a href="/bpo">${t("more", { n: sorted.length - shown.length })}</a></div>`
+        : nothing}
+    </div>`;
+  }
+}
