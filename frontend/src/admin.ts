@@ -95,7 +95,7 @@ export class BpoAdmin extends LitElement {
           </select></label>
         <label class="field"><span class="label">${t("key")}</span>
           <input name="key" .value=${this.key} @input=${(e: Event) => (this.key = (e.target as HTMLInputElement).value)} /></label>
-        ${chosen.fields.map((f) => renderField(f, undefined, this.edited[f.name], (v) => (this.edited = { ...this.edited, [f.name]: v }), t))}
+        <div class="form">${chosen.fields.map((f) => renderField(f, undefined, this.edited[f.name], (v) => (this.edited = { ...this.edited, [f.name]: v }), t))}</div>
         <button class="start" @click=${() => this.start(chosen)}>${t("start_button")}</button>
       </div>` : nothing}
       <div class="card problems"><h2>${t("problems")}</h2>

@@ -50,6 +50,7 @@ export const shared = css`
     background: var(--secondary-background-color, #fafafa);
     color: inherit;
   }
+  .form { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); column-gap: 16px; margin-top: 8px; }
   .field { display: block; margin: 0 0 10px; }
   .field .label { display: block; margin: 0 0 4px; font-size: 13px; color: var(--secondary-text-color, #727272); }
   .field.bool { display: flex; gap: 8px; align-items: center; }

@@ -57,6 +57,7 @@ var Z=globalThis,Y=Z.ShadowRoot&&(Z.ShadyCSS===void 0||Z.ShadyCSS.nativeShadow)&
     background: var(--secondary-background-color, #fafafa);
     color: inherit;
   }
+  .form { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); column-gap: 16px; margin-top: 8px; }
   .field { display: block; margin: 0 0 10px; }
   .field .label { display: block; margin: 0 0 4px; font-size: 13px; color: var(--secondary-text-color, #727272); }
   .field.bool { display: flex; gap: 8px; align-items: center; }
@@ -87,7 +88,7 @@ var Z=globalThis,Y=Z.ShadowRoot&&(Z.ShadyCSS===void 0||Z.ShadyCSS.nativeShadow)&
           </select></label>
         <label class="field"><span class="label">${t("key")}</span>
           <input name="key" .value=${this.key} @input=${a=>this.key=a.target.value} /></label>
-        ${i.fields.map(a=>ae(a,void 0,this.edited[a.name],o=>this.edited={...this.edited,[a.name]:o},t))}
+        <div class="form">${i.fields.map(a=>ae(a,void 0,this.edited[a.name],o=>this.edited={...this.edited,[a.name]:o},t))}</div>
         <button class="start" @click=${()=>this.start(i)}>${t("start_button")}</button>
       </div>`:c}
       <div class="card problems"><h2>${t("problems")}</h2>
