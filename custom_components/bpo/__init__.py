@@ -25,6 +25,7 @@ from .manager import BpoManager
 from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
 from .services import async_register_services
 from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
+from .websocket_api import async_register_websocket_commands
 
 ISSUE_STORE_CORRUPTED = "store_corrupted"
 
@@ -50,9 +51,10 @@ type BpoConfigEntry = ConfigEntry[BpoRuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Services belong to the domain, not to an entry: register them once."""
+    """Services and websocket commands belong to the domain, not to an entry: register them once."""
     async_register_services(hass)
     async_register_device_services(hass)
+    async_register_websocket_commands(hass)
     return True
 
 

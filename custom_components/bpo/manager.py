@@ -25,7 +25,14 @@ from . import blueprint_files
 from .connector_config import CONFIG_FILE as CONNECTOR_FILE
 from .connector_config import ConnectorHub
 from .connectors.base import ConnectorError
-from .const import EVENT_PREFIX, SIGNAL_CALENDAR, SIGNAL_LIST, SIGNAL_PROCESS, SIGNAL_UPDATED
+from .const import (
+    EVENT_PREFIX,
+    SIGNAL_CALENDAR,
+    SIGNAL_CHANGED,
+    SIGNAL_LIST,
+    SIGNAL_PROCESS,
+    SIGNAL_UPDATED,
+)
 from .engine.directory import StaticDirectory
 from .engine.errors import BlueprintError
 from .engine.ports import EngineEvent
@@ -140,6 +147,10 @@ class BpoManager:
             async_dispatcher_send(self.hass, SIGNAL_PROCESS.format(process))
         if tasks or schedule:
             async_dispatcher_send(self.hass, SIGNAL_CALENDAR, frozenset(tasks), schedule)
+        if tasks or processes:
+            # web UI subscriptions (websocket_api.py): the sets as they are (nothing copied; this commit's
+            # sets are not touched again), so without a subscriber this costs a dictionary lookup
+            async_dispatcher_send(self.hass, SIGNAL_CHANGED, tasks, processes)
         self._arm_expiry()
 
     @callback
@@ -153,6 +164,7 @@ class BpoManager:
         self.lists.rebuild(dt_util.utcnow())
         self._arm_expiry()
         async_dispatcher_send(self.hass, SIGNAL_UPDATED)
+        async_dispatcher_send(self.hass, SIGNAL_CHANGED, set(), set(self.engine.process_keys()))
 
     @callback
     def _arm_expiry(self) -> None:

@@ -35,10 +35,10 @@ from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_LIST
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Task
+from .engine_calls import save_failed
 from .entity import BpoEntity, EntityAdder, hub_device_info
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
-from .services import save_failed
 from .task_lists import person_list, queue_list
 
 PARALLEL_UPDATES = 0

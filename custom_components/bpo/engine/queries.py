@@ -292,3 +292,9 @@ def _coerce(fdef: FieldDef, value: Any) -> Any:
     if isinstance(value, dict | list | int | float | bool):
         return value
     return str(value)
+
+
+def check_value(fdef: FieldDef, value: Any) -> Any:
+    """The form-value check of :meth:`Queries._check_form` for one value, for callers validating a start's
+    fields before starting (the HA layer); raises ``ValueError`` saying what was expected."""
+    return _coerce(fdef, value)
