@@ -8,6 +8,14 @@ import { LiveController } from "./live.js";
 import { shared } from "./styles.js";
 import type { BlueprintError, BlueprintRow, FieldValue, Hass } from "./types.js";
 
+const seconds = (v: number) => (v % 3600 === 0 ? `${v / 3600} h` : v % 60 === 0 ? `${v / 60} min` : `${v} s`);
+
+/** The declared limits ("max_starts 2000", "window 1 h"), unset ones left out. */
+const limits = (bp: BlueprintRow) =>
+  Object.entries(bp.limits)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k} ${k === "window" && typeof v === "number" ? seconds(v) : String(v)}`);
+
 export class BpoAdmin extends LitElement {
   static override properties = {
     hass: { attribute: false },
@@ -109,8 +117,8 @@ export class BpoAdmin extends LitElement {
             ${bp.suspended ? html`<span class="badge suspended">${t("suspended")}</span>
               <button class="resume" @click=${() => void this.act(async () => (await resumeProcess(this.hass, bp.process), `${t("resume")}: ${bp.process}`))}>${t("resume")}</button>` : nothing}
           </div>
-          <div class="muted"><code>${bp.file}</code>${Object.keys(bp.limits).length
-            ? html` · ${t("limits")}: ${Object.entries(bp.limits).map(([k, v]) => `${k} ${v}`).join(", ")}` : nothing}</div>
+          <div class="muted"><code>${bp.file}</code>${limits(bp).length
+            ? html` · ${t("limits")}: ${limits(bp).join(", ")}` : nothing}</div>
         </li>`)}</ul>
       </div>`;
   }

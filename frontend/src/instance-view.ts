@@ -85,18 +85,21 @@ export class BpoInstanceView extends LitElement {
     const admin = Boolean(this.hass?.user?.is_admin);
     if (!inst) return html`${this.error ? html`<div class="error" role="alert">${this.error}</div>` : html`<div class="muted">${t("loading")}</div>`}`;
     const open = inst.tasks.filter((task) => task.status === "open");
-    const current = [...new Set(open.map((task) => task.step))];
+    const current = inst.current_steps ?? [...new Set(open.map((task) => task.step))];
     const visited = inst.history.map((h) => h.step).filter((s): s is string => Boolean(s));
     return html`<div class="instance" data-instance-id=${inst.instance_id}>
       <div class="card">
         <div class="row">
-          <h2 class="grow">${inst.process} · ${inst.key}</h2>
+          <h2 class="grow">${inst.process_title ?? inst.process} · ${inst.key}</h2>
           <span class="badge ${inst.status} status">${inst.status}</span>
         </div>
         <dl>
           <dt>${t("current_step")}</dt><dd class="current">${current.join(", ") || "—"}</dd>
+          ${inst.started ? html`<dt>${t("status")}</dt><dd>${t("started", { when: when(lang, inst.started) })}${inst.ended ? html` · ${when(lang, inst.ended)}` : nothing}</dd>` : nothing}
+          ${inst.error ? html`<dt class="error">!</dt><dd class="error">${inst.error}</dd>` : nothing}
           ${Object.entries(inst.fields).map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? "—" : String(v)}</dd>`)}
         </dl>
+        ${inst.masked ? html`<div class="muted masked">${t("masked")}</div>` : nothing}
         ${admin && OPEN.has(inst.status)
           ? html`<div class="row" style="margin-top:8px"><button class="danger cancel" @click=${() => {
               if (confirm(t("confirm_cancel", { id: inst.instance_id }))) void this.act(() => cancelInstance(this.hass, inst.instance_id));
@@ -114,7 +117,7 @@ export class BpoInstanceView extends LitElement {
       <div class="card history"><h3>${t("history")}</h3>
         <ol class="timeline">${inst.history.map((h) => html`<li data-type=${h.type} data-task-id=${h.task_id ?? ""}>
           <div><strong>${h.type.replace(/_/g, " ")}</strong>${h.step ? html` · ${h.step}` : nothing}${h.detail ? html` · <span class="detail">${h.detail}</span>` : nothing}</div>
-          <div class="muted">${when(lang, h.at)}${h.by ? html` · ${h.by}` : nothing}</div>
+          <div class="muted">${when(lang, h.at)}${h.by ? html` · ${h.by}` : nothing}${h.source ? html` · ${h.source}` : nothing}</div>
         </li>`)}</ol>
       </div>
       ${inst.graph ? html`<div class="card"><h3>${t("graph")}</h3>${renderGraph(inst.graph, current, visited)}</div>` : nothing}

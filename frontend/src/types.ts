@@ -49,6 +49,7 @@ export interface Task {
   masked: boolean;
   can_complete: boolean;
   can_claim: boolean;
+  outcome?: string | null;
 }
 
 export interface InstanceRow {
@@ -68,6 +69,7 @@ export interface HistoryEntry {
   step: string | null;
   task_id: string | null;
   by: string | null;
+  source?: string | null;
   detail: string | null;
 }
 
@@ -75,8 +77,14 @@ export interface Instance {
   instance_id: string;
   process: string;
   key: string;
+  process_title?: string;
   status: string;
+  started?: string;
+  ended?: string | null;
+  error?: string | null;
+  current_steps?: string[];
   fields: Record<string, FieldValue>;
+  masked?: boolean;
   tasks: Task[];
   history: HistoryEntry[];
   graph: string;
