@@ -1,0 +1,137 @@
+// Browser test of bpo's web UI in Debian's chromium (playwright-core), against the real hass that
+// tests/browser/test_web_ui.py starts. Usage: node panel.mjs '<json plan>'; prints one JSON line of
+// results and exits 1 if a check failed (the pytest side asserts both).
+// Plan: {base, chromium, screenshots, admin: {username, password}, employee: {username, password},
+//        adminTask, adminInstance, employeeTask, othersTasks: [task ids the employee must not see]}
+import { createRequire } from "node:module";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const require = createRequire(new URL("../../frontend/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+const plan = JSON.parse(process.argv[2]);
+const results = { checks: [], failures: [], screenshots: [] };
+const TIMEOUT = 30_000;
+
+function check(name, ok, detail = "") {
+  results.checks.push(name);
+  if (!ok) results.failures.push(`${name}${detail ? `: ${detail}` : ""}`);
+}
+
+async function shot(locatorOrPage, name) {
+  const file = path.join(plan.screenshots, name);
+  await locatorOrPage.screenshot({ path: file, animations: "disabled" });
+  results.screenshots.push(name);
+}
+
+/** HA's own login page: open `url` logged out, sign in, land back on `url`. */
+async function login(page, url, user) {
+  await page.goto(`${plan.base}${url}`);
+  await page.locator('input[name="username"]').fill(user.username, { timeout: TIMEOUT });
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.getByRole("checkbox", { name: "Keep me logged in" }).check(); // tokens in localStorage: later pages stay logged in
+  await page.locator('input[name="password"]').press("Enter");
+  await page.waitForURL((u) => !u.pathname.startsWith("/auth/") && !u.search.includes("auth_callback"), { timeout: TIMEOUT });
+}
+
+const task = (id) => `bpo-panel bpo-task-item [data-task-id="${id}"]`;
+
+const userDataDir = mkdtempSync(path.join(tmpdir(), "bpo-chromium-"));
+const browser = await chromium.launch({
+  executablePath: plan.chromium,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${userDataDir}`],
+});
+const errors = [];
+const watch = (page, who) => page.on("pageerror", (err) => errors.push(`${who}: ${err.message}`));
+
+try {
+  // --- the admin: fill a form task, choose an outcome, see it leave and reach the history ---------
+  const admin = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US" });
+  admin.setDefaultTimeout(TIMEOUT);
+  const page = await admin.newPage();
+  watch(page, "admin");
+  await login(page, "/bpo", plan.admin);
+  await page.locator(task(plan.adminTask)).waitFor();
+  check("admin sees the tabs My tasks / Instances / Admin",
+    (await page.locator("bpo-panel nav [data-tab]").allTextContents()).join("|") === "My tasks|Instances|Admin");
+  await shot(page, "panel-desktop.png");
+
+  const item = page.locator(task(plan.adminTask));
+  await item.locator('[data-outcome="submit"]').click(); // the required amount is still empty
+  const refusal = await item.locator(".error").textContent();
+  check("a required field is asked for before anything is sent", /Amount/.test(refusal ?? ""), refusal ?? "");
+  await item.locator('input[name="amount"]').fill("4200");
+  await item.locator('select[name="category"]').selectOption("travel");
+  await item.locator('input[name="spent_on"]').fill("2026-11-30");
+  await item.locator('input[name="receipt"]').fill("receipts/2026-11-30-taxi.pdf");
+  await item.locator('input[name="bank_account"]').fill("JP12-3456-7890");
+  await item.locator('input[name="urgent"]').check();
+  await item.locator('[data-outcome="submit"]').click();
+  await page.locator(task(plan.adminTask)).waitFor({ state: "detached" });
+  check("the finished task left My tasks", (await page.locator(task(plan.adminTask)).count()) === 0);
+
+  await page.locator('bpo-panel [data-tab="instances"]').click();
+  await page.locator(`bpo-panel .instance-row[data-instance-id="${plan.adminInstance}"]`).click();
+  const done = page.locator(`bpo-panel bpo-instance-view .history li[data-type="task_completed"][data-task-id="${plan.adminTask}"]`);
+  await done.waitFor();
+  const line = (await done.textContent()) ?? "";
+  check("the completion is in the instance history with its outcome", line.includes("submit"), line);
+  await page.locator("bpo-panel bpo-instance-view .graph .node.current").first().waitFor();
+  check("the process is drawn with the current step marked",
+    (await page.locator("bpo-panel bpo-instance-view .graph .node.current").getAttribute("data-node")) === "s_pay");
+  await shot(page.locator("bpo-panel bpo-instance-view"), "instance-history.png");
+
+  await page.locator('bpo-panel [data-tab="admin"]').click();
+  await page.locator("bpo-panel bpo-admin .start-form").waitFor();
+  check("the admin tab lists the blueprints",
+    (await page.locator("bpo-panel bpo-admin .blueprint").count()) >= 2);
+
+  // --- phone width, same login (kept in localStorage) ---------------------------------------------
+  const phone = await admin.newPage();
+  watch(phone, "phone");
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`${plan.base}/bpo`);
+  await phone.locator("bpo-panel bpo-task-item .task").first().waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check("the panel fits a 390 px phone without sideways scrolling", overflow <= 0, `${overflow}px too wide`);
+  await shot(phone, "panel-phone.png");
+
+  // --- the card on a dashboard --------------------------------------------------------------------
+  await page.goto(`${plan.base}/lovelace/work`);
+  const card = page.locator("bpo-tasks-card");
+  await card.locator("bpo-task-item .task").first().waitFor();
+  check("the dashboard card lists the open tasks", (await card.locator("bpo-task-item").count()) >= 1);
+  await shot(card, "card.png");
+  await admin.close();
+
+  // --- a non-admin employee: only their own task, no admin tab, Japanese from the browser -----------
+  const employee = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
+  employee.setDefaultTimeout(TIMEOUT);
+  const mine = await employee.newPage();
+  watch(mine, "employee");
+  await login(mine, "/bpo", plan.employee);
+  await mine.locator(task(plan.employeeTask)).waitFor();
+  const shown = await mine.locator("bpo-panel bpo-task-item [data-task-id]").evaluateAll((els) => els.map((e) => e.dataset.taskId));
+  check("the employee sees their own task", shown.includes(plan.employeeTask), shown.join(","));
+  const leaked = shown.filter((id) => plan.othersTasks.includes(id));
+  check("the employee sees no other person's task", leaked.length === 0, leaked.join(","));
+  const tabs = await mine.locator("bpo-panel nav [data-tab]").evaluateAll((els) => els.map((e) => e.dataset.tab));
+  check("the employee has no Admin tab", !tabs.includes("admin"), tabs.join(","));
+  check("the panel speaks Japanese to a Japanese browser",
+    (await mine.locator('bpo-panel nav [data-tab="tasks"]').textContent()) === "自分のタスク");
+  results.employee_tasks = shown;
+  await employee.close();
+} catch (err) {
+  results.failures.push(`error: ${err?.message ?? err}`);
+} finally {
+  await browser.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+// the UI must not throw (an uncaught exception is a bug even when the checks pass)
+check("no uncaught page errors", errors.length === 0, errors.join(" | "));
+console.log(JSON.stringify(results));
+process.exit(results.failures.length ? 1 : 0);

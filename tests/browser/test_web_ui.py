@@ -1,0 +1,112 @@
+"""The web UI in a real browser: Debian's chromium (playwright-core, tests/browser/panel.mjs) against a
+real ``hass`` from scripts/develop, logged in through HA's own login page.
+
+An admin fills a form task in the bpo panel and chooses an outcome: the task leaves the list and the
+completion shows in the instance's history; the same run takes the README's screenshots (panel on a
+desktop and a phone, the card on a dashboard, an instance history). A non-admin employee linked to a
+person sees their own task and no one else's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..test_real_hass import ROOT, _call, _develop, _free_port, devserver
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+EMPLOYEE = {"username": "erin", "password": "bpo-erin-2025"}
+ADMIN = {"username": devserver.DEMO_USER, "password": devserver.DEMO_PASSWORD}
+
+
+def _missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not CHROMIUM.exists():
+        return "Debian's chromium is not installed (scripts/setup installs it as root)"
+    if not (ROOT / "frontend" / "node_modules" / "playwright-core").is_dir():
+        return "frontend/node_modules lacks playwright-core (scripts/setup runs npm ci)"
+    return None
+
+
+def _first_task(base: str, token: str, key: str) -> tuple[str, str]:
+    listed = _call(base, token, "list_tasks", {"process": "expense_claim"})
+    rows = [row for row in listed["tasks"] if row["key"] == key]  # type: ignore[attr-defined]
+    assert len(rows) == 1, rows
+    return str(rows[0]["task_id"]), str(rows[0]["task_id"]).rsplit(".", 1)[0]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_enabled: None) -> None:
+    config = tmp_path / "config"
+    devserver.prepare(config)
+    shutil.copy(HERE / "blueprints" / "expense_claim.yaml", config / "blueprints" / "bpo")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, ready = _develop(config, port)
+    try:
+        assert ready, "scripts/develop never reported ready"
+        token = devserver.login(base)
+        erin = devserver.add_person_user(base, token, "Erin Employee", **EMPLOYEE)
+        devserver.save_dashboard(base, token, [{"type": "custom:bpo-tasks-card", "limit": 3}])
+        for key, who in (("e-100", "person.demo_admin"), ("e-200", erin)):
+            _call(base, token, "start", {"process": "expense_claim", "key": key, "fields": {"employee": who}})
+        request = {"process": "client_request", "key": "r-1", "fields": {"subject": "March"}}
+        _call(base, token, "start", request)
+        admin_task, admin_instance = _first_task(base, token, "e-100")
+        employee_task, _ = _first_task(base, token, "e-200")
+        desk = _call(base, token, "list_tasks", {"process": "client_request"})
+        desk_task = str(desk["tasks"][0]["task_id"])  # type: ignore[index]
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        plan = {
+            "base": base,
+            "chromium": str(CHROMIUM),
+            "screenshots": str(SCREENSHOTS),
+            "admin": ADMIN,
+            "employee": EMPLOYEE,
+            "adminTask": admin_task,
+            "adminInstance": admin_instance,
+            "employeeTask": employee_task,
+            "othersTasks": [admin_task, desk_task],
+        }
+        run = subprocess.run(
+            ["node", str(HERE / "panel.mjs"), json.dumps(plan)],
+            capture_output=True,
+            text=True,
+            timeout=150,
+            check=False,
+        )
+        lines = run.stdout.strip().splitlines()
+        assert lines, f"panel.mjs printed nothing; stderr:\n{run.stderr}"
+        results = json.loads(lines[-1])
+        assert results["failures"] == [], results["failures"]
+        assert run.returncode == 0, run.stderr
+        assert len(results["checks"]) >= 12
+        assert sorted(results["screenshots"]) == [
+            "card.png",
+            "instance-history.png",
+            "panel-desktop.png",
+            "panel-phone.png",
+        ]
+        assert results["employee_tasks"] == [employee_task]
+
+        # what the browser did reached the engine: the form values and the outcome, the next step open
+        done = _call(base, token, "list_tasks", {"process": "expense_claim", "include_closed": True})
+        row = next(r for r in done["tasks"] if r["task_id"] == admin_task)  # type: ignore[attr-defined]
+        assert row["status"] == "completed" and row["outcome"] == "submit"
+        assert row["fields"]["amount"] == 4200 and row["fields"]["category"] == "travel"
+        assert row["fields"]["urgent"] is True
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
