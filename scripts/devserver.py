@@ -206,10 +206,17 @@ def add_person_user(base: str, token: str, name: str, username: str, password: s
     return f"person.{person['id']}"
 
 
-def save_dashboard(base: str, token: str, cards: list[dict[str, object]]) -> None:
-    """Make the default dashboard (storage mode) one view with ``cards``."""
+def save_dashboard(base: str, token: str, cards: list[dict[str, object]], url_path: str = "bpo-demo") -> str:
+    """A dashboard at ``/<url_path>/work`` (storage mode, in the sidebar) showing ``cards``; its URL."""
+    dashboard = {"url_path": url_path, "title": "BPO demo", "icon": "mdi:briefcase-check", "mode": "storage"}
     config = {"title": "BPO demo", "views": [{"title": "Work", "path": "work", "cards": cards}]}
-    ws_call(base, token, {"type": "lovelace/config/save", "config": config})
+    ws_call(
+        base,
+        token,
+        {"type": "lovelace/dashboards/create", "show_in_sidebar": True, "require_admin": False, **dashboard},
+        {"type": "lovelace/config/save", "url_path": url_path, "config": config},
+    )
+    return f"/{url_path}/work"
 
 
 # The `hass` command, except that HA 2026.2's start-up check (at least Python 3.13.2) accepts the

@@ -53,6 +53,10 @@ const en = {
   card_title: "My tasks",
   more: "+{n} more in the BPO panel",
   all_processes: "All",
+  started_at: "Started",
+  only_mine: "Only mine",
+  everyone: "Everyone's",
+  fill_in: "Fill in",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -110,6 +114,10 @@ const ja: Record<StringKey, string> = {
   card_title: "自分のタスク",
   more: "ほか {n} 件は BPO パネルで",
   all_processes: "すべて",
+  started_at: "開始",
+  only_mine: "自分の分だけ",
+  everyone: "全員の分",
+  fill_in: "入力する",
 };
 
 export type Translate = (key: StringKey, vars?: Record<string, string | number>) => string;

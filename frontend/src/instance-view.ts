@@ -95,7 +95,7 @@ export class BpoInstanceView extends LitElement {
         </div>
         <dl>
           <dt>${t("current_step")}</dt><dd class="current">${current.join(", ") || "—"}</dd>
-          ${inst.started ? html`<dt>${t("status")}</dt><dd>${t("started", { when: when(lang, inst.started) })}${inst.ended ? html` · ${when(lang, inst.ended)}` : nothing}</dd>` : nothing}
+          ${inst.started ? html`<dt>${t("started_at")}</dt><dd>${when(lang, inst.started)}${inst.ended ? html` → ${when(lang, inst.ended)}` : nothing}</dd>` : nothing}
           ${inst.error ? html`<dt class="error">!</dt><dd class="error">${inst.error}</dd>` : nothing}
           ${Object.entries(inst.fields).map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? "—" : String(v)}</dd>`)}
         </dl>

@@ -18,6 +18,7 @@ export class BpoTaskItem extends LitElement {
     edited: { state: true },
     busy: { state: true },
     error: { state: true },
+    open: { state: true },
   };
   static override styles = [shared];
 
@@ -27,6 +28,7 @@ export class BpoTaskItem extends LitElement {
   declare edited: Record<string, FieldValue>;
   declare busy: boolean;
   declare error: string;
+  declare open: boolean;
 
   constructor() {
     super();
@@ -34,6 +36,7 @@ export class BpoTaskItem extends LitElement {
     this.edited = {};
     this.busy = false;
     this.error = "";
+    this.open = false;
   }
 
   private async run(action: () => Promise<unknown>, done: () => void) {
@@ -67,6 +70,8 @@ export class BpoTaskItem extends LitElement {
     const lang = this.hass.language;
     const t = translator(lang);
     const locked = !task.can_complete || this.busy;
+    // the card (compact) keeps forms folded until asked: a dashboard shows many tasks at a glance
+    const folded = this.compact && task.form.length > 0 && !this.open;
     const who = task.assignee
       ? t("assignee", { who: task.assignee })
       : task.group ? t("queue", { group: task.group }) : task.candidates.length
@@ -82,7 +87,7 @@ export class BpoTaskItem extends LitElement {
         ? html`<div class="muted">${t("reminders", { when: task.reminders.map((r) => when(lang, r)).join(", ") })}</div>`
         : nothing}
       ${task.masked ? html`<div class="muted masked">${t("masked")}</div>` : nothing}
-      ${task.form.length
+      ${task.form.length && !folded
         ? html`<form class="form" @submit=${(e: Event) => e.preventDefault()}>${task.form.map((f) =>
             renderField(f, task.fields[f.name], this.edited[f.name], (v) => (this.edited = { ...this.edited, [f.name]: v }), t, locked))}</form>`
         : nothing}
@@ -91,7 +96,9 @@ export class BpoTaskItem extends LitElement {
           ? html`<button class="secondary claim" ?disabled=${this.busy}
               @click=${() => void this.run(() => claimTask(this.hass, task.task_id), () => undefined)}>${t("claim")}</button>`
           : nothing}
-        ${task.outcomes.length
+        ${folded
+          ? html`<button class="secondary unfold" @click=${() => (this.open = true)}>${t("fill_in")}</button>`
+          : task.outcomes.length
           ? task.outcomes.map((o) => html`<button class="outcome" data-outcome=${o} ?disabled=${locked}
               @click=${() => this.finish(o)}>${outcomeLabel(o)}</button>`)
           : html`<button class="outcome" data-outcome="" ?disabled=${locked} @click=${() => this.finish()}>${t("complete")}</button>`}

@@ -14,6 +14,7 @@ export class BpoTaskList extends LitElement {
     limit: { type: Number },
     tasks: { state: true },
     error: { state: true },
+    everyone: { state: true },
   };
   static override styles = [shared];
 
@@ -22,6 +23,7 @@ export class BpoTaskList extends LitElement {
   declare limit: number;
   declare tasks: Task[] | undefined;
   declare error: string;
+  declare everyone: boolean;
   readonly live = new LiveController(this, () => this.load());
 
   constructor() {
@@ -30,6 +32,7 @@ export class BpoTaskList extends LitElement {
     this.limit = 0;
     this.tasks = undefined;
     this.error = "";
+    this.everyone = false;
     this.addEventListener("bpo-changed", () => void this.live.reload());
   }
 
@@ -42,17 +45,39 @@ export class BpoTaskList extends LitElement {
     }
   }
 
+  /** The viewer's person entity (HA links it to the user), or undefined. */
+  private person(): string | undefined {
+    const id = this.hass.user?.id;
+    return Object.values(this.hass.states ?? {}).find(
+      (s) => s.entity_id.startsWith("person.") && s.attributes.user_id === id,
+    )?.entity_id;
+  }
+
+  /** Admins are sent every task: by default they see theirs (assigned, or offered to their queues). */
+  private mine(tasks: Task[]): Task[] {
+    if (!this.hass.user?.is_admin || this.everyone) return tasks;
+    const me = this.person();
+    return tasks.filter((task) => (me !== undefined && task.assignee === me) || task.can_claim);
+  }
+
   override render() {
     const t = translator(this.hass?.language);
     if (this.error) return html`<div class="error" role="alert">${this.error}</div>`;
     if (!this.tasks) return html`<div class="muted">${t("loading")}</div>`;
-    if (!this.tasks.length) return html`<div class="muted empty">${t("no_tasks")}</div>`;
+    const admin = Boolean(this.hass.user?.is_admin) && !this.compact;
+    const toggle = admin
+      ? html`<div class="row scope" style="margin-bottom:8px">${([[false, t("only_mine")], [true, t("everyone")]] as const).map(
+          ([all, label]) => html`<button class=${this.everyone === all ? "" : "secondary"} data-scope=${all ? "all" : "mine"}
+            aria-pressed=${this.everyone === all ? "true" : "false"} @click=${() => (this.everyone = all)}>${label}</button>`)}</div>`
+      : nothing;
+    const tasks = this.mine(this.tasks);
+    if (!tasks.length) return html`${toggle}<div class="muted empty">${t("no_tasks")}</div>`;
     // overdue first, then by due date (no due date last)
-    const sorted = [...this.tasks].sort(
+    const sorted = [...tasks].sort(
       (a, b) => Number(b.overdue) - Number(a.overdue) || (a.due ?? "~").localeCompare(b.due ?? "~"),
     );
     const shown = this.limit > 0 ? sorted.slice(0, this.limit) : sorted;
-    return html`<div class="tasks">
+    return html`${toggle}<div class="tasks">
       ${repeat(shown, (task) => task.task_id, (task) => html`<bpo-task-item .hass=${this.hass} .task=${task} ?compact=${this.compact}></bpo-task-item>`)}
       ${shown.length < sorted.length
         ? html`<div class="muted more"><a href="/bpo">${t("more", { n: sorted.length - shown.length })}</a></div>`

@@ -10,8 +10,15 @@ export interface HassConnection {
   subscribeMessage<T>(callback: (message: T) => void, message: Record<string, unknown>): Promise<() => Promise<void>>;
 }
 
+export interface HassEntity {
+  entity_id: string;
+  state: string;
+  attributes: Record<string, unknown>;
+}
+
 export interface Hass {
   language: string;
+  states: Record<string, HassEntity>;
   user?: HassUser;
   connection: HassConnection;
   callWS<T>(message: Record<string, unknown>): Promise<T>;

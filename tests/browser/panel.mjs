@@ -2,10 +2,8 @@
 // tests/browser/test_web_ui.py starts. Usage: node panel.mjs '<json plan>'; prints one JSON line of
 // results and exits 1 if a check failed (the pytest side asserts both).
 // Plan: {base, chromium, screenshots, admin: {username, password}, employee: {username, password},
-//        adminTask, adminInstance, employeeTask, othersTasks: [task ids the employee must not see]}
+//        dashboard, adminTask, adminInstance, employeeTask, othersTasks: [task ids the employee must not see]}
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
 const require = createRequire(new URL("../../frontend/package.json", import.meta.url));
@@ -31,22 +29,29 @@ async function login(page, url, user) {
   await page.goto(`${plan.base}${url}`);
   await page.locator('input[name="username"]').fill(user.username, { timeout: TIMEOUT });
   await page.locator('input[name="password"]').fill(user.password);
-  await page.getByRole("checkbox", { name: "Keep me logged in" }).check(); // tokens in localStorage: later pages stay logged in
+  // "Keep me logged in" (labelled in the browser's language): tokens in localStorage, later pages stay logged in
+  await page.locator('input[type="checkbox"]').first().check();
   await page.locator('input[name="password"]').press("Enter");
   await page.waitForURL((u) => !u.pathname.startsWith("/auth/") && !u.search.includes("auth_callback"), { timeout: TIMEOUT });
 }
 
 const task = (id) => `bpo-panel bpo-task-item [data-task-id="${id}"]`;
 
-const userDataDir = mkdtempSync(path.join(tmpdir(), "bpo-chromium-"));
+// playwright gives every launch a fresh temporary profile (its own --user-data-dir), removed on close
 const browser = await chromium.launch({
   executablePath: plan.chromium,
   headless: true,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${userDataDir}`],
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const errors = [];
-const watch = (page, who) => page.on("pageerror", (err) => errors.push(`${who}: ${err.message}`));
+const pages = [];
+// HA's own view transitions reject when a newer navigation wins: not an error of ours
+const HA_NOISE = /Transition was skipped/;
+const watch = (page, who) => {
+  pages.push(page);
+  page.on("pageerror", (err) => HA_NOISE.test(err.message) || errors.push(`${who}: ${err.message}`));
+};
 
 try {
   // --- the admin: fill a form task, choose an outcome, see it leave and reach the history ---------
@@ -56,6 +61,12 @@ try {
   watch(page, "admin");
   await login(page, "/bpo", plan.admin);
   await page.locator(task(plan.adminTask)).waitFor();
+  const own = await page.locator("bpo-panel bpo-task-item [data-task-id]").evaluateAll((els) => els.map((e) => e.dataset.taskId));
+  check("an admin's My tasks are theirs by default", !own.includes(plan.employeeTask), own.join(","));
+  await page.locator('bpo-panel [data-scope="all"]').click();
+  await page.locator(task(plan.employeeTask)).waitFor();
+  await page.locator('bpo-panel [data-scope="mine"]').click();
+  await page.locator(task(plan.employeeTask)).waitFor({ state: "detached" });
   check("admin sees the tabs My tasks / Instances / Admin",
     (await page.locator("bpo-panel nav [data-tab]").allTextContents()).join("|") === "My tasks|Instances|Admin");
   await shot(page, "panel-desktop.png");
@@ -101,11 +112,18 @@ try {
   await shot(phone, "panel-phone.png");
 
   // --- the card on a dashboard --------------------------------------------------------------------
-  await page.goto(`${plan.base}/lovelace/work`);
+  await page.goto(`${plan.base}${plan.dashboard}`);
   const card = page.locator("bpo-tasks-card");
   await card.locator("bpo-task-item .task").first().waitFor();
   check("the dashboard card lists the open tasks", (await card.locator("bpo-task-item").count()) >= 1);
-  await shot(card, "card.png");
+  check("the card folds forms", (await card.locator("bpo-task-item form").count()) === 0
+    && (await card.locator("bpo-task-item .unfold").count()) >= 1);
+  // the card's own box, as on the dashboard (an element screenshot would scroll it under HA's toolbar)
+  const box = await card.boundingBox();
+  await page.screenshot({ path: path.join(plan.screenshots, "card.png"), clip: { x: box.x - 8, y: box.y - 8, width: box.width + 16, height: box.height + 16 } });
+  results.screenshots.push("card.png");
+  await card.locator("bpo-task-item .unfold").first().click();
+  await card.locator("bpo-task-item form").first().waitFor();
   await admin.close();
 
   // --- a non-admin employee: only their own task, no admin tab, Japanese from the browser -----------
@@ -127,9 +145,13 @@ try {
   await employee.close();
 } catch (err) {
   results.failures.push(`error: ${err?.message ?? err}`);
+  // what the browser showed when it failed, for the report (not into docs/)
+  for (const [i, p] of pages.entries()) {
+    const file = path.join(plan.failures ?? plan.screenshots, `failure-${i}.png`);
+    if (!p.isClosed()) await p.screenshot({ path: file }).then(() => results.failures.push(`see ${file}`), () => undefined);
+  }
 } finally {
   await browser.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 }
 // the UI must not throw (an uncaught exception is a bug even when the checks pass)
 check("no uncaught page errors", errors.length === 0, errors.join(" | "));

@@ -58,8 +58,8 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         assert ready, "scripts/develop never reported ready"
         token = devserver.login(base)
         erin = devserver.add_person_user(base, token, "Erin Employee", **EMPLOYEE)
-        devserver.save_dashboard(base, token, [{"type": "custom:bpo-tasks-card", "limit": 3}])
-        for key, who in (("e-100", "person.demo_admin"), ("e-200", erin)):
+        dashboard = devserver.save_dashboard(base, token, [{"type": "custom:bpo-tasks-card", "limit": 3}])
+        for key, who in (("e-100", "person.demo_admin"), ("e-101", "person.demo_admin"), ("e-200", erin)):
             _call(base, token, "start", {"process": "expense_claim", "key": key, "fields": {"employee": who}})
         request = {"process": "client_request", "key": "r-1", "fields": {"subject": "March"}}
         _call(base, token, "start", request)
@@ -73,8 +73,10 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "base": base,
             "chromium": str(CHROMIUM),
             "screenshots": str(SCREENSHOTS),
+            "failures": str(tmp_path),
             "admin": ADMIN,
             "employee": EMPLOYEE,
+            "dashboard": dashboard,
             "adminTask": admin_task,
             "adminInstance": admin_instance,
             "employeeTask": employee_task,
