@@ -116,6 +116,7 @@ try {
   const card = page.locator("bpo-tasks-card");
   await card.locator("bpo-task-item .task").first().waitFor();
   check("the dashboard card lists the open tasks", (await card.locator("bpo-task-item").count()) >= 1);
+  check("the card shows the title of its configuration", (await card.locator("h2").textContent()) === plan.cardTitle);
   check("the card folds forms", (await card.locator("bpo-task-item form").count()) === 0
     && (await card.locator("bpo-task-item .unfold").count()) >= 1);
   // the card's own box, as on the dashboard (an element screenshot would scroll it under HA's toolbar)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ..test_real_hass import ROOT, _call, _develop, _free_port, devserver
 
@@ -25,6 +27,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 EMPLOYEE = {"username": "erin", "password": "bpo-erin-2025"}
 ADMIN = {"username": devserver.DEMO_USER, "password": devserver.DEMO_PASSWORD}
+
+
+def _card_example() -> dict[str, object]:
+    """The card configuration docs/home-assistant.md shows: the dashboard under test uses exactly that."""
+    doc = (ROOT / "docs" / "home-assistant.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"<!-- card -->\n```yaml\n(.*?)```", doc, re.S)
+    config = yaml.safe_load(block)
+    assert isinstance(config, dict) and config["type"] == "custom:bpo-tasks-card"
+    return config
 
 
 def _missing() -> str | None:
@@ -58,7 +69,8 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         assert ready, "scripts/develop never reported ready"
         token = devserver.login(base)
         erin = devserver.add_person_user(base, token, "Erin Employee", **EMPLOYEE)
-        dashboard = devserver.save_dashboard(base, token, [{"type": "custom:bpo-tasks-card", "limit": 3}])
+        card = _card_example()
+        dashboard = devserver.save_dashboard(base, token, [card])
         for key, who in (("e-100", "person.demo_admin"), ("e-101", "person.demo_admin"), ("e-200", erin)):
             _call(base, token, "start", {"process": "expense_claim", "key": key, "fields": {"employee": who}})
         request = {"process": "client_request", "key": "r-1", "fields": {"subject": "March"}}
@@ -77,6 +89,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "admin": ADMIN,
             "employee": EMPLOYEE,
             "dashboard": dashboard,
+            "cardTitle": card["title"],
             "adminTask": admin_task,
             "adminInstance": admin_instance,
             "employeeTask": employee_task,
