@@ -11,7 +11,8 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
-from .engine_calls import loaded_manager, run
+from .engine_calls import loaded_manager, run, start_fields
+from .entity import process_of_device
 from .permissions import async_actor, require_admin
 from .task_rows import Viewer, list_row, process_of
 
@@ -43,12 +44,13 @@ async def _start(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
     data = call.data
+    process = process_of_device(call.hass, data["process"])
     inst = await _run(
         call.hass,
         lambda e: e.start(
-            data["process"],
+            process,
             key=data.get("key"),
-            fields=data["fields"],
+            fields=start_fields(e, process, data["fields"]),
             source="service",
             user=actor.audit_name,
         ),
@@ -95,7 +97,8 @@ async def _cancel(call: ServiceCall) -> None:
 async def _resume(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    await _run(call.hass, lambda e: e.resume(call.data["process"], user=actor.audit_name))
+    process = process_of_device(call.hass, call.data["process"])
+    await _run(call.hass, lambda e: e.resume(process, user=actor.audit_name))
 
 
 async def _reload(call: ServiceCall) -> None:
