@@ -35,6 +35,17 @@ async function login(page, url, user) {
   await page.waitForURL((u) => !u.pathname.startsWith("/auth/") && !u.search.includes("auth_callback"), { timeout: TIMEOUT });
 }
 
+/** All text under an element, through the shadow roots of Lit elements (textContent stops at them). */
+const deepText = (locator) => locator.evaluate((root) => {
+  const walk = (node) => {
+    let text = node.nodeType === Node.TEXT_NODE ? node.textContent : "";
+    if (node.shadowRoot) text += walk(node.shadowRoot);
+    for (const child of node.childNodes) text += walk(child);
+    return text;
+  };
+  return walk(root);
+});
+
 const task = (id) => `bpo-panel bpo-task-item [data-task-id="${id}"]`;
 
 // playwright gives every launch a fresh temporary profile (its own --user-data-dir), removed on close
@@ -79,7 +90,7 @@ try {
   await item.locator('select[name="category"]').selectOption("travel");
   await item.locator('input[name="spent_on"]').fill("2026-11-30");
   await item.locator('input[name="receipt"]').fill("receipts/2026-11-30-taxi.pdf");
-  await item.locator('input[name="bank_account"]').fill("JP12-3456-7890");
+  await item.locator('input[name="bank_account"]').fill(plan.pii);
   await item.locator('input[name="urgent"]').check();
   await item.locator('[data-outcome="submit"]').click();
   await page.locator(task(plan.adminTask)).waitFor({ state: "detached" });
@@ -94,6 +105,7 @@ try {
   await page.locator("bpo-panel bpo-instance-view .graph .node.current").first().waitFor();
   check("the process is drawn with the current step marked",
     (await page.locator("bpo-panel bpo-instance-view .graph .node.current").getAttribute("data-node")) === "s_pay");
+  check("an admin sees the PII value", (await deepText(page.locator("bpo-panel bpo-instance-view"))).includes(plan.pii));
   await shot(page.locator("bpo-panel bpo-instance-view"), "instance-history.png");
 
   await page.locator('bpo-panel [data-tab="admin"]').click();
@@ -143,6 +155,22 @@ try {
   check("the panel speaks Japanese to a Japanese browser",
     (await mine.locator('bpo-panel nav [data-tab="tasks"]').textContent()) === "自分のタスク");
   results.employee_tasks = shown;
+
+  // the clerks' queue: the payment task of the admin's claim, PII masked, claimed, then done
+  const queued = mine.locator(task(plan.queueTask));
+  check("the queue task shows its personal data masked",
+    (await queued.locator(".masked").count()) === 1 && !(await deepText(mine.locator("bpo-panel"))).includes(plan.pii));
+  await queued.locator(".claim").click();
+  await queued.locator(".claim").waitFor({ state: "detached" });
+  check("a claimed task is the employee's", ((await queued.textContent()) ?? "").includes("person.erin_employee"));
+  await queued.locator('[data-outcome=""]').click();
+  await mine.locator(task(plan.queueTask)).waitFor({ state: "detached" });
+  await mine.locator('bpo-panel [data-tab="instances"]').click();
+  await mine.locator(`bpo-panel .instance-row[data-instance-id="${plan.adminInstance}"]`).click();
+  const view = mine.locator("bpo-panel bpo-instance-view");
+  await view.locator('.history li[data-type="task_completed"]').nth(1).waitFor();
+  const text = await deepText(view);
+  check("the employee's instance view masks PII", text.includes("***") && !text.includes(plan.pii));
   await employee.close();
 } catch (err) {
   results.failures.push(`error: ${err?.message ?? err}`);

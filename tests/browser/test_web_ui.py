@@ -62,6 +62,11 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
     config = tmp_path / "config"
     devserver.prepare(config)
     shutil.copy(HERE / "blueprints" / "expense_claim.yaml", config / "blueprints" / "bpo")
+    # the employee (created below as person.erin_employee) works the clerks' queue
+    (config / "bpo_directory.yaml").write_text(
+        "groups:\n  desk: [person.demo_admin]\n  clerks: [person.erin_employee]\nsupervisors: {}\n",
+        encoding="utf-8",
+    )
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     proc, ready = _develop(config, port)
@@ -69,6 +74,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         assert ready, "scripts/develop never reported ready"
         token = devserver.login(base)
         erin = devserver.add_person_user(base, token, "Erin Employee", **EMPLOYEE)
+        assert erin == "person.erin_employee"
         card = _card_example()
         dashboard = devserver.save_dashboard(base, token, [card])
         for key, who in (("e-100", "person.demo_admin"), ("e-101", "person.demo_admin"), ("e-200", erin)):
@@ -94,6 +100,8 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "adminInstance": admin_instance,
             "employeeTask": employee_task,
             "othersTasks": [admin_task, desk_task],
+            "queueTask": f"{admin_instance}.2",
+            "pii": "JP12-3456-7890",
         }
         run = subprocess.run(
             ["node", str(HERE / "panel.mjs"), json.dumps(plan)],
@@ -114,7 +122,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "panel-desktop.png",
             "panel-phone.png",
         ]
-        assert results["employee_tasks"] == [employee_task]
+        assert sorted(results["employee_tasks"]) == sorted([employee_task, f"{admin_instance}.2"])
 
         # what the browser did reached the engine: the form values and the outcome, the next step open
         done = _call(base, token, "list_tasks", {"process": "expense_claim", "include_closed": True})
@@ -122,6 +130,9 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         assert row["status"] == "completed" and row["outcome"] == "submit"
         assert row["fields"]["amount"] == 4200 and row["fields"]["category"] == "travel"
         assert row["fields"]["urgent"] is True
+        # the employee claimed the clerks' payment task in the panel and finished it
+        paid = next(r for r in done["tasks"] if r["task_id"] == f"{admin_instance}.2")  # type: ignore[attr-defined]
+        assert paid["status"] == "completed" and paid["assignee"] == erin
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
