@@ -112,6 +112,9 @@ try {
   await page.locator("bpo-panel bpo-admin .start-form").waitFor();
   check("the admin tab lists the blueprints",
     (await page.locator("bpo-panel bpo-admin .blueprint").count()) >= 2);
+  const problem = (await page.locator("bpo-panel bpo-admin .problem").first().textContent()) ?? "";
+  check("a broken blueprint's problem is shown as file:line", /blueprints\/bpo\/broken\.yaml:\d+/.test(problem), problem);
+  await shot(page, "admin.png");
 
   // --- phone width, same login (kept in localStorage) ---------------------------------------------
   const phone = await admin.newPage();
@@ -137,7 +140,6 @@ try {
   results.screenshots.push("card.png");
   await card.locator("bpo-task-item .unfold").first().click();
   await card.locator("bpo-task-item form").first().waitFor();
-  await admin.close();
 
   // --- a non-admin employee: only their own task, no admin tab, Japanese from the browser -----------
   const employee = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });
@@ -171,7 +173,33 @@ try {
   await view.locator('.history li[data-type="task_completed"]').nth(1).waitFor();
   const text = await deepText(view);
   check("the employee's instance view masks PII", text.includes("***") && !text.includes(plan.pii));
+
+  // live: the admin starts a claim for the employee from the Admin tab's form; it appears on the
+  // employee's open page without a reload (bpo/tasks/subscribe)
+  await mine.locator('bpo-panel [data-tab="tasks"]').click();
+  await page.goto(`${plan.base}/bpo`);
+  await page.locator('bpo-panel [data-tab="admin"]').click();
+  const form = page.locator("bpo-panel bpo-admin .start-form");
+  await form.locator('select[name="process"]').selectOption("expense_claim");
+  await form.locator('input[name="key"]').fill("e-300");
+  await form.locator('input[name="employee"]').fill(plan.employeePerson);
+  await form.locator('input[name="amount"]').fill("990");
+  await form.locator("button.start").click();
+  const started = (await page.locator("bpo-panel bpo-admin .message").textContent()) ?? "";
+  check("the start form starts the process", /running/.test(started), started);
+  await mine.locator("bpo-panel bpo-task-item .title", { hasText: "e-300" }).waitFor();
+  check("a new task reaches the employee's open page live", true);
+
+  // admins cancel an instance from its page (after confirming)
+  page.on("dialog", (dialog) => void dialog.accept());
+  await page.locator('bpo-panel [data-tab="instances"]').click();
+  await page.locator("bpo-panel .instance-row", { hasText: "e-300" }).click();
+  await page.locator("bpo-panel bpo-instance-view button.cancel").click();
+  await page.locator('bpo-panel bpo-instance-view .status.cancelled').waitFor();
+  await mine.locator("bpo-panel bpo-task-item .title", { hasText: "e-300" }).waitFor({ state: "detached" });
+  check("a cancelled instance's task leaves the employee's page", true);
   await employee.close();
+  await admin.close();
 } catch (err) {
   results.failures.push(`error: ${err?.message ?? err}`);
   // what the browser showed when it failed, for the report (not into docs/)

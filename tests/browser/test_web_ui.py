@@ -62,6 +62,12 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
     config = tmp_path / "config"
     devserver.prepare(config)
     shutil.copy(HERE / "blueprints" / "expense_claim.yaml", config / "blueprints" / "bpo")
+    # a broken blueprint: the Admin tab shows its problem with file and line
+    (config / "blueprints" / "bpo" / "broken.yaml").write_text(
+        "blueprint: {name: Broken, domain: bpo}\n"
+        "process:\n  key: broken\n  steps:\n    - id: a\n      task: {titel: x}\n",
+        encoding="utf-8",
+    )
     # the employee (created below as person.erin_employee) works the clerks' queue
     (config / "bpo_directory.yaml").write_text(
         "groups:\n  desk: [person.demo_admin]\n  clerks: [person.erin_employee]\nsupervisors: {}\n",
@@ -100,6 +106,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "adminInstance": admin_instance,
             "employeeTask": employee_task,
             "othersTasks": [admin_task, desk_task],
+            "employeePerson": erin,
             "queueTask": f"{admin_instance}.2",
             "pii": "JP12-3456-7890",
         }
@@ -117,6 +124,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         assert run.returncode == 0, run.stderr
         assert len(results["checks"]) >= 12
         assert sorted(results["screenshots"]) == [
+            "admin.png",
             "card.png",
             "instance-history.png",
             "panel-desktop.png",
