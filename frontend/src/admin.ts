@@ -3,18 +3,19 @@
 import { LitElement, html, nothing } from "lit";
 import { errorText, listBlueprints, resumeProcess, startProcess } from "./api.js";
 import { missingRequired, renderField } from "./form.js";
-import { translator } from "./i18n.js";
+import { translator, type Translate } from "./i18n.js";
 import { LiveController } from "./live.js";
 import { shared } from "./styles.js";
 import type { BlueprintError, BlueprintRow, FieldValue, Hass } from "./types.js";
 
 const seconds = (v: number) => (v % 3600 === 0 ? `${v / 3600} h` : v % 60 === 0 ? `${v / 60} min` : `${v} s`);
 
-/** The declared limits ("max_starts 2000", "window 1 h"), unset ones left out. */
-const limits = (bp: BlueprintRow) =>
-  Object.entries(bp.limits)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k} ${k === "window" && typeof v === "number" ? seconds(v) : String(v)}`);
+/** The runaway guard as declared ("2000 starts per 1 h"), or "" when the blueprint sets none. */
+function limits(bp: BlueprintRow, t: Translate): string {
+  const { max_starts: max, window } = bp.limits as { max_starts?: number | null; window?: number | null };
+  if (max === null || max === undefined) return "";
+  return t("limit_text", { max, per: typeof window === "number" ? seconds(window) : "—" });
+}
 
 export class BpoAdmin extends LitElement {
   static override properties = {
@@ -117,8 +118,8 @@ export class BpoAdmin extends LitElement {
             ${bp.suspended ? html`<span class="badge suspended">${t("suspended")}</span>
               <button class="resume" @click=${() => void this.act(async () => (await resumeProcess(this.hass, bp.process), `${t("resume")}: ${bp.process}`))}>${t("resume")}</button>` : nothing}
           </div>
-          <div class="muted"><code>${bp.file}</code>${limits(bp).length
-            ? html` · ${t("limits")}: ${limits(bp).join(", ")}` : nothing}</div>
+          <div class="muted"><code>${bp.file}</code>${limits(bp, t)
+            ? html` · ${t("limits")}: ${limits(bp, t)}` : nothing}</div>
         </li>`)}</ul>
       </div>`;
   }

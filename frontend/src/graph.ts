@@ -1,35 +1,7 @@
-// The process drawn from the Mermaid source bpo/instance/get sends (engine/graph.py's flowchart TD):
-// nodes in declaration order (= step order) as boxes shaped by kind, each with its outgoing edges.
-// A few dozen lines instead of Mermaid itself (megabytes).
+// The process drawn from the parsed Mermaid source: nodes in step order as boxes shaped by kind, each
+// with its outgoing edges. A few dozen lines instead of Mermaid itself (megabytes).
 import { html, nothing, type TemplateResult } from "lit";
-
-export interface GraphNode { id: string; label: string; shape: string }
-export interface GraphEdge { from: string; to: string; label: string; dashed: boolean }
-
-const NODE = /^([A-Za-z0-9_]+)\s*([[({/\\>]+)"(.*)"([\])}/\\]+)$/;
-const EDGE = /^([A-Za-z0-9_]+)\s+(-->|-\.->)(?:\|"(.*)"\|)?\s*([A-Za-z0-9_]+)$/;
-const SHAPES: Record<string, string> = {
-  "([": "start", "[": "task", "{": "choice", "((": "end", "(((": "end", "[[": "action", "{{": "wait",
-  "[/": "parallel", "[\\": "parallel", ">": "flag",
-};
-
-const text = (label: string) => label.replace(/#quot;/g, '"').replace(/<br\/?>/g, "\n");
-
-export function parseMermaid(source: string): { nodes: GraphNode[]; edges: GraphEdge[] } {
-  const nodes: GraphNode[] = [];
-  const edges: GraphEdge[] = [];
-  for (const raw of source.split("\n")) {
-    const line = raw.trim();
-    const edge = EDGE.exec(line);
-    if (edge) {
-      edges.push({ from: edge[1], to: edge[4], label: text(edge[3] ?? ""), dashed: edge[2] === "-.->" });
-      continue;
-    }
-    const node = NODE.exec(line);
-    if (node) nodes.push({ id: node[1], label: text(node[3]), shape: SHAPES[node[2]] ?? "task" });
-  }
-  return { nodes, edges };
-}
+import { parseMermaid } from "./graph-parse.js";
 
 /** engine/graph.py's node id of a step id. */
 export const nodeId = (step: string) => "s_" + step.replace(/[^A-Za-z0-9_]/g, "_");

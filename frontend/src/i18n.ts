@@ -57,6 +57,7 @@ const en = {
   only_mine: "Only mine",
   everyone: "Everyone's",
   fill_in: "Fill in",
+  limit_text: "{max} starts per {per}",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -118,6 +119,7 @@ const ja: Record<StringKey, string> = {
   only_mine: "自分の分だけ",
   everyone: "全員の分",
   fill_in: "入力する",
+  limit_text: "{per}あたり {max} 回",
 };
 
 export type Translate = (key: StringKey, vars?: Record<string, string | number>) => string;
