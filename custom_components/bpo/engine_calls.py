@@ -109,11 +109,21 @@ def save_failed(err: HomeAssistantError) -> HomeAssistantError:
 
 
 async def run[T](
-    hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T]], sent: Iterable[Any] = ()
+    hass: HomeAssistant,
+    operation: Callable[[Engine], Awaitable[T]],
+    sent: Iterable[Any] = (),
+    *,
+    grouped: bool = False,
 ) -> T:
-    """One engine operation for a user: engine refusals and failed saves become translated errors."""
+    """One engine operation for a user: engine refusals and failed saves become translated errors.
+
+    ``grouped``: answers arriving together share one durable write (BpoManager.async_run_grouped).
+    """
+    manager = loaded_manager(hass)
     try:
-        return await loaded_manager(hass).async_run(operation)
+        if grouped:
+            return await manager.async_run_grouped(operation)
+        return await manager.async_run(operation)
     except EngineError as err:
         raise translate(err, sent) from err
     except HomeAssistantError as err:

@@ -76,6 +76,13 @@ def async_sync_file_issues(hass: HomeAssistant, errors: list[BlueprintError]) ->
 @callback
 def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
     """Keep repair issues in step with the manager; returns the unsubscribe callback."""
+    # processes with a task_unassigned issue open: a task leaving any other process costs nothing
+    # (checking every completion against all open tasks made answering N tasks O(N^2))
+    unassigned = {
+        issue_id[len(UNASSIGNED_PREFIX) :].rsplit(".", 1)[0]
+        for domain, issue_id in ir.async_get(hass).issues
+        if domain == DOMAIN and issue_id.startswith(UNASSIGNED_PREFIX)
+    }
 
     @callback
     def on_event(event: EngineEvent) -> None:
@@ -107,8 +114,11 @@ def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
                 translation_key="task_unassigned",
                 translation_placeholders={"process": process, "step": step},
             )
-        elif event.type in _TASK_GONE and process:
-            _drop_settled_unassigned(hass, manager, process)
+            unassigned.add(process)
+        elif event.type in _TASK_GONE and process in unassigned:
+            still_open = _drop_settled_unassigned(hass, manager, process)
+            if not still_open:
+                unassigned.discard(process)
 
     @callback
     def on_files() -> None:
@@ -126,15 +136,23 @@ def async_track(hass: HomeAssistant, manager: BpoManager) -> Callable[[], None]:
 
 
 @callback
-def _drop_settled_unassigned(hass: HomeAssistant, manager: BpoManager, process: str) -> None:
-    """Remove the issues of this process whose step has no task left in the admins' queue."""
+def _drop_settled_unassigned(hass: HomeAssistant, manager: BpoManager, process: str) -> bool:
+    """Remove the issues of this process whose step has no task left in the admins' queue.
+
+    Returns whether any issue of the process is still open.
+    """
     waiting = {
         t.step for t in manager.engine.open_tasks(group=ADMINS_QUEUE, process=process) if t.assignee is None
     }
     prefix = f"{UNASSIGNED_PREFIX}{process}."
+    left = False
     for domain, issue_id in list(ir.async_get(hass).issues):
-        if domain == DOMAIN and issue_id.startswith(prefix) and issue_id[len(prefix) :] not in waiting:
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
+        if domain == DOMAIN and issue_id.startswith(prefix):
+            if issue_id[len(prefix) :] in waiting:
+                left = True
+            else:
+                ir.async_delete_issue(hass, DOMAIN, issue_id)
+    return left
 
 
 class ResumeBlueprintFlow(RepairsFlow):

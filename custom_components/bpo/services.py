@@ -76,6 +76,7 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
             source="service",
             on_behalf=actor.is_admin,
         ),
+        grouped=True,
     )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
 

@@ -125,12 +125,16 @@ def _open(task: Task) -> None:
 async def ws_tasks_list(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
     manager, _actor, viewer = await _caller(hass, connection, msg)
     engine = manager.engine
+    wanted = msg.get("process")
+    if msg["include_closed"]:
+        tasks = [task for inst in engine.instances(process=wanted) for task in inst.tasks]
+    else:
+        tasks = engine.open_tasks(process=wanted)  # the engine's index: no scan of finished instances
     rows: list[dict[str, Any]] = []
-    for inst in engine.instances(process=msg.get("process")):
-        process = process_of(engine, inst)
-        for task in inst.tasks:
-            if (task.is_open or msg["include_closed"]) and viewer.sees(task, inst, process):
-                rows.append(task_row(engine, task, inst, viewer))
+    for task in tasks:
+        inst = engine.instance(task.instance_id)
+        if inst is not None and viewer.sees(task, inst, process_of(engine, inst)):
+            rows.append(task_row(engine, task, inst, viewer))
     connection.send_result(msg["id"], {"tasks": rows})
 
 
@@ -200,6 +204,7 @@ async def ws_task_complete(hass: HomeAssistant, connection: ActiveConnection, ms
             on_behalf=actor.is_admin,
         ),
         sent=[msg.get("outcome"), *msg["form"].values()],
+        grouped=True,  # answers arriving together share one durable write, as the action's do
     )
     connection.send_result(msg["id"], {"task_id": task.id, "status": task.status, "outcome": task.outcome})
 
@@ -324,7 +329,10 @@ async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg
 @websocket_api.async_response
 @_refusals
 async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
-    _manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    found = manager.engine.instance(msg["instance_id"])
+    if found is not None and not found.is_running:  # said plainly, not as the engine's "not allowed"
+        raise _refuse("instance_closed", instance_id=found.id, status=found.status)
     inst = await run(hass, lambda e: e.cancel(msg["instance_id"], user=actor.audit_name))
     connection.send_result(msg["id"], {"instance_id": inst.id, "status": inst.status})
 
@@ -335,7 +343,9 @@ async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, 
 @websocket_api.async_response
 @_refusals
 async def ws_task_reassign(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
-    _manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
+    if (found := manager.engine.task(msg["task_id"])) is not None:
+        _open(found)
     task = await run(hass, lambda e: e.reassign(msg["task_id"], msg["assignee"], user=actor.audit_name))
     connection.send_result(msg["id"], {"task_id": task.id, "assignee": task.assignee})
 

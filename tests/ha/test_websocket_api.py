@@ -143,6 +143,10 @@ async def test_a_person_completes_their_own_task_but_is_refused_on_another_perso
     assert done == {"task_id": alices.id, "status": "completed", "outcome": "done"}
     finished = engine.task(alices.id)
     assert (finished.by, finished.form) == ("person.alice", {"laptops": 2})
+    assert (await alice.ok("bpo/tasks/list"))["tasks"] == []  # the group's review is not hers
+    [closed] = (await alice.ok("bpo/tasks/list", include_closed=True))["tasks"]
+    assert (closed["task_id"], closed["status"], closed["outcome"]) == (alices.id, "completed", "done")
+    assert (closed["can_complete"], closed["reminders"]) == (False, [])
     # finished once: a second try is told it is closed
     error = await alice.refused("bpo/task/complete", "home_assistant_error", task_id=alices.id)
     assert error["translation_key"] == "task_closed" and "completed" in error["message"]
@@ -276,6 +280,17 @@ async def test_subscribers_hear_which_tasks_changed_and_only_those_they_may_see(
     heard = await admin_watch.client.receive_json()
     assert carols.id in heard["event"]["tasks"]
 
+    # a reload may change every blueprint: admins hear all processes (the blueprints page re-reads)
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    heard = await admin_watch.client.receive_json()
+    assert heard["event"]["tasks"] == [] and "onboarding" in heard["event"]["processes"]
+    # once unsubscribed, nothing more arrives: the next message is the answer to a ping
+    subscription = heard["id"]
+    assert await admin_watch.ok("unsubscribe_events", subscription=subscription) is None
+    await admin.ok("bpo/task/complete", task_id=review.id, outcome="approve")
+    await admin_watch.client.send_json_auto_id({"type": "ping"})
+    assert (await admin_watch.client.receive_json())["type"] == "pong"
+
 
 async def test_instances_list_and_get_with_history_and_graph_for_those_who_may_see_them(
     hass: HomeAssistant, hass_ws_client: WebSocketGenerator, world: World, admin: Ws
@@ -369,6 +384,16 @@ async def test_admins_list_blueprints_with_problems_start_reassign_cancel_and_re
     cancelled = await admin.ok("bpo/instance/cancel", instance_id=started["instance_id"])
     assert cancelled == {"instance_id": started["instance_id"], "status": "cancelled"}
     assert engine.task(intake.id).status == "cancelled"
+    # done already: said as such (not as a permission problem), and nothing changes
+    error = await admin.refused(
+        "bpo/instance/cancel", "home_assistant_error", instance_id=started["instance_id"]
+    )
+    assert error["translation_key"] == "instance_closed" and "cancelled" in error["message"]
+    error = await admin.refused(
+        "bpo/task/reassign", "home_assistant_error", task_id=intake.id, assignee="person.sam"
+    )
+    assert error["translation_key"] == "task_closed" and engine.task(intake.id).assignee == "person.bob"
+    await admin.refused("bpo/instance/cancel", "not_found", instance_id="i99")
 
 
 async def test_commands_say_bpo_is_not_set_up_and_unlinked_users_have_no_tasks(
