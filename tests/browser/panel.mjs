@@ -198,6 +198,15 @@ try {
   await page.locator('bpo-panel bpo-instance-view .status.cancelled').waitFor();
   await mine.locator("bpo-panel bpo-task-item .title", { hasText: "e-300" }).waitFor({ state: "detached" });
   check("a cancelled instance's task leaves the employee's page", true);
+
+  // admins reassign a task from its instance page: the desk's triage goes to the employee
+  await page.locator("bpo-panel button.back").click();
+  await page.locator("bpo-panel .instance-row", { hasText: "r-1" }).click();
+  const row = page.locator(`bpo-panel bpo-instance-view li[data-task-id="${plan.deskTask}"]`);
+  await row.locator("input").fill(plan.employeePerson);
+  await row.locator("button.reassign").click();
+  await mine.locator(task(plan.deskTask)).waitFor();
+  check("a reassigned task reaches the employee live", true);
   await employee.close();
   await admin.close();
 } catch (err) {

@@ -107,6 +107,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
             "employeeTask": employee_task,
             "othersTasks": [admin_task, desk_task],
             "employeePerson": erin,
+            "deskTask": desk_task,
             "queueTask": f"{admin_instance}.2",
             "pii": "JP12-3456-7890",
         }
