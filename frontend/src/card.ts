@@ -26,6 +26,11 @@ export class BpoTasksCard extends LitElement {
     return 1 + (this.config?.limit ?? 5) * 2;
   }
 
+  /** The sections view's grid: half the width by default, never narrower than a third. */
+  getGridOptions() {
+    return { columns: 6, min_columns: 4 };
+  }
+
   static getStubConfig() {
     return { limit: 5 };
   }

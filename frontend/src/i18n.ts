@@ -1,4 +1,5 @@
 // English and Japanese strings, chosen from hass.language ("ja", "ja-JP" -> Japanese; anything else English).
+import type { Hass } from "./types.js";
 
 const en = {
   title: "Business processes",
@@ -129,10 +130,16 @@ export function translator(language: string | undefined): Translate {
   return (key, vars) => table[key].replace(/\{(\w+)\}/g, (_m, name: string) => String(vars?.[name] ?? ""));
 }
 
-/** A date-time in the viewer's language, short. */
-export function when(language: string | undefined, iso: string | null): string {
+/** A date-time in the viewer's language and in the time zone their profile chose (HA: "server" = HA's). */
+export function when(hass: Hass | undefined, iso: string | null): string {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(language || "en", { dateStyle: "medium", timeStyle: "short" }).format(date);
+  const zone = hass?.locale?.time_zone === "server" ? hass.config?.time_zone : undefined;
+  const options: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short", timeZone: zone };
+  try {
+    return new Intl.DateTimeFormat(hass?.language || "en", options).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(hass?.language || "en", { ...options, timeZone: undefined }).format(date);
+  }
 }

@@ -80,7 +80,6 @@ export class BpoInstanceView extends LitElement {
 
   override render() {
     const t = translator(this.hass?.language);
-    const lang = this.hass?.language;
     const inst = this.instance;
     const admin = Boolean(this.hass?.user?.is_admin);
     if (!inst) return html`${this.error ? html`<div class="error" role="alert">${this.error}</div>` : html`<div class="muted">${t("loading")}</div>`}`;
@@ -95,7 +94,7 @@ export class BpoInstanceView extends LitElement {
         </div>
         <dl>
           <dt>${t("current_step")}</dt><dd class="current">${current.join(", ") || "—"}</dd>
-          ${inst.started ? html`<dt>${t("started_at")}</dt><dd>${when(lang, inst.started)}${inst.ended ? html` → ${when(lang, inst.ended)}` : nothing}</dd>` : nothing}
+          ${inst.started ? html`<dt>${t("started_at")}</dt><dd>${when(this.hass, inst.started)}${inst.ended ? html` → ${when(this.hass, inst.ended)}` : nothing}</dd>` : nothing}
           ${inst.error ? html`<dt class="error">!</dt><dd class="error">${inst.error}</dd>` : nothing}
           ${Object.entries(inst.fields).map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? "—" : String(v)}</dd>`)}
         </dl>
@@ -117,7 +116,7 @@ export class BpoInstanceView extends LitElement {
       <div class="card history"><h3>${t("history")}</h3>
         <ol class="timeline">${inst.history.map((h) => html`<li data-type=${h.type} data-task-id=${h.task_id ?? ""}>
           <div><strong>${h.type.replace(/_/g, " ")}</strong>${h.step ? html` · ${h.step}` : nothing}${h.detail ? html` · <span class="detail">${h.detail}</span>` : nothing}</div>
-          <div class="muted">${when(lang, h.at)}${h.by ? html` · ${h.by}` : nothing}${h.source ? html` · ${h.source}` : nothing}</div>
+          <div class="muted">${when(this.hass, h.at)}${h.by ? html` · ${h.by}` : nothing}${h.source ? html` · ${h.source}` : nothing}</div>
         </li>`)}</ol>
       </div>
       ${inst.graph ? html`<div class="card"><h3>${t("graph")}</h3>${renderGraph(inst.graph, current, visited)}</div>` : nothing}

@@ -43,7 +43,6 @@ export class BpoInstances extends LitElement {
 
   override render() {
     const t = translator(this.hass?.language);
-    const lang = this.hass?.language;
     if (this.selected) {
       return html`<button class="secondary back" @click=${() => (this.selected = "")}>← ${t("back")}</button>
         <div style="height:8px"></div>
@@ -68,7 +67,7 @@ export class BpoInstances extends LitElement {
           data-instance-id=${r.instance_id} @click=${() => (this.selected = r.instance_id)}
           @keydown=${(e: KeyboardEvent) => e.key === "Enter" && (this.selected = r.instance_id)}>
         <div class="row"><strong class="grow">${r.process_title} · ${r.key}</strong><span class="badge ${r.status}">${r.status}</span></div>
-        <div class="muted">${r.current_steps.length ? html`${t("current_step")}: ${r.current_steps.join(", ")} · ` : nothing}${t("started", { when: when(lang, r.started) })}</div>
+        <div class="muted">${r.current_steps.length ? html`${t("current_step")}: ${r.current_steps.join(", ")} · ` : nothing}${t("started", { when: when(this.hass, r.started) })}</div>
       </div>`)}`;
   }
 }

@@ -67,8 +67,7 @@ export class BpoTaskItem extends LitElement {
 
   override render() {
     const task = this.task;
-    const lang = this.hass.language;
-    const t = translator(lang);
+    const t = translator(this.hass.language);
     const locked = !task.can_complete || this.busy;
     // the card (compact) keeps forms folded until asked: a dashboard shows many tasks at a glance
     const folded = this.compact && task.form.length > 0 && !this.open;
@@ -79,12 +78,12 @@ export class BpoTaskItem extends LitElement {
     return html`<div class="card task ${task.overdue ? "is-overdue" : ""}" data-task-id=${task.task_id}>
       <div class="row">
         <h3 class="grow title">${task.title}</h3>
-        ${task.overdue ? html`<span class="badge overdue">${t("overdue", { when: when(lang, task.due) })}</span>` : nothing}
+        ${task.overdue ? html`<span class="badge overdue">${t("overdue", { when: when(this.hass, task.due) })}</span>` : nothing}
       </div>
       <div class="muted">${task.process_title} · ${task.key}${who ? html` · ${who}` : nothing}</div>
-      ${task.due && !task.overdue ? html`<div class="muted due">${t("due", { when: when(lang, task.due) })}</div>` : nothing}
+      ${task.due && !task.overdue ? html`<div class="muted due">${t("due", { when: when(this.hass, task.due) })}</div>` : nothing}
       ${task.reminders.length && !this.compact
-        ? html`<div class="muted">${t("reminders", { when: task.reminders.map((r) => when(lang, r)).join(", ") })}</div>`
+        ? html`<div class="muted">${t("reminders", { when: task.reminders.map((r) => when(this.hass, r)).join(", ") })}</div>`
         : nothing}
       ${task.masked ? html`<div class="muted masked">${t("masked")}</div>` : nothing}
       ${task.form.length && !folded

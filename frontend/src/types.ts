@@ -18,6 +18,8 @@ export interface HassEntity {
 
 export interface Hass {
   language: string;
+  locale?: { language: string; time_zone?: string };
+  config?: { time_zone: string };
   states: Record<string, HassEntity>;
   user?: HassUser;
   connection: HassConnection;
