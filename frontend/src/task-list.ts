@@ -7,6 +7,14 @@ import { LiveController } from "./live.js";
 import { shared } from "./styles.js";
 import type { Hass, Task } from "./types.js";
 
+/** Follow a link inside HA's single-page app the way HA's own navigate() does (no page reload). */
+function navigate(event: MouseEvent) {
+  if (event.ctrlKey || event.metaKey || event.shiftKey) return; // a new tab or window: the browser's way
+  event.preventDefault();
+  history.pushState(null, "", (event.currentTarget as HTMLAnchorElement).getAttribute("href"));
+  window.dispatchEvent(new CustomEvent("location-changed", { detail: { replace: false } }));
+}
+
 export class BpoTaskList extends LitElement {
   static override properties = {
     hass: { attribute: false },
@@ -57,7 +65,8 @@ export class BpoTaskList extends LitElement {
   private mine(tasks: Task[]): Task[] {
     if (!this.hass.user?.is_admin || this.everyone) return tasks;
     const me = this.person();
-    return tasks.filter((task) => (me !== undefined && task.assignee === me) || task.can_claim);
+    // `mine` from the server knows the directory's groups; without it (older bpo), claimable is the guess
+    return tasks.filter((task) => task.mine ?? ((me !== undefined && task.assignee === me) || task.can_claim));
   }
 
   override render() {
@@ -80,7 +89,7 @@ export class BpoTaskList extends LitElement {
     return html`${toggle}<div class="tasks">
       ${repeat(shown, (task) => task.task_id, (task) => html`<bpo-task-item .hass=${this.hass} .task=${task} ?compact=${this.compact}></bpo-task-item>`)}
       ${shown.length < sorted.length
-        ? html`<div class="muted more"><a href="/bpo">${t("more", { n: sorted.length - shown.length })}</a></div>`
+        ? html`<div class="muted more"><a href="/bpo" @click=${navigate}>${t("more", { n: sorted.length - shown.length })}</a></div>`
         : nothing}
     </div>`;
   }

@@ -58,6 +58,8 @@ export interface Task {
   masked: boolean;
   can_complete: boolean;
   can_claim: boolean;
+  /** assigned to the viewer's person, or offered to them (candidate, group member); see WS_CONTRACT */
+  mine?: boolean;
   outcome?: string | null;
 }
 

@@ -128,7 +128,7 @@ try {
 
   // --- the card on a dashboard --------------------------------------------------------------------
   await page.goto(`${plan.base}${plan.dashboard}`);
-  const card = page.locator("bpo-tasks-card");
+  const card = page.locator("bpo-tasks-card", { has: page.locator("h2", { hasText: plan.cardTitle }) });
   await card.locator("bpo-task-item .task").first().waitFor();
   check("the dashboard card lists the open tasks", (await card.locator("bpo-task-item").count()) >= 1);
   check("the card shows the title of its configuration", (await card.locator("h2").textContent()) === plan.cardTitle);
@@ -140,6 +140,11 @@ try {
   results.screenshots.push("card.png");
   await card.locator("bpo-task-item .unfold").first().click();
   await card.locator("bpo-task-item form").first().waitFor();
+  const next = page.locator("bpo-tasks-card", { has: page.locator("h2", { hasText: "Next" }) });
+  check("a card shows at most its limit", (await next.locator("bpo-task-item").count()) === 1);
+  await next.locator(".more a").click();
+  await page.locator("bpo-panel bpo-task-item .task").first().waitFor();
+  check("the card's link opens the panel in place", new URL(page.url()).pathname === "/bpo");
 
   // --- a non-admin employee: only their own task, no admin tab, Japanese from the browser -----------
   const employee = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "ja-JP" });

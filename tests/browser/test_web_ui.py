@@ -82,7 +82,10 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         erin = devserver.add_person_user(base, token, "Erin Employee", **EMPLOYEE)
         assert erin == "person.erin_employee"
         card = _card_example()
-        dashboard = devserver.save_dashboard(base, token, [card])
+        # and a one-task card, whose link leads to the panel
+        dashboard = devserver.save_dashboard(
+            base, token, [card, {"type": "custom:bpo-tasks-card", "title": "Next", "limit": 1}]
+        )
         for key, who in (("e-100", "person.demo_admin"), ("e-101", "person.demo_admin"), ("e-200", erin)):
             _call(base, token, "start", {"process": "expense_claim", "key": key, "fields": {"employee": who}})
         request = {"process": "client_request", "key": "r-1", "fields": {"subject": "March"}}
