@@ -1,4 +1,4 @@
-// Keeps a view fresh: loads once the host has `hass`, then again after every bpo commit
+// Keeps a view fresh: subscribes once the host has `hass` and loads, then loads again after every bpo commit
 // (bpo/tasks/subscribe), one reload at a time; unsubscribes when the host leaves the page.
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import { subscribeChanges } from "./api.js";
@@ -30,9 +30,10 @@ export class LiveController implements ReactiveController {
   }
 
   private start() {
-    // without the subscription command (older bpo) the view still loads once
+    // load once the server has the subscription, so no change falls between the two; without the
+    // command (older bpo) the view still loads once
     this.unsubscribe = subscribeChanges(this.host.hass!, () => void this.reload()).catch(() => undefined);
-    void this.reload();
+    void this.unsubscribe.then(() => this.reload());
   }
 
   async reload(): Promise<void> {

@@ -182,6 +182,7 @@ try {
   // live: the admin starts a claim for the employee from the Admin tab's form; it appears on the
   // employee's open page without a reload (bpo/tasks/subscribe)
   await mine.locator('bpo-panel [data-tab="tasks"]').click();
+  await mine.locator(task(plan.employeeTask)).waitFor(); // listed, so subscribed: what follows is news
   await page.goto(`${plan.base}/bpo`);
   await page.locator('bpo-panel [data-tab="admin"]').click();
   const form = page.locator("bpo-panel bpo-admin .start-form");
