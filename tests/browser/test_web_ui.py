@@ -124,6 +124,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         lines = run.stdout.strip().splitlines()
         assert lines, f"panel.mjs printed nothing; stderr:\n{run.stderr}"
         results = json.loads(lines[-1])
+        print(f"browser: {len(results['checks'])} checks in {results['seconds']} s")  # pytest -s
         assert results["failures"] == [], results["failures"]
         assert run.returncode == 0, run.stderr
         assert len(results["checks"]) >= 12
