@@ -14,7 +14,7 @@ const seconds = (v: number) => (v % 3600 === 0 ? `${v / 3600} h` : v % 60 === 0 
 function limits(bp: BlueprintRow, t: Translate): string {
   const { max_starts: max, window } = bp.limits as { max_starts?: number | null; window?: number | null };
   if (max === null || max === undefined) return "";
-  return t("limit_text", { max, per: typeof window === "number" ? seconds(window) : "—" });
+  return t(max === 1 ? "limit_text_one" : "limit_text", { max, per: typeof window === "number" ? seconds(window) : "—" });
 }
 
 export class BpoAdmin extends LitElement {

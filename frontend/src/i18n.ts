@@ -59,6 +59,7 @@ const en = {
   everyone: "Everyone's",
   fill_in: "Fill in",
   limit_text: "{max} starts per {per}",
+  limit_text_one: "1 start per {per}",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -121,6 +122,7 @@ const ja: Record<StringKey, string> = {
   everyone: "全員の分",
   fill_in: "入力する",
   limit_text: "{per}あたり {max} 回",
+  limit_text_one: "{per}あたり 1 回",
 };
 
 export type Translate = (key: StringKey, vars?: Record<string, string | number>) => string;

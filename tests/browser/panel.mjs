@@ -58,8 +58,8 @@ const browser = await chromium.launch({
 });
 const errors = [];
 const pages = [];
-// HA's own view transitions reject when a newer navigation wins: not an error of ours
-const HA_NOISE = /Transition was skipped/;
+// HA's own view transitions reject when a newer navigation wins or the machine is slow: not errors of ours
+const HA_NOISE = /^Transition was (skipped|aborted)/;
 const watch = (page, who) => {
   pages.push(page);
   page.on("pageerror", (err) => HA_NOISE.test(err.message) || errors.push(`${who}: ${err.message}`));
@@ -115,7 +115,12 @@ try {
     (await page.locator("bpo-panel bpo-admin .blueprint").count()) >= 2);
   const problem = (await page.locator("bpo-panel bpo-admin .problem").first().textContent()) ?? "";
   check("a broken blueprint's problem is shown as file:line", /blueprints\/bpo\/broken\.yaml:\d+/.test(problem), problem);
+  const burst = page.locator('bpo-panel bpo-admin .blueprint[data-process="burst"]');
+  check("a suspended blueprint is marked with Resume", (await burst.locator(".resume").count()) === 1);
   await shot(page, "admin.png");
+  await burst.locator(".resume").click();
+  await burst.locator(".resume").waitFor({ state: "detached" });
+  check("Resume lifts the suspension", (await burst.locator(".badge.suspended").count()) === 0);
 
   // --- phone width, same login (kept in localStorage) ---------------------------------------------
   const phone = await admin.newPage();

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,27 @@ def _first_task(base: str, token: str, key: str) -> tuple[str, str]:
     return str(rows[0]["task_id"]), str(rows[0]["task_id"]).rsplit(".", 1)[0]
 
 
+def _suspend_burst(base: str, token: str) -> None:
+    """Two events against burst's one start an hour: the runaway guard suspends it (the Admin tab resumes)."""
+    for _ in range(2):
+        devserver._request(f"{base}/api/events/bpo_test_burst", {}, token=token)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        (listed,) = devserver.ws_call(base, token, {"type": "bpo/blueprints/list"})
+        if any(bp["process"] == "burst" and bp["suspended"] for bp in listed["blueprints"]):  # type: ignore[index]
+            return
+        time.sleep(0.2)
+    raise AssertionError("burst was never suspended")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_enabled: None) -> None:
     config = tmp_path / "config"
     devserver.prepare(config)
-    shutil.copy(HERE / "blueprints" / "expense_claim.yaml", config / "blueprints" / "bpo")
+    for blueprint in (HERE / "blueprints").glob("*.yaml"):
+        shutil.copy(blueprint, config / "blueprints" / "bpo")
     # a broken blueprint: the Admin tab shows its problem with file and line
     (config / "blueprints" / "bpo" / "broken.yaml").write_text(
         "blueprint: {name: Broken, domain: bpo}\n"
@@ -92,6 +107,7 @@ def test_panel_form_task_history_card_and_employee_view(tmp_path: Path, socket_e
         _call(base, token, "start", request)
         admin_task, admin_instance = _first_task(base, token, "e-100")
         employee_task, _ = _first_task(base, token, "e-200")
+        _suspend_burst(base, token)
         desk = _call(base, token, "list_tasks", {"process": "client_request"})
         desk_task = str(desk["tasks"][0]["task_id"])  # type: ignore[index]
 
