@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const outfile = path.resolve(process.argv[2] ?? path.join(here, "..", "custom_components", "bpo", "frontend", "bpo-panel.js"));
+const outfile = path.resolve(
+  process.argv[2] ?? path.join(here, "..", "custom_components", "bpo", "frontend", "bpo-panel.js"),
+);
 
 await build({
   entryPoints: [path.join(here, "src", "index.ts")],
@@ -19,5 +21,7 @@ await build({
   charset: "utf8",
   outfile,
   logLevel: "warning",
-  banner: { js: "// bpo panel and card: built by scripts/frontend from frontend/src (do not edit; see docs/home-assistant.md)." },
+  banner: {
+    js: "// bpo panel and card: built by scripts/frontend from frontend/src (do not edit; see docs/home-assistant.md).",
+  },
 });

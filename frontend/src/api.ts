@@ -4,7 +4,12 @@ import type { BlueprintError, BlueprintRow, FieldValue, Hass, Instance, Instance
 export const listTasks = (hass: Hass, includeClosed = false) =>
   hass.callWS<{ tasks: Task[] }>({ type: "bpo/tasks/list", include_closed: includeClosed }).then((r) => r.tasks);
 
-export const completeTask = (hass: Hass, taskId: string, outcome: string | undefined, form: Record<string, FieldValue>) =>
+export const completeTask = (
+  hass: Hass,
+  taskId: string,
+  outcome: string | undefined,
+  form: Record<string, FieldValue>,
+) =>
   hass.callWS<{ task_id: string; status: string; outcome: string | null }>({
     type: "bpo/task/complete",
     task_id: taskId,

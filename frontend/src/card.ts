@@ -5,7 +5,11 @@ import { translator } from "./i18n.js";
 import { shared } from "./styles.js";
 import type { Hass } from "./types.js";
 
-export interface CardConfig { type: string; title?: string; limit?: number }
+export interface CardConfig {
+  type: string;
+  title?: string;
+  limit?: number;
+}
 
 export class BpoTasksCard extends LitElement {
   static override properties = { hass: { attribute: false }, config: { state: true } };

@@ -7,8 +7,18 @@ import type { FieldValue, FormField } from "./types.js";
 export const MASK = "***";
 
 const KIND: Record<string, string> = {
-  string: "text", text: "text", number: "number", integer: "integer", bool: "bool", boolean: "bool",
-  choice: "choice", select: "choice", date: "date", datetime: "datetime", file: "file", entity: "entity",
+  string: "text",
+  text: "text",
+  number: "number",
+  integer: "integer",
+  bool: "bool",
+  boolean: "bool",
+  choice: "choice",
+  select: "choice",
+  date: "date",
+  datetime: "datetime",
+  file: "file",
+  entity: "entity",
 };
 
 export const kindOf = (field: FormField) => KIND[field.type] ?? "text";
@@ -28,7 +38,9 @@ export function coerce(field: FormField, raw: string | boolean): FieldValue {
 
 /** Labels of required fields that have neither a new value nor one the server already holds. */
 export function missingRequired(
-  form: FormField[], edited: Record<string, FieldValue>, stored: Record<string, FieldValue>,
+  form: FormField[],
+  edited: Record<string, FieldValue>,
+  stored: Record<string, FieldValue>,
 ): string[] {
   return form
     .filter((f) => f.required && kindOf(f) !== "bool")
@@ -50,9 +62,9 @@ export function renderField(
   const kind = kindOf(field);
   const masked = stored === MASK;
   const current = edited !== undefined ? edited : masked ? null : (stored ?? null);
-  const label = html`<span class="label">${field.label || field.name}${field.required
-    ? html`<span class="req" title=${t("required")}> *</span>` : nothing}${field.pii
-    ? html` <span class="pii">PII</span>` : nothing}</span>`;
+  const label = html`<span class="label">${field.label || field.name}${
+    field.required ? html`<span class="req" title=${t("required")}> *</span>` : nothing
+  }${field.pii ? html` <span class="pii">PII</span>` : nothing}</span>`;
   const text = (e: Event) => onValue(coerce(field, (e.target as HTMLInputElement).value));
   let input: TemplateResult;
   if (kind === "bool") {

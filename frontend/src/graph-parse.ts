@@ -2,14 +2,31 @@
 // declaration order = step order) and edges. No Lit here: tests/test_frontend_bundle.py runs it in node
 // against every shipped blueprint's graph, so a new shape in engine/graph.py cannot go unnoticed.
 
-export interface GraphNode { id: string; label: string; shape: string }
-export interface GraphEdge { from: string; to: string; label: string; dashed: boolean }
+export interface GraphNode {
+  id: string;
+  label: string;
+  shape: string;
+}
+export interface GraphEdge {
+  from: string;
+  to: string;
+  label: string;
+  dashed: boolean;
+}
 
 const NODE = /^([A-Za-z0-9_]+)\s*([[({/\\>]+)"(.*)"([\])}/\\]+)$/;
 const EDGE = /^([A-Za-z0-9_]+)\s+(-->|-\.->)(?:\|"(.*)"\|)?\s*([A-Za-z0-9_]+)$/;
 const SHAPES: Record<string, string> = {
-  "([": "start", "[": "task", "{": "choice", "((": "end", "(((": "end", "[[": "action", "{{": "wait",
-  "[/": "parallel", "[\\": "parallel", ">": "flag",
+  "([": "start",
+  "[": "task",
+  "{": "choice",
+  "((": "end",
+  "(((": "end",
+  "[[": "action",
+  "{{": "wait",
+  "[/": "parallel",
+  "[\\": "parallel",
+  ">": "flag",
 };
 
 const text = (label: string) => label.replace(/#quot;/g, '"').replace(/<br\/?>/g, "\n");

@@ -18,10 +18,16 @@ export function renderGraph(source: string, current: string[], visited: string[]
       const state = now.has(n.id) ? "current" : seen.has(n.id) ? "visited" : "";
       return html`<li class="node ${n.shape} ${state}" data-node=${n.id}>
         <div class="box"><strong>${head}</strong>${rest.map((r) => html`<div class="muted">${r}</div>`)}</div>
-        ${out.length
-          ? html`<ul class="edges">${out.map((e) => html`<li class=${e.dashed ? "dashed" : ""}>→ ${names.get(e.to) ?? e.to}${e.label
-              ? html` <span class="muted">(${e.label})</span>` : nothing}</li>`)}</ul>`
-          : nothing}
+        ${
+          out.length
+            ? html`<ul class="edges">${out.map(
+                (e) =>
+                  html`<li class=${e.dashed ? "dashed" : ""}>→ ${names.get(e.to) ?? e.to}${
+                    e.label ? html` <span class="muted">(${e.label})</span>` : nothing
+                  }</li>`,
+              )}</ul>`
+            : nothing
+        }
       </li>`;
     })}
   </ol>`;

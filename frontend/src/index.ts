@@ -21,7 +21,12 @@ for (const [name, element] of elements) {
   if (!customElements.get(name)) customElements.define(name, element);
 }
 
-interface CustomCard { type: string; name: string; description: string; preview?: boolean }
+interface CustomCard {
+  type: string;
+  name: string;
+  description: string;
+  preview?: boolean;
+}
 const w = window as unknown as { customCards?: CustomCard[] };
 w.customCards = w.customCards ?? [];
 if (!w.customCards.some((card) => card.type === "bpo-tasks-card")) {

@@ -3,10 +3,10 @@
 import { LitElement, css, html, nothing } from "lit";
 import { cancelInstance, errorText, getInstance, reassignTask } from "./api.js";
 import { renderGraph } from "./graph.js";
-import { translator, when } from "./i18n.js";
+import { translator, when, type Translate } from "./i18n.js";
 import { LiveController } from "./live.js";
 import { shared } from "./styles.js";
-import type { Hass, Instance } from "./types.js";
+import type { Hass, HistoryEntry, Instance, Task } from "./types.js";
 
 const OPEN = new Set(["running", "waiting", "suspended"]);
 
@@ -81,11 +81,20 @@ export class BpoInstanceView extends LitElement {
   override render() {
     const t = translator(this.hass?.language);
     const inst = this.instance;
+    if (!inst) {
+      return this.error
+        ? html`<div class="error" role="alert">${this.error}</div>`
+        : html`<div class="muted">${t("loading")}</div>`;
+    }
     const admin = Boolean(this.hass?.user?.is_admin);
-    if (!inst) return html`${this.error ? html`<div class="error" role="alert">${this.error}</div>` : html`<div class="muted">${t("loading")}</div>`}`;
     const open = inst.tasks.filter((task) => task.status === "open");
     const current = inst.current_steps ?? [...new Set(open.map((task) => task.step))];
     const visited = inst.history.map((h) => h.step).filter((s): s is string => Boolean(s));
+    const cancel = () => {
+      if (confirm(t("confirm_cancel", { id: inst.instance_id }))) {
+        void this.act(() => cancelInstance(this.hass, inst.instance_id));
+      }
+    };
     return html`<div class="instance" data-instance-id=${inst.instance_id}>
       <div class="card">
         <div class="row">
@@ -93,33 +102,78 @@ export class BpoInstanceView extends LitElement {
           <span class="badge ${inst.status} status">${inst.status}</span>
         </div>
         <dl>
-          <dt>${t("current_step")}</dt><dd class="current">${current.join(", ") || "—"}</dd>
-          ${inst.started ? html`<dt>${t("started_at")}</dt><dd>${when(this.hass, inst.started)}${inst.ended ? html` → ${when(this.hass, inst.ended)}` : nothing}</dd>` : nothing}
+          <dt>${t("current_step")}</dt>
+          <dd class="current">${current.join(", ") || "—"}</dd>
+          ${inst.started ? this.renderTimes(inst, t) : nothing}
           ${inst.error ? html`<dt class="error">!</dt><dd class="error">${inst.error}</dd>` : nothing}
           ${Object.entries(inst.fields).map(([k, v]) => html`<dt>${k}</dt><dd>${v === null ? "—" : String(v)}</dd>`)}
         </dl>
         ${inst.masked ? html`<div class="muted masked">${t("masked")}</div>` : nothing}
-        ${admin && OPEN.has(inst.status)
-          ? html`<div class="row" style="margin-top:8px"><button class="danger cancel" @click=${() => {
-              if (confirm(t("confirm_cancel", { id: inst.instance_id }))) void this.act(() => cancelInstance(this.hass, inst.instance_id));
-            }}>${t("cancel_instance")}</button></div>`
-          : nothing}
+        ${
+          admin && OPEN.has(inst.status)
+            ? html`<div class="row" style="margin-top:8px">
+              <button class="danger cancel" @click=${cancel}>${t("cancel_instance")}</button>
+            </div>`
+            : nothing
+        }
         ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
       </div>
-      ${open.length ? html`<div class="card"><h3>${t("tasks")}</h3><ul class="plain">${open.map((task) => html`<li class="row" data-task-id=${task.task_id}>
-          <span class="grow">${task.title} <span class="muted">${task.assignee ?? task.group ?? ""}</span></span>
-          ${admin ? html`<input style="max-width:160px" placeholder=${t("reassign_to")} .value=${this.reassignTo[task.task_id] ?? ""}
-              @input=${(e: Event) => (this.reassignTo = { ...this.reassignTo, [task.task_id]: (e.target as HTMLInputElement).value })} />
-            <button class="secondary reassign" ?disabled=${!this.reassignTo[task.task_id]}
-              @click=${() => void this.act(() => reassignTask(this.hass, task.task_id, this.reassignTo[task.task_id]))}>${t("reassign")}</button>` : nothing}
-        </li>`)}</ul></div>` : nothing}
-      <div class="card history"><h3>${t("history")}</h3>
-        <ol class="timeline">${inst.history.map((h) => html`<li data-type=${h.type} data-task-id=${h.task_id ?? ""}>
-          <div><strong>${h.type.replace(/_/g, " ")}</strong>${h.step ? html` · ${h.step}` : nothing}${h.detail ? html` · <span class="detail">${h.detail}</span>` : nothing}</div>
-          <div class="muted">${when(this.hass, h.at)}${h.by ? html` · ${h.by}` : nothing}${h.source ? html` · ${h.source}` : nothing}</div>
-        </li>`)}</ol>
+      ${
+        open.length
+          ? html`<div class="card">
+            <h3>${t("tasks")}</h3>
+            <ul class="plain">${open.map((task) => this.renderTask(task, admin, t))}</ul>
+          </div>`
+          : nothing
+      }
+      <div class="card history">
+        <h3>${t("history")}</h3>
+        <ol class="timeline">${inst.history.map((h) => this.renderEntry(h))}</ol>
       </div>
-      ${inst.graph ? html`<div class="card"><h3>${t("graph")}</h3>${renderGraph(inst.graph, current, visited)}</div>` : nothing}
+      ${
+        inst.graph
+          ? html`<div class="card"><h3>${t("graph")}</h3>${renderGraph(inst.graph, current, visited)}</div>`
+          : nothing
+      }
     </div>`;
+  }
+
+  private renderTimes(inst: Instance, t: Translate) {
+    const ended = inst.ended ? ` → ${when(this.hass, inst.ended)}` : "";
+    return html`<dt>${t("started_at")}</dt><dd>${when(this.hass, inst.started ?? null)}${ended}</dd>`;
+  }
+
+  /** An open task; admins get a reassign box. */
+  private renderTask(task: Task, admin: boolean, t: Translate) {
+    const target = this.reassignTo[task.task_id] ?? "";
+    const type = (e: Event) =>
+      (this.reassignTo = { ...this.reassignTo, [task.task_id]: (e.target as HTMLInputElement).value });
+    return html`<li class="row" data-task-id=${task.task_id}>
+      <span class="grow">${task.title} <span class="muted">${task.assignee ?? task.group ?? ""}</span></span>
+      ${
+        admin
+          ? html`<input style="max-width:160px" placeholder=${t("reassign_to")} .value=${target} @input=${type} />
+            <button
+              class="secondary reassign"
+              ?disabled=${!target}
+              @click=${() => void this.act(() => reassignTask(this.hass, task.task_id, target))}
+            >
+              ${t("reassign")}
+            </button>`
+          : nothing
+      }
+    </li>`;
+  }
+
+  /** One history line: what, step, detail; when, by whom, from where. */
+  private renderEntry(h: HistoryEntry) {
+    return html`<li data-type=${h.type} data-task-id=${h.task_id ?? ""}>
+      <div>
+        <strong>${h.type.replace(/_/g, " ")}</strong>${h.step ? ` · ${h.step}` : nothing}${
+          h.detail ? html` · <span class="detail">${h.detail}</span>` : nothing
+        }
+      </div>
+      <div class="muted">${[when(this.hass, h.at), h.by, h.source].filter(Boolean).join(" · ")}</div>
+    </li>`;
   }
 }

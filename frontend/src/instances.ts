@@ -2,7 +2,7 @@
 // one opened shows bpo-instance-view.
 import { LitElement, html, nothing } from "lit";
 import { errorText, listInstances } from "./api.js";
-import { translator, when } from "./i18n.js";
+import { translator, when, type Translate } from "./i18n.js";
 import { LiveController } from "./live.js";
 import { shared } from "./styles.js";
 import type { Hass, InstanceRow } from "./types.js";
@@ -54,20 +54,35 @@ export class BpoInstances extends LitElement {
     const rows = [...this.rows]
       .filter((r) => !this.status || r.status === this.status)
       .sort((a, b) => (b.updated ?? b.started).localeCompare(a.updated ?? a.started));
+    const filter = (e: Event) => (this.status = (e.target as HTMLSelectElement).value);
     return html`
       <div class="row" style="margin-bottom:8px">
         <label class="muted">${t("status")}</label>
-        <select style="width:auto" class="status-filter" @change=${(e: Event) => (this.status = (e.target as HTMLSelectElement).value)}>
+        <select style="width:auto" class="status-filter" @change=${filter}>
           <option value="">${t("all_processes")}</option>
           ${statuses.map((s) => html`<option value=${s} ?selected=${s === this.status}>${s}</option>`)}
         </select>
       </div>
       ${rows.length ? nothing : html`<div class="muted empty">${t("no_instances")}</div>`}
-      ${rows.map((r) => html`<div class="card instance-row" role="button" tabindex="0" style="cursor:pointer"
-          data-instance-id=${r.instance_id} @click=${() => (this.selected = r.instance_id)}
-          @keydown=${(e: KeyboardEvent) => e.key === "Enter" && (this.selected = r.instance_id)}>
-        <div class="row"><strong class="grow">${r.process_title} · ${r.key}</strong><span class="badge ${r.status}">${r.status}</span></div>
-        <div class="muted">${r.current_steps.length ? html`${t("current_step")}: ${r.current_steps.join(", ")} · ` : nothing}${t("started", { when: when(this.hass, r.started) })}</div>
-      </div>`)}`;
+      ${rows.map((r) => this.renderRow(r, t))}`;
+  }
+
+  private renderRow(r: InstanceRow, t: Translate) {
+    const open = () => (this.selected = r.instance_id);
+    const steps = r.current_steps.length ? `${t("current_step")}: ${r.current_steps.join(", ")} · ` : "";
+    return html`<div
+      class="card instance-row"
+      role="button"
+      tabindex="0"
+      style="cursor:pointer"
+      data-instance-id=${r.instance_id}
+      @click=${open}
+      @keydown=${(e: KeyboardEvent) => e.key === "Enter" && open()}
+    >
+      <div class="row">
+        <strong class="grow">${r.process_title} · ${r.key}</strong><span class="badge ${r.status}">${r.status}</span>
+      </div>
+      <div class="muted">${steps}${t("started", { when: when(this.hass, r.started) })}</div>
+    </div>`;
   }
 }

@@ -11,7 +11,10 @@ export class LiveController implements ReactiveController {
   private loading = false;
   private again = false;
 
-  constructor(private readonly host: Host, private readonly load: () => Promise<void>) {
+  constructor(
+    private readonly host: Host,
+    private readonly load: () => Promise<void>,
+  ) {
     host.addController(this);
   }
 

@@ -57,16 +57,23 @@ export class BpoPanel extends LitElement {
   override render() {
     if (!this.hass) return html``;
     const t = translator(this.hass.language);
-    const tabs: [Tab, string][] = [["tasks", t("tab_tasks")], ["instances", t("tab_instances")]];
+    const tabs: [Tab, string][] = [
+      ["tasks", t("tab_tasks")],
+      ["instances", t("tab_instances")],
+    ];
     if (this.hass.user?.is_admin) tabs.push(["admin", t("tab_admin")]);
     return html`
       <header><ha-menu-button .hass=${this.hass} .narrow=${this.narrow}></ha-menu-button><span>${t("title")}</span></header>
-      <nav role="tablist">${tabs.map(([id, label]) => html`<button role="tab" data-tab=${id}
-          aria-selected=${this.tab === id ? "true" : "false"} @click=${() => (this.tab = id)}>${label}</button>`)}</nav>
-      <main>${this.tab === "tasks"
-        ? html`<bpo-task-list .hass=${this.hass}></bpo-task-list>`
-        : this.tab === "instances"
-          ? html`<bpo-instances .hass=${this.hass}></bpo-instances>`
-          : html`<bpo-admin .hass=${this.hass}></bpo-admin>`}</main>`;
+      <nav role="tablist">${tabs.map(
+        ([id, label]) => html`<button role="tab" data-tab=${id}
+          aria-selected=${this.tab === id ? "true" : "false"} @click=${() => (this.tab = id)}>${label}</button>`,
+      )}</nav>
+      <main>${
+        this.tab === "tasks"
+          ? html`<bpo-task-list .hass=${this.hass}></bpo-task-list>`
+          : this.tab === "instances"
+            ? html`<bpo-instances .hass=${this.hass}></bpo-instances>`
+            : html`<bpo-admin .hass=${this.hass}></bpo-admin>`
+      }</main>`;
   }
 }

@@ -75,9 +75,18 @@ export class BpoTaskList extends LitElement {
     if (!this.tasks) return html`<div class="muted">${t("loading")}</div>`;
     const admin = Boolean(this.hass.user?.is_admin) && !this.compact;
     const toggle = admin
-      ? html`<div class="row scope" style="margin-bottom:8px">${([[false, t("only_mine")], [true, t("everyone")]] as const).map(
-          ([all, label]) => html`<button class=${this.everyone === all ? "" : "secondary"} data-scope=${all ? "all" : "mine"}
-            aria-pressed=${this.everyone === all ? "true" : "false"} @click=${() => (this.everyone = all)}>${label}</button>`)}</div>`
+      ? html`<div class="row scope" style="margin-bottom:8px">${(
+          [
+            [false, t("only_mine")],
+            [true, t("everyone")],
+          ] as const
+        ).map(
+          ([
+            all,
+            label,
+          ]) => html`<button class=${this.everyone === all ? "" : "secondary"} data-scope=${all ? "all" : "mine"}
+            aria-pressed=${this.everyone === all ? "true" : "false"} @click=${() => (this.everyone = all)}>${label}</button>`,
+        )}</div>`
       : nothing;
     const tasks = this.mine(this.tasks);
     if (!tasks.length) return html`${toggle}<div class="muted empty">${t("no_tasks")}</div>`;
@@ -87,10 +96,16 @@ export class BpoTaskList extends LitElement {
     );
     const shown = this.limit > 0 ? sorted.slice(0, this.limit) : sorted;
     return html`${toggle}<div class="tasks">
-      ${repeat(shown, (task) => task.task_id, (task) => html`<bpo-task-item .hass=${this.hass} .task=${task} ?compact=${this.compact}></bpo-task-item>`)}
-      ${shown.length < sorted.length
-        ? html`<div class="muted more"><a href="/bpo" @click=${navigate}>${t("more", { n: sorted.length - shown.length })}</a></div>`
-        : nothing}
+      ${repeat(
+        shown,
+        (task) => task.task_id,
+        (task) => html`<bpo-task-item .hass=${this.hass} .task=${task} ?compact=${this.compact}></bpo-task-item>`,
+      )}
+      ${
+        shown.length < sorted.length
+          ? html`<div class="muted more"><a href="/bpo" @click=${navigate}>${t("more", { n: sorted.length - shown.length })}</a></div>`
+          : nothing
+      }
     </div>`;
   }
 }

@@ -10,7 +10,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), "bpo-graph-"));
 try {
   const outfile = path.join(dir, "graph-parse.mjs");
-  await build({ entryPoints: [path.join(here, "..", "src", "graph-parse.ts")], bundle: true, format: "esm", outfile, logLevel: "warning" });
+  await build({
+    entryPoints: [path.join(here, "..", "src", "graph-parse.ts")],
+    bundle: true,
+    format: "esm",
+    outfile,
+    logLevel: "warning",
+  });
   const { parseMermaid } = await import(pathToFileURL(outfile).href);
   const sources = JSON.parse(readFileSync(0, "utf8"));
   console.log(JSON.stringify(sources.map((source) => parseMermaid(source))));
