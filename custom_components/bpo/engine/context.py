@@ -98,9 +98,16 @@ class Context:
             state.meta_dirty = True
 
     # -- time ------------------------------------------------------------------------------------------
+    def calendar_of(self, cp: Compiled) -> BusinessCalendar | None:
+        """The process's business calendar: written in the blueprint, else named and supplied by the host."""
+        process = cp.process
+        if process.business_calendar is not None:
+            return process.business_calendar
+        return self.calendars.get(process.calendar) if process.calendar is not None else None
+
     def after(self, cp: Compiled, base: datetime, seconds: float, business: bool) -> datetime:
-        if business and cp.process.calendar is not None:
-            cal = self.calendars.get(cp.process.calendar)
+        if business:
+            cal = self.calendar_of(cp)
             if cal is not None:
                 return cal.add(base, seconds)
         # A fan-out asks for the same due date thousands of times in a row: hand back one shared

@@ -8,7 +8,10 @@ Templates stay as source strings; ``templates.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calendar
+    from .business_time import WorkingCalendar
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
@@ -207,6 +210,8 @@ class Process:
     limits: Limits = field(default_factory=Limits)
     catch_up: CatchUp = "fire"
     calendar: str | None = None  # business calendar name for business_time
+    # -- business calendars (wt-time): a calendar written in the blueprint itself (calendar: {hours: ...})
+    business_calendar: WorkingCalendar | None = None
     fields: dict[str, FieldDef] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     viewers: tuple[str, ...] = ()  # "group:x", "role:x", "user:x", person ids, "assignee"
