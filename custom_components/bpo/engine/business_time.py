@@ -28,6 +28,7 @@ calendar is (blueprints are read off the event loop), so counting time later imp
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,9 +95,10 @@ def _unknown_region(country: str, subdivision: str | None, package: object) -> s
     supported: dict[str, list[str]] = getattr(package, "list_supported_countries")()  # noqa: B009
     if country not in supported:
         return f"country: {country!r} is not a country the holidays package knows (ISO codes like JP, DE, US)"
-    subdivisions = supported[country]
-    listed = ", ".join(subdivisions[:20]) + (", ..." if len(subdivisions) > 20 else "")
-    return f"subdivision: {subdivision!r} is not a subdivision of {country} (known: {listed or 'none'})"
+    # the list of a country's subdivisions differs between package versions: name only near misses
+    close = difflib.get_close_matches(str(subdivision).upper(), supported[country], n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"subdivision: {subdivision!r} is not a subdivision of {country} in the holidays package{hint}"
 
 
 @dataclass(frozen=True, slots=True)
