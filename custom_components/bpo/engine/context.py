@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .compiled import Compiled, compile_blueprint
+from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
 from .ports import ActionPort, BusinessCalendar, Clock, Directory
 from .state import OPEN, Instance
@@ -121,6 +122,14 @@ class Context:
                 memo.clear()
             when = memo[(base, seconds)] = base + timedelta(seconds=seconds)
         return when
+
+    def rendered_seconds(self, source: str, ctx: Mapping[str, Any]) -> float:
+        """A duration template (a task's due, a wait's delay) rendered now; bad results fail the instance."""
+        value = self.templates.render_native(source, ctx)
+        try:
+            return rendered_duration(value)
+        except DurationError as err:
+            raise TemplateFailed(f"duration template {source[:120]!r}: {err}") from None
 
     def as_datetime(self, value: object) -> datetime:
         """A rendered date-time (a datetime or ISO text; naive means local time) as aware UTC."""

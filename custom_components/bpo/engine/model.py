@@ -111,6 +111,7 @@ class TaskSpec:
     business_time: bool = False  # due/remind/escalate/timeout count working time
     pii: bool = False  # the task itself handles PII: only cleared agents may take it
     visit: str | None = None  # template rendering the on-site appointment (ISO date-time)
+    due_template: str | None = None  # wt-time: due written as a template, rendered when the task opens
     visit_duration: float = 3600.0  # how long the visit occupies the calendar
     visit_location: str | None = None  # template: where the visit takes place
     notify: NotifyText | None = None  # blueprint wording for the phone notification
@@ -130,6 +131,7 @@ class WaitSpec:
     match: dict[str, object] = field(default_factory=dict)
     until: str | None = None  # template rendering an ISO datetime
     delay: float | None = None
+    delay_template: str | None = None  # wt-time: delay written as a template, rendered on entering
 
 
 @dataclass(frozen=True, slots=True)
