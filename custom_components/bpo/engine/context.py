@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .business_time import WorkingCalendar
 from .compiled import Compiled, compile_blueprint
+from .datehelpers import date_helpers
 from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
 from .ports import ActionPort, BusinessCalendar, Clock, Directory
@@ -38,7 +40,13 @@ class Context:
         self.actions = actions
         self.directory = directory
         self.calendars: Mapping[str, BusinessCalendar] = calendars or {}
-        self.templates = Templates({"supervisor_of": self._supervisor_of, "members": self._members})
+        self.templates = Templates(
+            {
+                "supervisor_of": self._supervisor_of,
+                "members": self._members,
+                **date_helpers(tz, self._working_calendar),
+            }
+        )
         self._afters: dict[tuple[datetime, float], datetime] = {}  # shared deadlines (see after)
 
     # -- directory helpers exposed to templates ------------------------------------------------
@@ -51,6 +59,14 @@ class Context:
         if self.directory is None or group is None:
             return []
         return self.directory.members(str(group))
+
+    def _working_calendar(self, instance: object) -> WorkingCalendar | None:
+        """The calendar of the process the template's ``instance`` runs (for the date helpers)."""
+        inst_id = instance.get("id") if isinstance(instance, Mapping) else None
+        inst = self.state.instances.get(inst_id) if isinstance(inst_id, str) else None
+        cp = self.compiled(inst) if inst is not None else None
+        cal = self.calendar_of(cp) if cp is not None else None
+        return cal if isinstance(cal, WorkingCalendar) else None
 
     # -- blueprint versions ----------------------------------------------------------------------
     def compiled(self, inst: Instance) -> Compiled | None:

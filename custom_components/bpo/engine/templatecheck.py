@@ -24,6 +24,9 @@ from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
 
+from . import datehelpers
+from .cron import CronError, zone
+from .durations import DurationError, parse_duration
 from .errors import Collector, KeyPath
 from .model import Process, Step
 from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too_big, repeat_too_big
@@ -32,7 +35,9 @@ from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too
 # compiler (run by jinja2.meta) folds constants, and only there are ** and * never folded (9 ** 9 ** 9)
 _ENV = Templates().environment
 # names every runtime template sees (Context.template_ctx) plus the directory helpers of the environment
-BASE_NAMES = frozenset({"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members"})
+BASE_NAMES = frozenset(
+    {"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members", *datehelpers.NAMES}
+)
 # extra names by where the template is written (see notify.py and steps/task_deadlines.py)
 NOTIFY_NAMES = frozenset({"task", "kind", "lang", "process"})
 INSTANCE_ATTRS = frozenset({"id", "key", "started"})
@@ -48,6 +53,7 @@ class Scope:
     fields: Collection[str]
     inputs: Collection[str]
     steps: Mapping[str, Step]
+    has_calendar: bool = True  # the process has a business calendar (for the date helpers)
 
     def outcomes(self, step_id: str) -> tuple[str, ...] | None:
         step = self.steps.get(step_id)
@@ -69,7 +75,12 @@ def check_all(
     steps: Sequence[Step],
     out: Collector,
 ) -> None:
-    scope = Scope(process.fields, inputs, {step.id: step for step in steps})
+    scope = Scope(
+        process.fields,
+        inputs,
+        {step.id: step for step in steps},
+        process.calendar is not None or process.business_calendar is not None,
+    )
     for path, source in templates:
         for message in problems(source, scope, names_at(path)):
             out.add(path, message)
@@ -113,7 +124,53 @@ def problems(source: str, scope: Scope, known: Collection[str]) -> list[str]:
     for compare in tree.find_all(nodes.Compare):
         found.extend(_outcome_compare(compare, scope))
     found.extend(_bombs(tree))
+    for call in tree.find_all(nodes.Call):
+        found.extend(_date_helper_call(call, scope))
     return list(dict.fromkeys(found))
+
+
+_ARITY = {"add_duration": (2, 3), "start_of_day": (0, 2), "next_business_day": (0, 1), "format_time": (0, 3)}
+_PARAMS = {
+    "add_duration": ("when", "duration", "business"),
+    "start_of_day": ("when", "zone"),
+    "next_business_day": ("when",),
+    "format_time": ("when", "format", "zone"),
+}
+
+
+def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
+    """The date helpers' arguments that constants already show wrong, and calendars they need."""
+    if not isinstance(call.node, nodes.Name) or call.node.name not in _ARITY:
+        return
+    name = call.node.name
+    params = _PARAMS[name]
+    low, high = _ARITY[name]
+    given = len(call.args) + len(call.kwargs)
+    for kw in call.kwargs:
+        if kw.key not in params:
+            yield f"{name}() has no argument '{kw.key}' (it takes {', '.join(params)})"
+    if not low <= given <= high:
+        yield f"{name}() takes {', '.join(params[:high])}: {low} to {high} arguments, got {given}"
+    args: dict[str, nodes.Expr] = dict(zip(params, call.args, strict=False))
+    args.update({kw.key: kw.value for kw in call.kwargs})
+    business = args.get("business")
+    wants_calendar = name in datehelpers.NEEDS_CALENDAR or (
+        business is not None and not (isinstance(business, nodes.Const) and not business.value)
+    )
+    if wants_calendar and not scope.has_calendar:
+        yield f"{name}() counts business days: write a calendar under process.calendar (hours, holidays)"
+    duration = args.get("duration")
+    if isinstance(duration, nodes.Const):
+        try:
+            parse_duration(duration.value)
+        except DurationError as err:
+            yield f"{name}(): {err}"
+    zone_arg = args.get("zone")
+    if isinstance(zone_arg, nodes.Const) and zone_arg.value is not None:
+        try:
+            zone(str(zone_arg.value))
+        except CronError as err:
+            yield f"{name}(): {err}"
 
 
 def _hint(word: str, choices: Collection[str]) -> str:
