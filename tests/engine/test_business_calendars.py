@@ -152,3 +152,28 @@ def test_next_business_day_skips_weekend_and_holidays() -> None:
     assert cal.next_business_day(datetime(2026, 3, 27, 12, tzinfo=BERLIN)) + timedelta(0) == datetime(
         2026, 3, 30, 7, tzinfo=UTC
     )
+
+
+async def test_an_instance_keeps_its_version_calendar_after_the_file_changed_and_a_restart() -> None:
+    v1 = BAVARIA.replace("due: 2h", "due: 2h, remind: [90m]")
+    v2 = v1.replace('mon-fri: "09:00-17:00"', 'mon-sun: "00:00-24:00"').replace(
+        "    country: DE\n    subdivision: BY\n", ""
+    )
+    store = MemoryStore()
+    thursday = datetime(2026, 4, 2, 16, tzinfo=BERLIN).astimezone(UTC)
+    engine, _, _, _ = make(parse_blueprint(v1, "munich.yaml"), start=thursday, store=store)
+    await engine.restore()
+    old = await engine.start("munich_office", key="old")
+
+    # Home Assistant restarts on Saturday after the admin opened the office around the clock
+    saturday = datetime(2026, 4, 4, 12, tzinfo=BERLIN).astimezone(UTC)
+    again, clock, sink, _ = make(parse_blueprint(v2, "munich.yaml"), start=saturday, store=store)
+    await again.restore()
+    new = await again.start("munich_office", key="new")
+    assert new.tasks[0].due == saturday + timedelta(hours=2)  # v2: every hour counts
+    assert again.instance(old.id).version != new.version
+    # the old instance still counts with v1's calendar: 30 working minutes left on Tuesday after Easter
+    await run_until(again, clock, datetime(2026, 4, 7, 9, 29, tzinfo=BERLIN))
+    assert [e["instance_id"] for e in sink.of("task_reminded")] == [new.id]
+    await run_until(again, clock, datetime(2026, 4, 7, 9, 30, tzinfo=BERLIN))
+    assert [e["instance_id"] for e in sink.of("task_reminded")] == [new.id, old.id]
