@@ -177,3 +177,17 @@ async def test_an_instance_keeps_its_version_calendar_after_the_file_changed_and
     assert [e["instance_id"] for e in sink.of("task_reminded")] == [new.id]
     await run_until(again, clock, datetime(2026, 4, 7, 9, 30, tzinfo=BERLIN))
     assert [e["instance_id"] for e in sink.of("task_reminded")] == [new.id, old.id]
+
+
+def test_a_named_calendar_is_valid_with_a_warning_that_nobody_supplies_it_yet() -> None:
+    text = BAVARIA.replace(
+        '  calendar:\n    time_zone: Europe/Berlin\n    hours: {mon-fri: "09:00-17:00"}\n    country: DE\n'
+        "    subdivision: BY\n",
+        "  calendar: office\n",
+    )
+    bp = parse_blueprint(text, "munich.yaml")
+    assert bp.process.calendar == "office" and bp.process.business_calendar is None
+    [warning] = bp.warnings
+    assert warning.startswith(
+        "munich.yaml:6: process.calendar: warning: calendar 'office' must be supplied by"
+    )

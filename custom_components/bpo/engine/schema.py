@@ -273,7 +273,17 @@ def _calendar(value: object, r: Reader) -> tuple[str | None, WorkingCalendar | N
     """``calendar: office`` names a calendar the host supplies; a mapping defines it here."""
     path: KeyPath = ("process", "calendar")
     if not isinstance(value, dict):
-        return r.text(value, path), None
+        name = r.text(value, path)
+        if name is not None:
+            # neither Home Assistant nor the CLI supplies named calendars yet: say so, or business_time
+            # would silently count 24/7
+            r.out.warn(
+                path,
+                f"calendar '{name}' must be supplied by the host, and Home Assistant does not supply named "
+                "calendars yet (working time counts 24/7 without it); write the calendar here "
+                "(time_zone, hours, holidays, country)",
+            )
+        return name, None
     spec = r.mapping(value, path, CALENDAR_KEYS, required=("hours", "time_zone"))
     if spec is None or not set(spec) <= set(CALENDAR_KEYS) or "hours" not in spec or "time_zone" not in spec:
         return "process", None  # reported above; "process" keeps business_time from reporting it again
