@@ -185,3 +185,10 @@ def test_unknown_field_in_a_duration_template_is_reported() -> None:
         BlueprintError, match=r"sla.yaml:12: process.steps\[0\].task.due: unknown field 'sla_hour'"
     ):
         parse_blueprint(text, "sla.yaml")
+
+
+def test_graph_shows_a_templated_delay_as_written() -> None:
+    from custom_components.bpo.engine.graph import to_mermaid
+
+    chart = to_mermaid(parse_blueprint(PAUSE, "pause.yaml")).splitlines()
+    assert '    s_rest{{"rest: wait {{ fields.pause }}"}}' in chart  # not "0s"
