@@ -191,3 +191,48 @@ def test_a_named_calendar_is_valid_with_a_warning_that_nobody_supplies_it_yet() 
     assert warning.startswith(
         "munich.yaml:6: process.calendar: warning: calendar 'office' must be supplied by"
     )
+
+
+class OfficeSensor:
+    """A host's ClosedDays port: what a Workday sensor answered, for a known window of days."""
+
+    def __init__(self, closed: set[date], first: date, last: date) -> None:
+        self.days, self.first, self.last = closed, first, last
+        self.asked: set[str] = set()
+
+    def closed(self, source: str, day: date) -> bool | None:
+        self.asked.add(source)
+        if source != "binary_sensor.workday_sensor" or not self.first <= day <= self.last:
+            return None
+        return day in self.days
+
+
+async def test_closed_from_asks_the_host_port_and_only_inside_its_window() -> None:
+    [block] = [b for b in BLOCKS if b.markers.get("example") == "closed_from"]
+    bp = parse_blueprint(block.text, "docs/blueprint-language.md")
+    friday = datetime(2026, 1, 9, 16, tzinfo=TOKYO).astimezone(UTC)
+    engine, _, _, _ = make(bp, start=friday)
+    await engine.restore()
+    # no port (validate, simulate): the blueprint's hours only; Monday 12 January counts
+    first = await engine.start("tokyo_workday_desk", key="no_port")
+    assert first.tasks[0].due == datetime(2026, 1, 12, 16, tzinfo=TOKYO)
+
+    sensor = OfficeSensor({date(2026, 1, 12), date(2026, 1, 13)}, date(2026, 1, 1), date(2026, 12, 31))
+    engine.closed_days = sensor
+    second = await engine.start("tokyo_workday_desk", key="sensor")
+    assert second.tasks[0].due == datetime(2026, 1, 14, 16, tzinfo=TOKYO)
+    assert sensor.asked == {"binary_sensor.workday_sensor"}
+
+    # outside the window the sensor does not know: open as the hours say
+    sensor.last = date(2026, 1, 11)
+    third = await engine.start("tokyo_workday_desk", key="late")
+    assert third.tasks[0].due == datetime(2026, 1, 12, 16, tzinfo=TOKYO)
+
+
+def test_closed_from_names_workday_sensors_only() -> None:
+    with pytest.raises(CalendarError, match="closed_from: expected Workday sensors"):
+        calendar_from_config({"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}, "closed_from": "sensor.x"})
+    cal = calendar_from_config(
+        {"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}, "closed_from": "binary_sensor.office"}
+    )
+    assert cal.closed_from == ("binary_sensor.office",)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.engine.test_docs_examples import BLOCKS
 
@@ -47,3 +49,68 @@ async def test_business_calendar_with_japanese_holidays_runs_live_and_across_a_r
     assert len(world.bpo_events("task_reminded")) == 1
     await travel(hass, freezer, datetime(2026, 1, 13, 16, tzinfo=TOKYO))
     assert [data["task_id"] for _, data in world.bpo_events("task_overdue")] == [task.id]
+
+
+def _closed_from_example() -> str:
+    [block] = [b for b in BLOCKS if b.markers.get("example") == "closed_from"]
+    return block.text
+
+
+WORKDAY_BLUEPRINT = _closed_from_example()
+
+
+async def _workday_sensor(hass: HomeAssistant) -> MockConfigEntry:
+    """Home Assistant's Workday integration for Japan, with the office's own extra holiday."""
+    entry = MockConfigEntry(
+        domain="workday",
+        title="Workday Sensor",
+        data={},
+        options={
+            "name": "Workday Sensor",
+            "country": "JP",
+            "excludes": ["sat", "sun", "holiday"],
+            "days_offset": 0,
+            "workdays": ["mon", "tue", "wed", "thu", "fri"],
+            "add_holidays": ["2026-01-13"],
+            "remove_holidays": [],
+            "language": "en",
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.workday_sensor") is not None
+    return entry
+
+
+# Workday's own midnight timer outlives the unloaded entry in the harness (not bpo's timer)
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_closed_days_come_from_a_workday_sensor(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(FRIDAY_4PM)
+    workday = await _workday_sensor(hass)
+    world = await async_setup_bare_world(
+        hass, freezer, FRIDAY_4PM, blueprints={"tokyo_workday_desk.yaml": WORKDAY_BLUEPRINT}
+    )
+    assert world.manager.blueprint_errors == []
+    await hass.services.async_call("bpo", "start", {"process": "tokyo_workday_desk"}, blocking=True)
+    [task] = world.manager.engine.open_tasks()
+    # Friday 2 h; Monday 12 is Coming of Age Day and Tuesday 13 the office's own holiday, both from the
+    # sensor (the blueprint names no country); Wednesday 09-12 and 13-16
+    assert task.due == datetime(2026, 1, 14, 16, tzinfo=TOKYO)
+    assert await hass.config_entries.async_unload(workday.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_missing_workday_sensor_counts_the_blueprint_hours_only(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = await async_setup_bare_world(
+        hass, freezer, FRIDAY_4PM, blueprints={"tokyo_workday_desk.yaml": WORKDAY_BLUEPRINT}
+    )
+    await hass.services.async_call("bpo", "start", {"process": "tokyo_workday_desk"}, blocking=True)
+    [task] = world.manager.engine.open_tasks()
+    assert task.due == datetime(2026, 1, 12, 16, tzinfo=TOKYO)  # no sensor: Monday is a working day
+    assert "binary_sensor.workday_sensor is not a Workday sensor here" in caplog.text

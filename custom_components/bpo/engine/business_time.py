@@ -36,8 +36,11 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from .clock import ensure_utc
 from .cron import CronError, localize, wall_time, zone
+from .ports import ClosedDays
 
-CALENDAR_KEYS = ("time_zone", "hours", "holidays", "country", "subdivision")
+CALENDAR_KEYS = ("time_zone", "hours", "holidays", "country", "subdivision", "closed_from")
+# what closed_from may name: a Home Assistant Workday binary sensor
+_CLOSED_SOURCE = re.compile(r"^binary_sensor\.[a-z0-9_]+$")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -114,6 +117,9 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
     yearly: frozenset[tuple[int, int]] = frozenset()
     national: NationalHolidays | None = None
+    # host sources of closed days (Workday sensors), asked through ``host`` (set by the engine's Context)
+    closed_from: tuple[str, ...] = ()
+    host: ClosedDays | None = None
 
     def __post_init__(self) -> None:
         if len(self.week) != len(_DAY_NAMES):
@@ -176,6 +182,7 @@ class WorkingCalendar:
             day in self.holidays
             or (day.month, day.day) in self.yearly
             or (self.national is not None and day in self.national)
+            or (self.host is not None and any(self.host.closed(source, day) for source in self.closed_from))
         )
 
     def next_business_day(self, at: datetime) -> datetime:
@@ -249,7 +256,19 @@ def calendar_from_config(raw: Mapping[str, object], default_tz: str | tzinfo = "
         frozenset(holidays),
         frozenset(yearly),
         _national(raw.get("country"), raw.get("subdivision")),
+        _closed_from(raw.get("closed_from")),
     )
+
+
+def _closed_from(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    if items is None or not all(isinstance(i, str) and _CLOSED_SOURCE.match(i) for i in items):
+        raise CalendarError(
+            "closed_from: expected Workday sensors of Home Assistant, like [binary_sensor.workday_sensor]"
+        )
+    return tuple(str(i) for i in items)
 
 
 def _national(country: object, subdivision: object) -> NationalHolidays | None:

@@ -7,6 +7,7 @@ HA layer may swap ``actions`` and ``directory`` at run time (on reload); they ar
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from .compiled import Compiled, compile_blueprint
 from .datehelpers import date_helpers
 from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
-from .ports import ActionPort, BusinessCalendar, Clock, Directory
+from .ports import ActionPort, BusinessCalendar, Clock, ClosedDays, Directory
 from .state import OPEN, Instance
 from .templates import StepsView, TemplateFailed, Templates
 
@@ -40,6 +41,9 @@ class Context:
         self.actions = actions
         self.directory = directory
         self.calendars: Mapping[str, BusinessCalendar] = calendars or {}
+        # closed days from the host (Workday sensors) for calendars with closed_from; see calendar_of
+        self.closed_days: ClosedDays | None = None
+        self._hosted: dict[WorkingCalendar, WorkingCalendar] = {}
         self.templates = Templates(
             {
                 "supervisor_of": self._supervisor_of,
@@ -118,8 +122,14 @@ class Context:
     def calendar_of(self, cp: Compiled) -> BusinessCalendar | None:
         """The process's business calendar: written in the blueprint, else named and supplied by the host."""
         process = cp.process
-        if process.business_calendar is not None:
-            return process.business_calendar
+        cal = process.business_calendar
+        if cal is not None:
+            if cal.closed_from and self.closed_days is not None:
+                hosted = self._hosted.get(cal)
+                if hosted is None or hosted.host is not self.closed_days:
+                    hosted = self._hosted[cal] = replace(cal, host=self.closed_days)
+                return hosted
+            return cal
         return self.calendars.get(process.calendar) if process.calendar is not None else None
 
     def after(self, cp: Compiled, base: datetime, seconds: float, business: bool) -> datetime:
