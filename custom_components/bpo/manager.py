@@ -23,7 +23,7 @@ from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 
-from . import blueprint_files
+from . import blueprint_files, host_calendars
 from .connector_config import CONFIG_FILE as CONNECTOR_FILE
 from .connector_config import ConnectorHub
 from .connectors.base import ConnectorError
@@ -40,6 +40,7 @@ from .engine.errors import BlueprintError
 from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
+from .host_calendars import HassClosedDays
 from .storage import BpoStore
 from .task_lists import DEFAULT_RETENTION, TaskLists
 
@@ -125,6 +126,9 @@ class BpoManager:
             actions=HassActions(hass),
             directory=self.directory,
         )
+        # closed days of Workday sensors named by blueprint calendars (host_calendars.py)
+        self.closed_days = HassClosedDays(hass)
+        self.engine.closed_days = self.closed_days
         self.blueprint_errors: list[BlueprintError] = []
         self.listeners: list[Callable[[EngineEvent], None]] = []
         self.file_listeners: list[Callable[[], None]] = []  # told after every (re)load of the files
@@ -271,6 +275,8 @@ class BpoManager:
             self.engine.directory = loaded.directory
         if isinstance(self.engine.actions, HassActions):  # connectors follow bpo_connectors.yaml on reload
             await self.engine.actions.connectors.async_reload(self)
+        # before the blueprints: deadlines computed from here on see the sensors' closed days
+        await self.closed_days.async_refresh(host_calendars.sources_of(loaded.blueprints.values()))
         async with self._lock:
             self.engine.set_blueprints(loaded.blueprints.values())
         if not self._stopped:

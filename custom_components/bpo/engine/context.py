@@ -7,13 +7,17 @@ HA layer may swap ``actions`` and ``directory`` at run time (on reload); they ar
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .business_time import WorkingCalendar
 from .compiled import Compiled, compile_blueprint
+from .datehelpers import date_helpers
+from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
-from .ports import ActionPort, BusinessCalendar, Clock, Directory
+from .ports import ActionPort, BusinessCalendar, Clock, ClosedDays, Directory
 from .state import OPEN, Instance
 from .templates import StepsView, TemplateFailed, Templates
 
@@ -37,7 +41,16 @@ class Context:
         self.actions = actions
         self.directory = directory
         self.calendars: Mapping[str, BusinessCalendar] = calendars or {}
-        self.templates = Templates({"supervisor_of": self._supervisor_of, "members": self._members})
+        # closed days from the host (Workday sensors) for calendars with closed_from; see calendar_of
+        self.closed_days: ClosedDays | None = None
+        self._hosted: dict[WorkingCalendar, WorkingCalendar] = {}
+        self.templates = Templates(
+            {
+                "supervisor_of": self._supervisor_of,
+                "members": self._members,
+                **date_helpers(tz, self._working_calendar),
+            }
+        )
         self._afters: dict[tuple[datetime, float], datetime] = {}  # shared deadlines (see after)
 
     # -- directory helpers exposed to templates ------------------------------------------------
@@ -50,6 +63,14 @@ class Context:
         if self.directory is None or group is None:
             return []
         return self.directory.members(str(group))
+
+    def _working_calendar(self, instance: object) -> WorkingCalendar | None:
+        """The calendar of the process the template's ``instance`` runs (for the date helpers)."""
+        inst_id = instance.get("id") if isinstance(instance, Mapping) else None
+        inst = self.state.instances.get(inst_id) if isinstance(inst_id, str) else None
+        cp = self.compiled(inst) if inst is not None else None
+        cal = self.calendar_of(cp) if cp is not None else None
+        return cal if isinstance(cal, WorkingCalendar) else None
 
     # -- blueprint versions ----------------------------------------------------------------------
     def compiled(self, inst: Instance) -> Compiled | None:
@@ -98,9 +119,22 @@ class Context:
             state.meta_dirty = True
 
     # -- time ------------------------------------------------------------------------------------------
+    def calendar_of(self, cp: Compiled) -> BusinessCalendar | None:
+        """The process's business calendar: written in the blueprint, else named and supplied by the host."""
+        process = cp.process
+        cal = process.business_calendar
+        if cal is not None:
+            if cal.closed_from and self.closed_days is not None:
+                hosted = self._hosted.get(cal)
+                if hosted is None or hosted.host is not self.closed_days:
+                    hosted = self._hosted[cal] = replace(cal, host=self.closed_days)
+                return hosted
+            return cal
+        return self.calendars.get(process.calendar) if process.calendar is not None else None
+
     def after(self, cp: Compiled, base: datetime, seconds: float, business: bool) -> datetime:
-        if business and cp.process.calendar is not None:
-            cal = self.calendars.get(cp.process.calendar)
+        if business:
+            cal = self.calendar_of(cp)
             if cal is not None:
                 return cal.add(base, seconds)
         # A fan-out asks for the same due date thousands of times in a row: hand back one shared
@@ -114,6 +148,14 @@ class Context:
                 memo.clear()
             when = memo[(base, seconds)] = base + timedelta(seconds=seconds)
         return when
+
+    def rendered_seconds(self, source: str, ctx: Mapping[str, Any]) -> float:
+        """A duration template (a task's due, a wait's delay) rendered now; bad results fail the instance."""
+        value = self.templates.render_native(source, ctx)
+        try:
+            return rendered_duration(value)
+        except DurationError as err:
+            raise TemplateFailed(f"duration template {source[:120]!r}: {err}") from None
 
     def as_datetime(self, value: object) -> datetime:
         """A rendered date-time (a datetime or ISO text; naive means local time) as aware UTC."""

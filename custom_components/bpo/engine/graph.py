@@ -80,6 +80,8 @@ def _shape(step: Step) -> str:
             if wait.event
             else f"until {wait.until}"
             if wait.until
+            else f"{wait.delay_template}"  # wt-time: a delay written as a template
+            if wait.delay_template
             else f"{format_duration(wait.delay or 0)}"
         )
         return "{{" + _text(f"{step.id}: wait {what}{when}") + "}}"

@@ -8,7 +8,10 @@ Templates stay as source strings; ``templates.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calendar
+    from .business_time import WorkingCalendar
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
@@ -108,6 +111,7 @@ class TaskSpec:
     business_time: bool = False  # due/remind/escalate/timeout count working time
     pii: bool = False  # the task itself handles PII: only cleared agents may take it
     visit: str | None = None  # template rendering the on-site appointment (ISO date-time)
+    due_template: str | None = None  # wt-time: due written as a template, rendered when the task opens
     visit_duration: float = 3600.0  # how long the visit occupies the calendar
     visit_location: str | None = None  # template: where the visit takes place
     notify: NotifyText | None = None  # blueprint wording for the phone notification
@@ -127,6 +131,7 @@ class WaitSpec:
     match: dict[str, object] = field(default_factory=dict)
     until: str | None = None  # template rendering an ISO datetime
     delay: float | None = None
+    delay_template: str | None = None  # wt-time: delay written as a template, rendered on entering
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +212,8 @@ class Process:
     limits: Limits = field(default_factory=Limits)
     catch_up: CatchUp = "fire"
     calendar: str | None = None  # business calendar name for business_time
+    # -- business calendars (wt-time): a calendar written in the blueprint itself (calendar: {hours: ...})
+    business_calendar: WorkingCalendar | None = None
     fields: dict[str, FieldDef] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     viewers: tuple[str, ...] = ()  # "group:x", "user:x", person ids, "supervisor", "assignee"

@@ -110,8 +110,8 @@ def _task(process: Process, step: Step, path: KeyPath, located: Located, out: Co
     if spec.business_time and process.calendar is None:
         out.add(
             (*path, "business_time"),
-            "business_time needs a business calendar: name it with calendar: under process "
-            "(without one, working time would count 24/7)",
+            "business_time needs a business calendar: write one under process.calendar (time_zone, hours, "
+            "holidays, country) (without one, working time would count 24/7)",
         )
     seen: set[str] = set()
     for index, name in enumerate(spec.form):

@@ -48,7 +48,7 @@ from .flow import Flow
 from .history import Parser
 from .model import Blueprint
 from .outbox import Outbox
-from .ports import ActionPort, BusinessCalendar, Clock, Directory, EventSink, StateStore
+from .ports import ActionPort, BusinessCalendar, Clock, ClosedDays, Directory, EventSink, StateStore
 from .queries import Queries, Upcoming
 from .runtime_errors import (
     BlueprintSuspended,
@@ -98,6 +98,15 @@ class Engine:
         self._queries = Queries(ctx, self._starts.cron)
 
     # -- ports the host may swap at run time (tests, reloads) ---------------------------------------
+    # wt-time: closed days of host sources (Workday sensors) named by a calendar's closed_from
+    @property
+    def closed_days(self) -> ClosedDays | None:
+        return self._ctx.closed_days
+
+    @closed_days.setter
+    def closed_days(self, port: ClosedDays | None) -> None:
+        self._ctx.closed_days = port
+
     @property
     def clock(self) -> Clock:
         return self._ctx.clock

@@ -271,7 +271,7 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
         if key in m:
             out[key] = r.boolean(m[key], (*path, key))
     if "due" in m:
-        out["due"] = r.duration(m["due"], (*path, "due"))
+        out["due"], out["due_template"] = r.duration_or_template(m["due"], (*path, "due"))
     if "remind" in m:
         out["remind"] = r.durations(m["remind"], (*path, "remind"))
     if "escalate" in m:
@@ -344,11 +344,15 @@ def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
     if "match" in m:
         match = r.mapping(m["match"], (*path, "match")) or {}
         r.templates_in(match, (*path, "match"))
+    delay, delay_template = (
+        r.duration_or_template(m["delay"], (*path, "delay")) if "delay" in m else (None, None)
+    )
     return WaitSpec(
         event=r.text(m["event"], (*path, "event")) if "event" in m else None,
         match=match,
         until=r.text(m["until"], (*path, "until"), template=True) if "until" in m else None,
-        delay=r.duration(m["delay"], (*path, "delay")) if "delay" in m else None,
+        delay=delay,
+        delay_template=delay_template,
     )
 
 

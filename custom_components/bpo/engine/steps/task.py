@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..compiled import Compiled
-from ..model import Step
+from ..model import Step, TaskSpec
 from ..outbox import mask
 from ..state import ADMINS_QUEUE, CANCELLED, COMPLETED, TIMED_OUT, Instance, Task, Token, Visit
 from ..templates import TemplateFailed
@@ -30,6 +30,13 @@ def _person(value: str | None) -> str | None:
 
 
 class TaskKind(TaskDeadlines):
+    def _due_at(self, cp: Compiled, spec: TaskSpec, ctx: dict[str, Any], now: datetime) -> datetime | None:
+        """The due instant, from a fixed duration or one a template renders now (kept with the task)."""
+        seconds = spec.due
+        if spec.due_template is not None:
+            seconds = self.ctx.rendered_seconds(spec.due_template, ctx)
+        return None if seconds is None else self.ctx.after(cp, now, seconds, spec.business_time)
+
     async def enter(
         self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime
     ) -> None:
@@ -52,7 +59,7 @@ class TaskKind(TaskDeadlines):
             assignee=_person(assignee),
             group=_person(group),
             candidates=tuple(c for c in (_person(render(x, ctx)) for x in spec.candidates) if c),
-            due=self.ctx.after(cp, now, spec.due, spec.business_time) if spec.due is not None else None,
+            due=self._due_at(cp, spec, ctx, now),
             parent=parent,
         )
         # People were named but none rendered (an unknown supervisor, an empty group): the admins' queue,

@@ -28,6 +28,9 @@ class WaitKind(BaseKind):
             until = self.ctx.as_datetime(rendered)
         elif spec.delay is not None:
             until = now + timedelta(seconds=spec.delay)
+        elif spec.delay_template is not None:  # rendered once, on entering; the instant is kept
+            seconds = self.ctx.rendered_seconds(spec.delay_template, self.ctx.template_ctx(inst, cp, now))
+            until = now + timedelta(seconds=seconds)
         wait = Wait(inst.next_id(), step.id, now, parent, until)
         if inst.waits is None:
             inst.waits = []
