@@ -35,6 +35,8 @@ class EngineState:
     meta_dirty: bool = False
     outbox: list[EngineEvent] = field(default_factory=list)  # events leave only after the save
     stats: ProcessStats = field(default_factory=ProcessStats)  # counts behind stats(), kept per commit
+    # called instances (``call`` steps) that ended and whose caller has not taken their result yet
+    returns: list[str] = field(default_factory=list)
 
     def touch(self, inst: Instance) -> None:
         self.dirty.add(inst.id)
@@ -57,3 +59,4 @@ class EngineState:
         self.dedupe.clear()
         self.ticks.clear()
         self.waiting.clear()
+        self.returns.clear()

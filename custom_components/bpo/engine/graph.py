@@ -2,7 +2,8 @@
 
 Shapes: starts are stadiums, tasks rectangles, waits hexagons, actions subroutines,
 choose steps diamonds, parallel steps a fork/join pair of trapezoids, repeat steps a parallelogram
-whose body ends in an ``until`` diamond that loops back, ends circles.
+whose body ends in an ``until`` diamond that loops back, call steps asymmetric flags naming the called
+process, ends circles.
 Timeouts are dashed edges. Node ids are prefixed (``s_``) because Mermaid treats a
 bare ``end`` as a keyword.
 """
@@ -95,6 +96,8 @@ def _shape(step: Step) -> str:
         return f"[/{_text(f'{step.id}: parallel{when}')}\\]"
     if step.repeat is not None:
         return f"[/{_text(f'{step.id}: repeat, at most {step.repeat.max} rounds{when}')}/]"
+    if step.call is not None:  # an asymmetric flag: control leaves for another process and comes back
+        return f">{_text(f'{step.id}: call {step.call.process}{when}')}]"
     return f"[{_text(step.id + when)}]"
 
 

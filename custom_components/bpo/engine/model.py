@@ -155,6 +155,18 @@ class RepeatSpec:
     until: str | None = None  # template evaluated after each round; None: always ``max`` rounds
 
 
+# -- call (steps/call.py) -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """Run another process as a sub-process: ``process`` is its key, ``fields`` its (templated) inputs."""
+
+    process: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Timeout:
     after: float
@@ -164,7 +176,7 @@ class Timeout:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat is set."""
+    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat/call is set."""
 
     id: str
     pos: SourcePos | None = None
@@ -181,11 +193,12 @@ class Step:
     action: ActionSpec | None = None
     end: EndStatus | None = None
     repeat: RepeatSpec | None = None
+    call: CallSpec | None = None  # steps/call.py
 
     @property
     def kind(self) -> str:
         """The key of this step's behaviour in the step-kind table (engine/steps/)."""
-        for name in ("task", "wait", "action", "end", "repeat"):
+        for name in ("task", "wait", "action", "end", "repeat", "call"):
             if getattr(self, name) is not None:
                 return name
         if self.parallel:

@@ -168,7 +168,9 @@ class Starts:
         now: datetime,
         strict: bool,
         tick: str | None = None,
+        parent: str | None = None,
     ) -> Instance | None:
+        """``parent``: the calling instance of a ``call`` step (steps/call.py)."""
         proc = cp.process.key
         found: str | None = None
         if tick is not None:
@@ -208,6 +210,7 @@ class Starts:
             user=user,
             dedupe=dedupe,
             tick=tick,
+            parent=parent,
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)

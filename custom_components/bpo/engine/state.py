@@ -152,6 +152,7 @@ class Wait:
     parent: str | None = None
     until: datetime | None = None  # resolved from ``until`` or ``delay`` on entry
     timed_out: bool = False
+    child: str | None = None  # a ``call`` step: the id of the instance it runs (steps/call.py)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "step": self.step, "since": iso(self.since)}
@@ -161,6 +162,8 @@ class Wait:
             out["until"] = iso(self.until)
         if self.timed_out:
             out["timed_out"] = True
+        if self.child is not None:
+            out["child"] = self.child
         return out
 
     @classmethod
@@ -172,6 +175,7 @@ class Wait:
             d.get("parent"),
             dt_in(d.get("until")),
             d.get("timed_out", False),
+            d.get("child"),
         )
 
 
@@ -243,6 +247,7 @@ class Instance:
     results: dict[str, dict[str, Any]] | None = None  # non-task step results (wait event, action)
     history: list[HistoryEntry] = field(default_factory=list)
     tick: str | None = None  # schedule starts: the tick id (see the class docstring)
+    parent: str | None = None  # started by a ``call`` step: the calling instance's id (steps/call.py)
 
     @property
     def is_running(self) -> bool:
@@ -324,6 +329,8 @@ class Instance:
             out["waits"] = [w.to_dict() for w in self.waits]
         if self.joins:
             out["joins"] = [j.to_dict() for j in self.joins]
+        if self.parent is not None:
+            out["parent"] = self.parent
         return out
 
     @classmethod

@@ -11,6 +11,7 @@ import re
 from .errors import KeyPath
 from .model import (
     ActionSpec,
+    CallSpec,
     ChooseOption,
     EndStatus,
     Escalation,
@@ -26,8 +27,8 @@ from .model import (
 )
 from .reader import Reader, describe
 
-KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat")
-BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat")  # also what a repeat body may hold
+KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
+BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
 STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
 TASK_KEYS = (
     "title",
@@ -138,6 +139,8 @@ def parse_step(
         _join(m, path, r, fields)
     elif kind == "repeat":
         fields["repeat"] = parse_repeat(m["repeat"], (*path, "repeat"), r, located)
+    elif kind == "call":
+        fields["call"] = parse_call(m["call"], (*path, "call"), r)
     elif kind == "choose":
         fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
         if "default" in m:
@@ -201,6 +204,29 @@ def parse_repeat(value: object, path: KeyPath, r: Reader, located: Located) -> R
     if rounds is None or rounds > REPEAT_MAX or not steps:
         return None
     return RepeatSpec(max=rounds, steps=steps, until=until)
+
+
+# -- call (steps/call.py) -------------------------------------------------------------------------
+CALL_KEYS = ("process", "fields")
+
+
+def parse_call(value: object, path: KeyPath, r: Reader) -> CallSpec | None:
+    """``call: {process: <key>, fields: {name: <template>}}``: another process run as a sub-process.
+
+    Whether ``process`` exists is checked where every blueprint is known (calls.py).
+    """
+    m = r.mapping(value, path, CALL_KEYS, required=("process",))
+    if m is None:
+        return None
+    process = r.ident(m["process"], (*path, "process"), "a process key") if "process" in m else None
+    fields: dict[str, object] = {}
+    if "fields" in m:
+        fields = r.mapping(m["fields"], (*path, "fields")) or {}
+        r.templates_in(fields, (*path, "fields"))
+    return CallSpec(process=process, fields=fields) if process is not None else None
+
+
+# -- end call ---------------------------------------------------------------------------------------
 
 
 def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from ..flow import Flow, StepKind
 from .action import ActionKind
+from .call import CallKind
 from .choose import ChooseKind
 from .end import EndKind
 from .noop import NoopKind
@@ -26,6 +27,7 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "action": ActionKind,
     "end": EndKind,
     "repeat": RepeatKind,
+    "call": CallKind,
     "noop": NoopKind,
 }
 
