@@ -26,6 +26,8 @@ class EngineState:
     # (process, tick id) -> instance key -> instance id: schedule starts, whose dedupe id is derived
     ticks: dict[tuple[str, str], dict[str | None, str]] = field(default_factory=dict)
     waiting: dict[str, set[str]] = field(default_factory=dict)  # event type -> instances waiting for it
+    # correlated waits (steps/wait.py): event type -> correlate template -> key -> instances waiting
+    correlated: dict[str, dict[str, dict[str, set[str]]]] = field(default_factory=dict)
     current: dict[str, Compiled] = field(default_factory=dict)  # process key -> current version
     versions: dict[tuple[str, str], Compiled] = field(default_factory=dict)  # versions still referenced
     timers: TimerHeap = field(default_factory=TimerHeap)
@@ -59,4 +61,5 @@ class EngineState:
         self.dedupe.clear()
         self.ticks.clear()
         self.waiting.clear()
+        self.correlated.clear()
         self.returns.clear()

@@ -83,6 +83,8 @@ def _shape(step: Step) -> str:
             if wait.until
             else f"{format_duration(wait.delay or 0)}"
         )
+        if wait.correlate is not None:  # correlation: only the event carrying this instance's key
+            what += f" for {wait.key or 'this key'}"
         return "{{" + _text(f"{step.id}: wait {what}{when}") + "}}"
     if step.action is not None:
         action = step.action

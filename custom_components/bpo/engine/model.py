@@ -127,6 +127,9 @@ class WaitSpec:
     match: dict[str, object] = field(default_factory=dict)
     until: str | None = None  # template rendering an ISO datetime
     delay: float | None = None
+    # correlation (steps/wait.py): the event reaches only the instances whose key equals it
+    correlate: str | None = None  # template over ``event`` only: the event's correlation key
+    key: str | None = None  # template over the instance, rendered on entry; None: the instance key
 
 
 @dataclass(frozen=True, slots=True)

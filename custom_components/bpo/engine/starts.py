@@ -238,6 +238,11 @@ class Starts:
             self.state.open.pop(tok.id, None)
         for waiting in self.state.waiting.values():
             waiting.discard(inst.id)
+        if any(wait.key is not None for wait in inst.waits or ()):  # correlated waits (steps/wait.py)
+            for by_template in self.state.correlated.values():
+                for by_key in by_template.values():
+                    for ids in by_key.values():
+                        ids.discard(inst.id)
         if inst.tick is not None:
             self.state.ticks.get((inst.process, inst.tick), {}).pop(inst.key, None)
         elif inst.dedupe is not None and self.state.dedupe.get(inst.process, {}).get(inst.dedupe) == inst.id:

@@ -153,6 +153,7 @@ class Wait:
     until: datetime | None = None  # resolved from ``until`` or ``delay`` on entry
     timed_out: bool = False
     child: str | None = None  # a ``call`` step: the id of the instance it runs (steps/call.py)
+    key: str | None = None  # a correlated event wait: the key an event must carry (steps/wait.py)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "step": self.step, "since": iso(self.since)}
@@ -164,6 +165,8 @@ class Wait:
             out["timed_out"] = True
         if self.child is not None:
             out["child"] = self.child
+        if self.key is not None:
+            out["key"] = self.key
         return out
 
     @classmethod
@@ -176,6 +179,7 @@ class Wait:
             dt_in(d.get("until")),
             d.get("timed_out", False),
             d.get("child"),
+            d.get("key"),
         )
 
 

@@ -51,7 +51,7 @@ TASK_KEYS = (
 )
 NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
-WAIT_KEYS = ("event", "match", "until", "delay")
+WAIT_KEYS = ("event", "match", "until", "delay", "correlate", "key")
 REPEAT_KEYS = ("max", "until", "steps")
 REPEAT_MAX = 100  # rounds a repeat may run at most (documented in docs/blueprint-language.md)
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
@@ -370,11 +370,20 @@ def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
     if "match" in m:
         match = r.mapping(m["match"], (*path, "match")) or {}
         r.templates_in(match, (*path, "match"))
+    # -- correlation (steps/wait.py) ---------------------------------------------------------------
+    for name in ("correlate", "key"):
+        if name in m and "event" not in m:
+            r.error((*path, name), f"{name} only belongs with event")
+    if "key" in m and "correlate" not in m:
+        r.error((*path, "key"), "key needs correlate (the event's side of the match)")
+    # -- end correlation ----------------------------------------------------------------------------
     return WaitSpec(
         event=r.text(m["event"], (*path, "event")) if "event" in m else None,
         match=match,
         until=r.text(m["until"], (*path, "until"), template=True) if "until" in m else None,
         delay=r.duration(m["delay"], (*path, "delay")) if "delay" in m else None,
+        correlate=r.text(m["correlate"], (*path, "correlate"), template=True) if "correlate" in m else None,
+        key=r.text(m["key"], (*path, "key"), template=True) if "key" in m else None,
     )
 
 

@@ -39,6 +39,7 @@ INSTANCE_ATTRS = frozenset({"id", "key", "started"})
 STEP_ATTRS = frozenset({"outcome", "form", "by", "status", "completed_at", "data", "result"})
 WAIT_OUTCOMES = ("event", "time", "timeout")
 REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
+CORRELATE_NAMES = frozenset({"event", "now"})  # a wait's correlate template (steps/wait.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,8 @@ def check_all(
 
 def names_at(path: KeyPath) -> frozenset[str]:
     """The context names a template written at ``path`` can see."""
+    if path[-2:-1] == ("wait",) and path[-1] == "correlate":
+        return CORRELATE_NAMES  # rendered once per event, for every instance waiting (steps/wait.py)
     names = set(BASE_NAMES)
     if path[:2] == ("process", "start") or "match" in path:
         names.add("event")
