@@ -146,7 +146,7 @@ def _self_call(step: Step, path: KeyPath, process: Process, out: Collector) -> N
 
 def _blocks(step: Step) -> bool:
     """Does this step always pause the instance (so a loop through it cannot spin)?"""
-    if step.when is not None:
+    if step.when is not None or step.for_each is not None:  # an empty for_each list pauses nothing
         return False
     if step.task is not None or step.wait is not None:
         return True

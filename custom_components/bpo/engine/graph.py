@@ -72,6 +72,8 @@ def _task_label(step: Step, task: TaskSpec) -> str:
 
 def _shape(step: Step) -> str:
     when = f"\nonly if {step.when}" if step.when else ""
+    if step.for_each is not None:  # one task or action per item
+        when = f"\nfor each of {step.for_each.items}, join {_for_each_join(step)}" + when
     if step.task is not None:
         return f"[{_text(_task_label(step, step.task) + when)}]"
     if step.wait is not None:
@@ -101,6 +103,13 @@ def _shape(step: Step) -> str:
     if step.call is not None:  # an asymmetric flag: control leaves for another process and comes back
         return f">{_text(f'{step.id}: call {step.call.process}{when}')}]"
     return f"[{_text(step.id + when)}]"
+
+
+def _for_each_join(step: Step) -> str:
+    spec = step.for_each
+    assert spec is not None
+    limit = f", {spec.concurrency} at once" if spec.concurrency else ""
+    return (str(spec.join_n) if spec.join == "n_of_m" else spec.join) + limit
 
 
 def _join_label(step: Step) -> str:

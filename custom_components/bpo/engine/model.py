@@ -170,6 +170,20 @@ class CallSpec:
 # -- end call ---------------------------------------------------------------------------------------
 
 
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ForEachSpec:
+    """One task or action per item of ``items`` (a template rendering a list), ``item`` in its templates."""
+
+    items: str
+    join: JoinMode = "all"
+    join_n: int = 0  # for n_of_m
+    concurrency: int | None = None  # at most this many items open at once; None: all
+
+
+# -- end for_each -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Timeout:
     after: float
@@ -197,10 +211,13 @@ class Step:
     end: EndStatus | None = None
     repeat: RepeatSpec | None = None
     call: CallSpec | None = None  # steps/call.py
+    for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
 
     @property
     def kind(self) -> str:
         """The key of this step's behaviour in the step-kind table (engine/steps/)."""
+        if self.for_each is not None:  # wraps the task or action kind, one per item
+            return "for_each"
         for name in ("task", "wait", "action", "end", "repeat", "call"):
             if getattr(self, name) is not None:
                 return name

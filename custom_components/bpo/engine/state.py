@@ -193,6 +193,12 @@ class Join:
     parent: str | None = None
     done: list[str] = field(default_factory=list)
     timed_out: bool = False
+    # for_each (steps/for_each.py): the rendered list, how many items were started, the open item
+    # tasks (task id -> item index) and each finished item's outcome (index -> outcome)
+    items: list[Any] | None = None
+    started: int = 0
+    running: dict[str, int] | None = None
+    outcomes: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -205,6 +211,11 @@ class Join:
             out["parent"] = self.parent
         if self.timed_out:
             out["timed_out"] = True
+        if self.items is not None:
+            out["items"] = self.items
+            out["started"] = self.started
+            out["running"] = dict(self.running or {})
+            out["outcomes"] = dict(self.outcomes or {})
         return out
 
     @classmethod
@@ -216,6 +227,10 @@ class Join:
             d.get("parent"),
             list(d.get("done", ())),
             d.get("timed_out", False),
+            list(d["items"]) if d.get("items") is not None else None,
+            int(d.get("started", 0)),
+            dict(d["running"]) if d.get("items") is not None else None,
+            dict(d["outcomes"]) if d.get("items") is not None else None,
         )
 
 

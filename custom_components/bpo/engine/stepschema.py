@@ -15,6 +15,7 @@ from .model import (
     ChooseOption,
     EndStatus,
     Escalation,
+    ForEachSpec,
     JoinMode,
     NotifyText,
     RepeatSpec,
@@ -29,7 +30,18 @@ from .reader import Reader, describe
 
 KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
 BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
-STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
+STEP_KEYS = (
+    "id",
+    "when",
+    "next",
+    "timeout",
+    "on_timeout",
+    "join",
+    "default",
+    *KINDS,
+    "for_each",
+    "concurrency",
+)
 TASK_KEYS = (
     "title",
     "description",
@@ -119,8 +131,8 @@ def parse_step(
             r.error((*path, "next"), "an end step cannot have next")
         fields["next"] = r.text(m["next"], (*path, "next"))
     _timeout(m, path, r, kind, branch, fields, holder)
-    if "join" in m and kind != "parallel":
-        r.error((*path, "join"), "join only belongs on a parallel step")
+    if "join" in m and kind != "parallel" and "for_each" not in m:
+        r.error((*path, "join"), "join only belongs on a parallel step or with for_each")
     if "default" in m and kind != "choose":
         r.error((*path, "default"), "default only belongs on a choose step")
     if kind == "task":
@@ -145,9 +157,42 @@ def parse_step(
         fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
         if "default" in m:
             fields["default"] = r.text(m["default"], (*path, "default"))
+    if "for_each" in m or "concurrency" in m:
+        fields["for_each"] = parse_for_each(m, path, r, kind)
     step = Step(**fields)  # type: ignore[arg-type]  # keys above are Step's own field names
     located.append((path, step))
     return step
+
+
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+FOR_EACH_MAX = 1000  # items a for_each may have at most (documented in docs/blueprint-language.md)
+
+
+def parse_for_each(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> ForEachSpec | None:
+    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task or action step."""
+    if "for_each" not in m:
+        r.error((*path, "concurrency"), "concurrency only belongs with for_each")
+        return None
+    if kind not in ("task", "action"):
+        r.error((*path, "for_each"), f"for_each belongs on a task or action step, not {kind or 'this step'}")
+    if "timeout" in m:
+        r.error((*path, "timeout"), "a for_each step has no timeout; bound each task with due or escalate")
+    items = r.text(m["for_each"], (*path, "for_each"), template=True)
+    joined: dict[str, object] = {}
+    if "join" in m:
+        _join(m, path, r, joined)
+    concurrency = r.integer(m["concurrency"], (*path, "concurrency"), 1) if "concurrency" in m else None
+    if items is None:
+        return None
+    return ForEachSpec(
+        items=items,
+        join=joined.get("join", "all"),  # type: ignore[arg-type]  # _join stores a JoinMode
+        join_n=int(joined.get("join_n", 0)),  # type: ignore[call-overload]
+        concurrency=concurrency,
+    )
+
+
+# -- end for_each -----------------------------------------------------------------------------------
 
 
 def _timeout(
@@ -230,6 +275,7 @@ def parse_call(value: object, path: KeyPath, r: Reader) -> CallSpec | None:
 
 
 def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:
+    """``join: all | any | N`` of a parallel step (branches) or a for_each step (items)."""
     raw = m.get("join", "all")
     join: JoinMode = "all"
     if raw in ("all", "any"):

@@ -39,6 +39,7 @@ INSTANCE_ATTRS = frozenset({"id", "key", "started"})
 STEP_ATTRS = frozenset({"outcome", "form", "by", "status", "completed_at", "data", "result"})
 WAIT_OUTCOMES = ("event", "time", "timeout")
 REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
+FOR_EACH_OUTCOMES = ("done",)  # see steps/for_each.py
 CORRELATE_NAMES = frozenset({"event", "now"})  # a wait's correlate template (steps/wait.py)
 
 
@@ -54,6 +55,8 @@ class Scope:
         step = self.steps.get(step_id)
         if step is None:
             return None
+        if step.for_each is not None:
+            return FOR_EACH_OUTCOMES  # steps/for_each.py; each item's outcome is in data.items
         if step.task is not None:
             return step.task.outcomes
         if step.wait is not None:

@@ -13,6 +13,7 @@ from .action import ActionKind
 from .call import CallKind
 from .choose import ChooseKind
 from .end import EndKind
+from .for_each import ForEachKind
 from .noop import NoopKind
 from .parallel import ParallelKind
 from .repeat import RepeatKind
@@ -28,6 +29,7 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "end": EndKind,
     "repeat": RepeatKind,
     "call": CallKind,
+    "for_each": ForEachKind,  # not a key of its own: a task or action step with for_each
     "noop": NoopKind,
 }
 
