@@ -6,8 +6,8 @@ item's outcome. Items are opened in list order, at most ``concurrency`` open at 
 opens the next. ``item`` in the templates rendered when an item opens (title, assignee, data, …) is that
 element (itemscope.py). The join completes when ``all``, ``any`` (one) or N items finished; the still-open
 item tasks are then cancelled. The step's result is
-``{outcome: done, data: {outcomes: [{item, outcome}], done: <count>}}``: a task item's outcome is the task's (its status when it has none), an action item's ``done``,
-an item cancelled or never opened ``None``.
+``{outcome: done, data: {outcomes: [{item, outcome}], done: <count>}}``: a task item's outcome is the
+task's (its status when it has none), an action item's ``done``, an item cancelled or never opened ``None``.
 
 Task tokens of such a step are dispatched here too (the step's kind is ``for_each``); their own behaviour
 (deadlines, reminders, cancel) is the task kind's. Actions are awaited one after another, so they never
