@@ -34,6 +34,8 @@ def _entry(step: Step) -> str:
 
 
 def _exit(step: Step) -> str:
+    if step.sequence:  # a branch of steps leaves from its last one
+        return _exit(step.sequence[-1])
     if step.repeat is not None:
         return _id(step.id) + "_until"
     return _id(step.id) + "_join" if step.parallel else _id(step.id)
@@ -127,6 +129,13 @@ def _draw(chart: _Chart, step: Step) -> None:
             _timeout_edge(chart, branch, _exit(step), {})
     if step.repeat is not None:
         _draw_repeat(chart, step, step.repeat.steps, step.repeat.until)
+    previous = _id(step.id)
+    for index, inner in enumerate(step.sequence):  # a parallel branch's steps, in order
+        _draw(chart, inner)
+        chart.edge(previous, _entry(inner))
+        if index + 1 < len(step.sequence):
+            _timeout_edge(chart, inner, _entry(step.sequence[index + 1]), {})
+        previous = _exit(inner)
 
 
 def _draw_repeat(chart: _Chart, step: Step, body: tuple[Step, ...], until: str | None) -> None:

@@ -212,6 +212,7 @@ class Step:
     repeat: RepeatSpec | None = None
     call: CallSpec | None = None  # steps/call.py
     for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
+    sequence: tuple[Step, ...] = ()  # ``steps:`` of a parallel branch run in order: steps/sequence.py
 
     @property
     def kind(self) -> str:
@@ -223,13 +224,17 @@ class Step:
                 return name
         if self.parallel:
             return "parallel"
+        if self.sequence:
+            return "steps"
         if self.choose:
             return "choose"
         return "noop"
 
     def inner(self) -> tuple[Step, ...]:
-        """The steps this one holds: parallel branches or a repeat body."""
-        return self.repeat.steps if self.repeat is not None else self.parallel
+        """The steps this one holds: parallel branches, a repeat body or a branch's sequence."""
+        if self.repeat is not None:
+            return self.repeat.steps
+        return self.sequence or self.parallel
 
 
 @dataclass(frozen=True, slots=True)

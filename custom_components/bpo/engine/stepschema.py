@@ -30,6 +30,7 @@ from .reader import Reader, describe
 
 KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
 BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
+SEQUENCE = "steps"  # a parallel branch that is a step sequence (steps/sequence.py); only there
 STEP_KEYS = (
     "id",
     "when",
@@ -41,6 +42,7 @@ STEP_KEYS = (
     *KINDS,
     "for_each",
     "concurrency",
+    SEQUENCE,
 )
 TASK_KEYS = (
     "title",
@@ -104,13 +106,20 @@ def parse_step(
     step_id = r.ident(raw_id, (*path, "id"), "a step id") if "id" in m else None
     if step_id is None:  # keep going with a stand-in so later checks still see this step
         step_id = raw_id if isinstance(raw_id, str) else f"<step {path[-1]}>"
-    kinds = [kind for kind in KINDS if kind in m]
+    kinds = [kind for kind in (*KINDS, SEQUENCE) if kind in m]
+    sequence_ok = branch and holder == "parallel"
     allowed = BRANCH_KINDS if branch else KINDS
     if len(kinds) != 1:
         found = f"it has {', '.join(kinds)}" if kinds else "it has none"
         r.error(path, f"a step needs exactly one of {', '.join(allowed)}; {found}")
     kind = kinds[0] if kinds else None
-    if kind is not None and kind not in allowed:
+    if kind == SEQUENCE:
+        if not sequence_ok:
+            r.error(
+                (*path, kind),
+                "steps (a sequence) only makes a parallel branch; elsewhere steps follow each other",
+            )
+    elif kind is not None and kind not in allowed:
         r.error(
             (*path, kind),
             f"'{kind}' is not allowed inside {holder}; "
@@ -151,6 +160,11 @@ def parse_step(
         _join(m, path, r, fields)
     elif kind == "repeat":
         fields["repeat"] = parse_repeat(m["repeat"], (*path, "repeat"), r, located)
+    elif kind == SEQUENCE:  # a parallel branch that is a step sequence (steps/sequence.py)
+        inner = parse_steps(m["steps"], (*path, "steps"), r, located, branch=True, holder="a branch's steps")
+        if not inner and isinstance(m["steps"], list):
+            r.error((*path, "steps"), "a branch's steps need at least one step")
+        fields["sequence"] = inner
     elif kind == "call":
         fields["call"] = parse_call(m["call"], (*path, "call"), r)
     elif kind == "choose":

@@ -17,6 +17,7 @@ from .for_each import ForEachKind
 from .noop import NoopKind
 from .parallel import ParallelKind
 from .repeat import RepeatKind
+from .sequence import SequenceKind
 from .task import TaskKind
 from .wait import WaitKind
 
@@ -29,6 +30,7 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "end": EndKind,
     "repeat": RepeatKind,
     "call": CallKind,
+    "steps": SequenceKind,  # a parallel branch that is a step sequence
     "for_each": ForEachKind,  # not a key of its own: a task or action step with for_each
     "noop": NoopKind,
 }
