@@ -13,7 +13,8 @@ record through the StateStore before any event leaves through the EventSink.
 Events (``EngineEvent.type``; every payload has ``process, instance_id, key, task_id, step, assignee,
 group, outcome`` — None where not applicable — plus the extras listed; PII fields are ``"***"``):
 
-- ``instance_started``: source, by, item, fields
+- ``instance_started``: source (manual | schedule | event | call — started by a ``call`` step), by, item,
+  fields
 - ``instance_completed``: status (completed | failed), error, by, fields
 - ``instance_cancelled``: status, error, by, fields
 - ``task_created``: title, optional, due (ISO), candidates
