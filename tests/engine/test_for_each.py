@@ -15,6 +15,7 @@ from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.model import (
     ActionSpec,
     Blueprint,
+    Escalation,
     FieldDef,
     ForEachSpec,
     JoinMode,
@@ -232,3 +233,24 @@ async def test_restore_at_every_step_boundary_of_a_for_each_equals_uninterrupted
 def test_graph_labels_the_step_with_its_list_and_join() -> None:
     chart = to_mermaid(doc_example())
     assert "for each of {{ fields.sites }}, join all, 2 at once" in chart
+
+
+async def test_escalations_of_an_item_task_render_with_its_own_item() -> None:
+    bp = simple(
+        "jobs",
+        Step(
+            id="job",
+            for_each=ForEachSpec(items="{{ ['north', 'south'] }}"),
+            task=TaskSpec(
+                group="techs",
+                title="Check {{ item }}",
+                escalate=(Escalation(after=3600.0, reassign="{{ item }}-lead"),),
+            ),
+        ),
+        starts=(ManualStart(),),
+    )
+    engine, clock, sink, _ = make(bp, start=T0)
+    await engine.start("jobs", item="instance-item")
+    clock.advance_to(T0 + timedelta(hours=1))
+    await engine.tick()
+    assert sorted(e["reassign"] for e in sink.of("escalated")) == ["north-lead", "south-lead"]

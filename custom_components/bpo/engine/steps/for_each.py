@@ -159,9 +159,14 @@ class ForEachKind(BaseKind):
         return self._task_kind().business_time(step) if step.task is not None else False
 
     async def on_timer(self, inst: Instance, cp: Compiled, step: Step, token: Token, now: datetime) -> bool:
-        if isinstance(token, Task):
+        if not isinstance(token, Task):
+            return True
+        join = self.flow.join(inst, token.parent) if token.parent is not None else None
+        index = (join.running or {}).get(token.id) if join is not None else None
+        if join is None or index is None or join.items is None or index >= len(join.items):
             return await self._task_kind().on_timer(inst, cp, step, token, now)
-        return True
+        with item_scope(join.items[index]):  # reminders and escalations render with the task's own item
+            return await self._task_kind().on_timer(inst, cp, step, token, now)
 
     def expire(self, inst: Instance, cp: Compiled, token: Token, now: datetime) -> None:
         if isinstance(token, Task):
