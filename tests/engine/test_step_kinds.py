@@ -8,7 +8,8 @@ from custom_components.bpo.engine.stepschema import KINDS
 
 def test_every_parsed_kind_has_a_behaviour_and_nothing_else_is_registered() -> None:
     # "noop": a Step built in code with no kind set (Step.kind's fallback), never parsed from YAML
-    assert set(STEP_KINDS) == {*KINDS, "noop"}
+    # "for_each": a task or action step with a for_each key (Step.kind), not a key of its own
+    assert set(STEP_KINDS) == {*KINDS, "noop", "for_each", "steps"}  # steps: a parallel branch only
 
 
 def test_each_behaviour_lives_in_a_module_of_its_own() -> None:

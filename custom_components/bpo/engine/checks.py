@@ -67,6 +67,7 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
     for path, step in located:
         _references(step, path, held, every, out)
         _field_refs(step, path, process, out)
+        _self_call(step, path, process, out)
         if step.join == "n_of_m" and step.join_n > len(step.parallel):
             out.add(
                 (*path, "join"),
@@ -134,9 +135,18 @@ def _field_refs(step: Step, path: KeyPath, process: Process, out: Collector) -> 
         out.add((*path, "action", "result"), _unknown_field(step.action.result, process))
 
 
+# -- call (steps/call.py; calls across blueprints are checked in calls.py) ---------------------------
+def _self_call(step: Step, path: KeyPath, process: Process, out: Collector) -> None:
+    if step.call is not None and step.call.process == process.key:
+        out.add((*path, "call", "process"), "a process cannot call itself")
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
 def _blocks(step: Step) -> bool:
     """Does this step always pause the instance (so a loop through it cannot spin)?"""
-    if step.when is not None:
+    if step.when is not None or step.for_each is not None:  # an empty for_each list pauses nothing
         return False
     if step.task is not None or step.wait is not None:
         return True

@@ -63,6 +63,8 @@ def compile_blueprint(bp: Blueprint) -> Compiled:
             walk(step.parallel, step.id, False)
             if step.repeat is not None:
                 walk(step.repeat.steps, step.id, True)
+            if step.sequence:  # a parallel branch's steps, in order (steps/sequence.py)
+                walk(step.sequence, step.id, True)
 
     proc = bp.process
     walk(proc.steps, None, True)

@@ -17,6 +17,7 @@ from .compiled import Compiled, compile_blueprint
 from .datehelpers import date_helpers
 from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
+from .itemscope import item_for
 from .ports import ActionPort, BusinessCalendar, Clock, ClosedDays, Directory
 from .state import OPEN, Instance
 from .templates import StepsView, TemplateFailed, Templates
@@ -187,7 +188,7 @@ class Context:
         local_now = now.astimezone(self.tz)
         ctx: dict[str, Any] = {
             "now": lambda: local_now,
-            "item": inst.item,
+            "item": item_for(inst),  # a for_each element while one opens (itemscope.py)
             "fields": inst.fields,
             "steps": StepsView(lambda: self._steps_data(inst)),
             "instance": {"id": inst.id, "key": inst.key, "started": inst.started.astimezone(self.tz)},

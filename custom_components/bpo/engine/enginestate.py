@@ -26,6 +26,8 @@ class EngineState:
     # (process, tick id) -> instance key -> instance id: schedule starts, whose dedupe id is derived
     ticks: dict[tuple[str, str], dict[str | None, str]] = field(default_factory=dict)
     waiting: dict[str, set[str]] = field(default_factory=dict)  # event type -> instances waiting for it
+    # correlated waits (steps/wait.py): event type -> correlate template -> key -> instances waiting
+    correlated: dict[str, dict[str, dict[str, set[str]]]] = field(default_factory=dict)
     current: dict[str, Compiled] = field(default_factory=dict)  # process key -> current version
     versions: dict[tuple[str, str], Compiled] = field(default_factory=dict)  # versions still referenced
     timers: TimerHeap = field(default_factory=TimerHeap)
@@ -35,6 +37,8 @@ class EngineState:
     meta_dirty: bool = False
     outbox: list[EngineEvent] = field(default_factory=list)  # events leave only after the save
     stats: ProcessStats = field(default_factory=ProcessStats)  # counts behind stats(), kept per commit
+    # called instances (``call`` steps) that ended and whose caller has not taken their result yet
+    returns: list[str] = field(default_factory=list)
 
     def touch(self, inst: Instance) -> None:
         self.dirty.add(inst.id)
@@ -57,3 +61,5 @@ class EngineState:
         self.dedupe.clear()
         self.ticks.clear()
         self.waiting.clear()
+        self.correlated.clear()
+        self.returns.clear()

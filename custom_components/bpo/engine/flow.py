@@ -26,7 +26,7 @@ from .enginestate import EngineState
 from .model import Step
 from .outbox import Outbox, mask
 from .runtime_errors import StepError
-from .state import CANCELLED, COMPLETED, FAILED, Instance, Join, Task, Token
+from .state import CANCELLED, COMPLETED, FAILED, Instance, Join, Task, Token, Wait
 from .templates import TemplateFailed
 from .timers import to_micros
 
@@ -87,6 +87,8 @@ class Flow:
         name = cp.kinds.get(step_id)
         if name is None:  # a token of a step this version lacks: its record type says what it is
             name = "task" if isinstance(token, Task) else "parallel" if isinstance(token, Join) else "wait"
+            if isinstance(token, Wait) and token.child is not None:
+                name = "call"
         return self.kinds[name]
 
     # -- entering and leaving -----------------------------------------------------------------------
@@ -219,6 +221,8 @@ class Flow:
         self.outbox.log(inst, now, f"instance_{status}", who=who, source=source, details=info or None)
         kind = "instance_cancelled" if status == CANCELLED else "instance_completed"
         self.outbox.emit(kind, inst, status=status, error=error, by=who, fields=mask(cp, inst.fields))
+        if inst.parent is not None:  # a called instance: its caller takes the result (steps/call.py)
+            self.state.returns.append(inst.id)
 
     def fail_instance(self, inst: Instance, now: datetime, reason: str, step: str | None) -> None:
         """Fail ``inst`` after an unexpected error, even when closing it normally fails too."""

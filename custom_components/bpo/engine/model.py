@@ -132,6 +132,9 @@ class WaitSpec:
     until: str | None = None  # template rendering an ISO datetime
     delay: float | None = None
     delay_template: str | None = None  # wt-time: delay written as a template, rendered on entering
+    # correlation (steps/wait.py): the event reaches only the instances whose key equals it
+    correlate: str | None = None  # template over ``event`` only: the event's correlation key
+    key: str | None = None  # template over the instance, rendered on entry; None: the instance key
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,32 @@ class RepeatSpec:
     until: str | None = None  # template evaluated after each round; None: always ``max`` rounds
 
 
+# -- call (steps/call.py) -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """Run another process as a sub-process: ``process`` is its key, ``fields`` its (templated) inputs."""
+
+    process: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ForEachSpec:
+    """One task or action per item of ``items`` (a template rendering a list), ``item`` in its templates."""
+
+    items: str
+    join: JoinMode = "all"
+    join_n: int = 0  # for n_of_m
+    concurrency: int | None = None  # at most this many items open at once; None: all
+
+
+# -- end for_each -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Timeout:
     after: float
@@ -169,7 +198,7 @@ class Timeout:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat is set."""
+    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat/call is set."""
 
     id: str
     pos: SourcePos | None = None
@@ -186,22 +215,31 @@ class Step:
     action: ActionSpec | None = None
     end: EndStatus | None = None
     repeat: RepeatSpec | None = None
+    call: CallSpec | None = None  # steps/call.py
+    for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
+    sequence: tuple[Step, ...] = ()  # ``steps:`` of a parallel branch run in order: steps/sequence.py
 
     @property
     def kind(self) -> str:
         """The key of this step's behaviour in the step-kind table (engine/steps/)."""
-        for name in ("task", "wait", "action", "end", "repeat"):
+        if self.for_each is not None:  # wraps the task or action kind, one per item
+            return "for_each"
+        for name in ("task", "wait", "action", "end", "repeat", "call"):
             if getattr(self, name) is not None:
                 return name
         if self.parallel:
             return "parallel"
+        if self.sequence:
+            return "steps"
         if self.choose:
             return "choose"
         return "noop"
 
     def inner(self) -> tuple[Step, ...]:
-        """The steps this one holds: parallel branches or a repeat body."""
-        return self.repeat.steps if self.repeat is not None else self.parallel
+        """The steps this one holds: parallel branches, a repeat body or a branch's sequence."""
+        if self.repeat is not None:
+            return self.repeat.steps
+        return self.sequence or self.parallel
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ record through the StateStore before any event leaves through the EventSink.
 Events (``EngineEvent.type``; every payload has ``process, instance_id, key, task_id, step, assignee,
 group, outcome`` — None where not applicable — plus the extras listed; PII fields are ``"***"``):
 
-- ``instance_started``: source, by, item, fields
+- ``instance_started``: source (manual | schedule | event | call — started by a ``call`` step), by, item,
+  fields
 - ``instance_completed``: status (completed | failed), error, by, fields
 - ``instance_cancelled``: status, error, by, fields
 - ``task_created``: title, optional, due (ISO), candidates
@@ -61,6 +62,7 @@ from .runtime_errors import (
 from .starts import SCHEDULE_PREFIX, Starts
 from .state import CANCELLED, OPEN, Instance, Meta, Task
 from .steps import install_kinds
+from .steps.call import CallKind
 from .steps.task import TaskKind
 from .steps.wait import WaitKind
 
@@ -95,6 +97,8 @@ class Engine:
         self._waits = flow.kind("wait", WaitKind)
         self._deadlines = Deadlines(flow)
         self._starts = Starts(flow)
+        self._calls = flow.kind("call", CallKind)
+        self._calls.starts = self._starts
         self._queries = Queries(ctx, self._starts.cron)
 
     # -- ports the host may swap at run time (tests, reloads) ---------------------------------------
@@ -173,6 +177,8 @@ class Engine:
         self.state.dirty.clear()
         self._ctx.record_sources()  # the stored meta replaced what set_blueprints recorded
         self._starts.arm_schedules(self.clock.now())
+        if self.state.returns:  # a called instance ended just before the restart (steps/call.py)
+            await self._commit()
 
     def _load_records(self, meta: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> None:
         state = self.state
@@ -199,6 +205,12 @@ class Engine:
                     if step is not None:
                         flow.kind_of(cp, step.id, tok).restored(inst, cp, step, tok)
             self._arm_instance(inst)
+
+    async def _commit(self) -> None:
+        """Hand ended called instances to their callers (steps/call.py), then save and send."""
+        if self.state.returns:
+            await self._calls.settle(self.clock.now())
+        await self._outbox.commit()
 
     # -- operations -----------------------------------------------------------------------------------
     async def start(
@@ -237,7 +249,7 @@ class Engine:
                 strict=True,
             )
         finally:
-            await self._outbox.commit()  # a start that tripped the limit still records the suspension
+            await self._commit()  # a start that tripped the limit still records the suspension
         assert inst is not None  # strict=True raises instead of returning None
         return inst
 
@@ -276,7 +288,7 @@ class Engine:
         except Exception as err:  # noqa: BLE001 - what follows the task broke: fail this instance only
             step = err.step if isinstance(err, StepError) else task.step
             self._flow.fail_instance(inst, now, f"after task {task.step}: {failure_text(err)}", step)
-        await self._outbox.commit()
+        await self._commit()
         return task
 
     async def reassign(self, task_id: str, assignee: str, *, user: str | None = None) -> Task:
@@ -285,7 +297,7 @@ class Engine:
             raise NotAllowed(f"task {task_id} is already {task.status}")
         if assignee != task.assignee:
             self._tasks.reassign(inst, task, assignee, self.clock.now(), who=user, source="service")
-            await self._outbox.commit()
+            await self._commit()
         return task
 
     async def cancel(self, instance_id: str, *, user: str | None = None) -> Instance:
@@ -297,7 +309,7 @@ class Engine:
         self._flow.close(
             inst, self._ctx.compiled(inst), CANCELLED, self.clock.now(), who=user, source="service"
         )
-        await self._outbox.commit()
+        await self._commit()
         return inst
 
     async def resume(self, process_key: str, *, user: str | None = None) -> None:
@@ -308,14 +320,14 @@ class Engine:
             meta.windows.pop(process_key, None)
             self.state.meta_dirty = True
             self._outbox.emit("blueprint_resumed", None, process=process_key, by=user)
-            await self._outbox.commit()
+            await self._commit()
 
     async def handle_event(self, event_type: str, data: Mapping[str, Any]) -> list[Instance]:
         """Event starts plus waits resumed by this event; returns those instances."""
         now = self.clock.now()
         started = await self._starts.event_starts(event_type, data, now)
         resumed = await self._waits.resume(event_type, data, now)
-        await self._outbox.commit()
+        await self._commit()
         return started + [i for i in resumed if i not in started]
 
     async def tick(self) -> datetime | None:
@@ -330,7 +342,7 @@ class Engine:
                     await self._deadlines.fire(key, now)
             except Exception as err:  # noqa: BLE001 - isolation: see deadlines.py
                 self._deadlines.failed(key, now, err, SCHEDULE_PREFIX)
-        await self._outbox.commit()
+        await self._commit()
         return self.next_deadline()
 
     def next_deadline(self) -> datetime | None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checks, policy, templatecheck
+from . import calls, checks, policy, templatecheck
 from .business_time import CALENDAR_KEYS, CalendarError, WorkingCalendar, calendar_from_config
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
@@ -86,6 +86,7 @@ def load_directory(path: str | Path) -> tuple[dict[str, Blueprint], list[Bluepri
             errors.append(BlueprintError(out.problems))
             continue
         found[key] = blueprint
+    errors.extend(calls.drop_invalid(found))  # calls name processes loaded here (calls.py)
     return found, errors
 
 

@@ -168,7 +168,9 @@ class Starts:
         now: datetime,
         strict: bool,
         tick: str | None = None,
+        parent: str | None = None,
     ) -> Instance | None:
+        """``parent``: the calling instance of a ``call`` step (steps/call.py)."""
         proc = cp.process.key
         found: str | None = None
         if tick is not None:
@@ -208,6 +210,7 @@ class Starts:
             user=user,
             dedupe=dedupe,
             tick=tick,
+            parent=parent,
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)
@@ -235,6 +238,11 @@ class Starts:
             self.state.open.pop(tok.id, None)
         for waiting in self.state.waiting.values():
             waiting.discard(inst.id)
+        if any(wait.key is not None for wait in inst.waits or ()):  # correlated waits (steps/wait.py)
+            for by_template in self.state.correlated.values():
+                for by_key in by_template.values():
+                    for ids in by_key.values():
+                        ids.discard(inst.id)
         if inst.tick is not None:
             self.state.ticks.get((inst.process, inst.tick), {}).pop(inst.key, None)
         elif inst.dedupe is not None and self.state.dedupe.get(inst.process, {}).get(inst.dedupe) == inst.id:

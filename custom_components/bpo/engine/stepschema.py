@@ -11,9 +11,11 @@ import re
 from .errors import KeyPath
 from .model import (
     ActionSpec,
+    CallSpec,
     ChooseOption,
     EndStatus,
     Escalation,
+    ForEachSpec,
     JoinMode,
     NotifyText,
     RepeatSpec,
@@ -26,9 +28,22 @@ from .model import (
 )
 from .reader import Reader, describe
 
-KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat")
-BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat")  # also what a repeat body may hold
-STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
+KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
+BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
+SEQUENCE = "steps"  # a parallel branch that is a step sequence (steps/sequence.py); only there
+STEP_KEYS = (
+    "id",
+    "when",
+    "next",
+    "timeout",
+    "on_timeout",
+    "join",
+    "default",
+    *KINDS,
+    "for_each",
+    "concurrency",
+    SEQUENCE,
+)
 TASK_KEYS = (
     "title",
     "description",
@@ -50,7 +65,7 @@ TASK_KEYS = (
 )
 NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
-WAIT_KEYS = ("event", "match", "until", "delay")
+WAIT_KEYS = ("event", "match", "until", "delay", "correlate", "key")
 REPEAT_KEYS = ("max", "until", "steps")
 REPEAT_MAX = 100  # rounds a repeat may run at most (documented in docs/blueprint-language.md)
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
@@ -91,13 +106,20 @@ def parse_step(
     step_id = r.ident(raw_id, (*path, "id"), "a step id") if "id" in m else None
     if step_id is None:  # keep going with a stand-in so later checks still see this step
         step_id = raw_id if isinstance(raw_id, str) else f"<step {path[-1]}>"
-    kinds = [kind for kind in KINDS if kind in m]
+    kinds = [kind for kind in (*KINDS, SEQUENCE) if kind in m]
+    sequence_ok = branch and holder == "parallel"
     allowed = BRANCH_KINDS if branch else KINDS
     if len(kinds) != 1:
         found = f"it has {', '.join(kinds)}" if kinds else "it has none"
         r.error(path, f"a step needs exactly one of {', '.join(allowed)}; {found}")
     kind = kinds[0] if kinds else None
-    if kind is not None and kind not in allowed:
+    if kind == SEQUENCE:
+        if not sequence_ok:
+            r.error(
+                (*path, kind),
+                "steps (a sequence) only makes a parallel branch; elsewhere steps follow each other",
+            )
+    elif kind is not None and kind not in allowed:
         r.error(
             (*path, kind),
             f"'{kind}' is not allowed inside {holder}; "
@@ -118,8 +140,8 @@ def parse_step(
             r.error((*path, "next"), "an end step cannot have next")
         fields["next"] = r.text(m["next"], (*path, "next"))
     _timeout(m, path, r, kind, branch, fields, holder)
-    if "join" in m and kind != "parallel":
-        r.error((*path, "join"), "join only belongs on a parallel step")
+    if "join" in m and kind != "parallel" and "for_each" not in m:
+        r.error((*path, "join"), "join only belongs on a parallel step or with for_each")
     if "default" in m and kind != "choose":
         r.error((*path, "default"), "default only belongs on a choose step")
     if kind == "task":
@@ -138,13 +160,53 @@ def parse_step(
         _join(m, path, r, fields)
     elif kind == "repeat":
         fields["repeat"] = parse_repeat(m["repeat"], (*path, "repeat"), r, located)
+    elif kind == SEQUENCE:  # a parallel branch that is a step sequence (steps/sequence.py)
+        inner = parse_steps(m["steps"], (*path, "steps"), r, located, branch=True, holder="a branch's steps")
+        if not inner and isinstance(m["steps"], list):
+            r.error((*path, "steps"), "a branch's steps need at least one step")
+        fields["sequence"] = inner
+    elif kind == "call":
+        fields["call"] = parse_call(m["call"], (*path, "call"), r)
     elif kind == "choose":
         fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
         if "default" in m:
             fields["default"] = r.text(m["default"], (*path, "default"))
+    if "for_each" in m or "concurrency" in m:
+        fields["for_each"] = parse_for_each(m, path, r, kind)
     step = Step(**fields)  # type: ignore[arg-type]  # keys above are Step's own field names
     located.append((path, step))
     return step
+
+
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+FOR_EACH_MAX = 1000  # items a for_each may have at most (documented in docs/blueprint-language.md)
+
+
+def parse_for_each(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> ForEachSpec | None:
+    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task or action step."""
+    if "for_each" not in m:
+        r.error((*path, "concurrency"), "concurrency only belongs with for_each")
+        return None
+    if kind not in ("task", "action"):
+        r.error((*path, "for_each"), f"for_each belongs on a task or action step, not {kind or 'this step'}")
+    if "timeout" in m:
+        r.error((*path, "timeout"), "a for_each step has no timeout; bound each task with due or escalate")
+    items = r.text(m["for_each"], (*path, "for_each"), template=True)
+    joined: dict[str, object] = {}
+    if "join" in m:
+        _join(m, path, r, joined)
+    concurrency = r.integer(m["concurrency"], (*path, "concurrency"), 1) if "concurrency" in m else None
+    if items is None:
+        return None
+    return ForEachSpec(
+        items=items,
+        join=joined.get("join", "all"),  # type: ignore[arg-type]  # _join stores a JoinMode
+        join_n=int(joined.get("join_n", 0)),  # type: ignore[call-overload]
+        concurrency=concurrency,
+    )
+
+
+# -- end for_each -----------------------------------------------------------------------------------
 
 
 def _timeout(
@@ -203,7 +265,31 @@ def parse_repeat(value: object, path: KeyPath, r: Reader, located: Located) -> R
     return RepeatSpec(max=rounds, steps=steps, until=until)
 
 
+# -- call (steps/call.py) -------------------------------------------------------------------------
+CALL_KEYS = ("process", "fields")
+
+
+def parse_call(value: object, path: KeyPath, r: Reader) -> CallSpec | None:
+    """``call: {process: <key>, fields: {name: <template>}}``: another process run as a sub-process.
+
+    Whether ``process`` exists is checked where every blueprint is known (calls.py).
+    """
+    m = r.mapping(value, path, CALL_KEYS, required=("process",))
+    if m is None:
+        return None
+    process = r.ident(m["process"], (*path, "process"), "a process key") if "process" in m else None
+    fields: dict[str, object] = {}
+    if "fields" in m:
+        fields = r.mapping(m["fields"], (*path, "fields")) or {}
+        r.templates_in(fields, (*path, "fields"))
+    return CallSpec(process=process, fields=fields) if process is not None else None
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
 def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:
+    """``join: all | any | N`` of a parallel step (branches) or a for_each step (items)."""
     raw = m.get("join", "all")
     join: JoinMode = "all"
     if raw in ("all", "any"):
@@ -347,12 +433,21 @@ def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
     delay, delay_template = (
         r.duration_or_template(m["delay"], (*path, "delay")) if "delay" in m else (None, None)
     )
+    # -- correlation (steps/wait.py) ---------------------------------------------------------------
+    for name in ("correlate", "key"):
+        if name in m and "event" not in m:
+            r.error((*path, name), f"{name} only belongs with event")
+    if "key" in m and "correlate" not in m:
+        r.error((*path, "key"), "key needs correlate (the event's side of the match)")
+    # -- end correlation ----------------------------------------------------------------------------
     return WaitSpec(
         event=r.text(m["event"], (*path, "event")) if "event" in m else None,
         match=match,
         until=r.text(m["until"], (*path, "until"), template=True) if "until" in m else None,
         delay=delay,
         delay_template=delay_template,
+        correlate=r.text(m["correlate"], (*path, "correlate"), template=True) if "correlate" in m else None,
+        key=r.text(m["key"], (*path, "key"), template=True) if "key" in m else None,
     )
 
 

@@ -60,6 +60,8 @@ DATETIME_CALLS = frozenset({"now", "add_duration", "start_of_day", "next_busines
 DATETIME_ATTRS = frozenset(name for name in dir(datetime) if not name.startswith("_"))
 WAIT_OUTCOMES = ("event", "time", "timeout")
 REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
+FOR_EACH_OUTCOMES = ("done",)  # see steps/for_each.py
+CORRELATE_NAMES = frozenset({"event", "now"})  # a wait's correlate template (steps/wait.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Scope:
         step = self.steps.get(step_id)
         if step is None:
             return None
+        if step.for_each is not None:
+            return FOR_EACH_OUTCOMES  # steps/for_each.py; each item's outcome is in data.items
         if step.task is not None:
             return step.task.outcomes
         if step.wait is not None:
@@ -113,6 +117,8 @@ def task_attrs_at(path: KeyPath) -> frozenset[str] | None:
 
 def names_at(path: KeyPath) -> frozenset[str]:
     """The context names a template written at ``path`` can see."""
+    if path[-2:-1] == ("wait",) and path[-1] == "correlate":
+        return CORRELATE_NAMES  # rendered once per event, for every instance waiting (steps/wait.py)
     names = set(BASE_NAMES)
     if path[:2] == ("process", "start") or "match" in path:
         names.add("event")

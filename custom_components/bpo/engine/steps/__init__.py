@@ -10,11 +10,14 @@ from collections.abc import Callable
 
 from ..flow import Flow, StepKind
 from .action import ActionKind
+from .call import CallKind
 from .choose import ChooseKind
 from .end import EndKind
+from .for_each import ForEachKind
 from .noop import NoopKind
 from .parallel import ParallelKind
 from .repeat import RepeatKind
+from .sequence import SequenceKind
 from .task import TaskKind
 from .wait import WaitKind
 
@@ -26,6 +29,9 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "action": ActionKind,
     "end": EndKind,
     "repeat": RepeatKind,
+    "call": CallKind,
+    "steps": SequenceKind,  # a parallel branch that is a step sequence
+    "for_each": ForEachKind,  # not a key of its own: a task or action step with for_each
     "noop": NoopKind,
 }
 
