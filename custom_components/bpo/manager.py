@@ -134,6 +134,7 @@ class BpoManager:
         self.file_listeners: list[Callable[[], None]] = []  # told after every (re)load of the files
         self._lock = asyncio.Lock()
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._armed_at: datetime | None = None  # the deadline HA's timer is armed for
         self._unsub_events: dict[str, CALLBACK_TYPE] = {}  # HA event type -> listener feeding the engine
         self._stopped = False
         self.lists = TaskLists(self.engine, DEFAULT_RETENTION)
@@ -348,15 +349,17 @@ class BpoManager:
 
     @callback
     def _arm(self) -> None:
+        deadline = None if self._stopped else self.engine.next_deadline()
+        if deadline is not None and deadline == self._armed_at and self._unsub_timer is not None:
+            return  # already armed for it: an answer that moved no deadline costs no timer churn
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-        if self._stopped:
-            return
-        deadline = self.engine.next_deadline()
+        self._armed_at = deadline
         if deadline is not None:
             self._unsub_timer = async_track_point_in_utc_time(self.hass, self._async_on_timer, deadline)
 
     async def _async_on_timer(self, _now: datetime) -> None:
         self._unsub_timer = None
+        self._armed_at = None
         await self.async_run(lambda engine: engine.tick())

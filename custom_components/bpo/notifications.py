@@ -126,7 +126,10 @@ class Notifier:
     # -- engine events ---------------------------------------------------------------------------------
     @callback
     def _on_engine_event(self, event: EngineEvent) -> None:
-        if event.type in _HANDLED and event.data.get("task_id"):
+        task_id = event.data.get("task_id")
+        if event.type in _ENDED and task_id not in self._sent and not self._pending:
+            return  # nothing was shown for it, so there is nothing to clear: no task per answer
+        if event.type in _HANDLED and task_id:
             # the entry's task: unloading the entry waits for a notification that is being sent
             self.entry.async_create_task(
                 self.hass, self._async_handle(event), f"{DOMAIN} notify {event.type}"
