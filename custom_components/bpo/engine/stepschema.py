@@ -341,7 +341,7 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
     out: dict[str, object] = {"title": humanise(step_id)}
     for key in ("title", "description", "assignee", "group"):
         if key in m:
-            out[key] = r.text(m[key], (*path, key), template=key != "group")
+            out[key] = r.text(m[key], (*path, key), template=True)
     if "candidates" in m:
         out["candidates"] = r.text_list(m["candidates"], (*path, "candidates"), template=True)
     if "form" in m:
