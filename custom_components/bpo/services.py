@@ -12,6 +12,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
+from .engine.pii_taint import public_title
 from .engine.runtime import Engine
 from .engine.runtime_errors import (
     BlueprintSuspended,
@@ -197,7 +198,7 @@ async def _list_tasks(call: ServiceCall) -> ServiceResponse:
                     "process": task.process,
                     "key": inst.key,
                     "step": task.step,
-                    "title": task.title,
+                    "title": public_title(process, task.step, task.title, cleared),
                     "status": task.status,
                     "assignee": task.assignee,
                     "group": task.group,

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from .cron import CronSchedule
 from .history import HistoryEntry
 from .model import Blueprint, Process, Step
+from .pii_guard import KEYS as PII_KEYS
+from .pii_guard import guard_event
 from .ports import ActionPort, BusinessCalendar, Clock, Directory, EngineEvent, EventSink, StateStore
 from .state import OPEN, Instance, Join, Meta, Task, Token, Wait
 from .stats import ProcessStats
@@ -298,6 +300,9 @@ class Core:
             "outcome": task.outcome if task is not None else None,
         }
         data.update(extra)
+        if not PII_KEYS.isdisjoint(extra):  # one PII rule for every event (see pii_guard)
+            cp = self._compiled(inst) if inst is not None else self._current.get(data["process"] or "")
+            guard_event(kind, data, cp.process if cp is not None else None)
         self._outbox.append(EngineEvent(kind, data))
 
     # -- time ------------------------------------------------------------------------------------------

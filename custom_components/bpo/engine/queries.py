@@ -7,14 +7,16 @@ on: unknown process or task, a wrong outcome, a bad form, or a user who may not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .core import Compiled
+from .field_values import coerce as _coerce
 from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
 from .starts import Starts
 from .state import ADMINS_QUEUE, Instance, Task
+from .visibility import pii_cleared
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +195,11 @@ class Queries(Starts):
             if len(spec.outcomes) == 1:
                 return spec.outcomes[0]
             raise InvalidOutcome(
-                f"task {task.id} ({task.title}) needs an outcome: one of {', '.join(spec.outcomes)}"
+                f"task {task.id} ({task.step}) needs an outcome: one of {', '.join(spec.outcomes)}"
             )
         if outcome not in spec.outcomes:
             raise InvalidOutcome(
-                f"task {task.id} ({task.title}) has no outcome {outcome!r}; "
+                f"task {task.id} ({task.step}) has no outcome {outcome!r}; "
                 f"expected one of {', '.join(spec.outcomes)}"
             )
         return outcome
@@ -206,7 +208,7 @@ class Queries(Starts):
         unknown = sorted(set(form) - set(spec.form))
         if unknown:
             raise InvalidForm(
-                f"task {task.id} ({task.title}) has no form field(s) {', '.join(unknown)}; "
+                f"task {task.id} ({task.step}) has no form field(s) {', '.join(unknown)}; "
                 f"it collects {', '.join(spec.form) or 'nothing'}"
             )
         problems: list[str] = []
@@ -223,7 +225,7 @@ class Queries(Starts):
             except ValueError as err:
                 problems.append(f"{name}: {err}")
         if problems:
-            raise InvalidForm(f"task {task.id} ({task.title}): " + "; ".join(problems))
+            raise InvalidForm(f"task {task.id} ({task.step}): " + "; ".join(problems))
         return out
 
     def _check_user(self, cp: Compiled, task: Task, spec: TaskSpec, user: str | None) -> None:
@@ -232,7 +234,7 @@ class Queries(Starts):
             return
         if task.group == ADMINS_QUEUE and user != task.assignee and user not in task.candidates:
             raise NotAllowed(
-                f"{user} may not complete task {task.id} ({task.title}); nobody was assigned, so it is in "
+                f"{user} may not complete task {task.id} ({task.step}); nobody was assigned, so it is in "
                 "the admins' queue: an administrator completes or reassigns it"
             )
         anyone = task.assignee is None and not task.candidates and task.group is None
@@ -241,54 +243,9 @@ class Queries(Starts):
         )
         if not (anyone or user == task.assignee or user in task.candidates or in_group):
             owner = task.assignee or task.group or ", ".join(task.candidates)
-            raise NotAllowed(f"{user} may not complete task {task.id} ({task.title}); it belongs to {owner}")
+            raise NotAllowed(f"{user} may not complete task {task.id} ({task.step}); it belongs to {owner}")
         if spec.pii and not self._cleared(cp, user):
             raise NotAllowed(f"{user} is not cleared for PII work and may not complete task {task.id}")
 
     def _cleared(self, cp: Compiled, user: str) -> bool:
-        groups = set(self.directory.groups_of(user)) if self.directory is not None else set()
-        for entry in cp.process.pii_cleared:
-            if entry in (user, f"user:{user}") or (entry.startswith("group:") and entry[6:] in groups):
-                return True
-        return False
-
-
-def _coerce(fdef: FieldDef, value: Any) -> Any:
-    """Light type check of a form value; returns the JSON-able value to store."""
-    kind = fdef.type
-    if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("expected a number")
-        if isinstance(value, int | float):
-            return value
-        text = str(value).strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                raise ValueError(f"expected a number, got {value!r}") from None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "on", "1"):
-            return True
-        if text in ("false", "no", "off", "0"):
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if kind == "choice":
-        if fdef.options and str(value) not in fdef.options:
-            raise ValueError(f"expected one of {', '.join(fdef.options)}, got {value!r}")
-        return str(value)
-    if kind == "date":
-        if isinstance(value, date):
-            return value.isoformat()
-        try:
-            return date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(f"expected a date like 2026-01-31, got {value!r}") from None
-    if isinstance(value, dict | list | int | float | bool):
-        return value
-    return str(value)
+        return pii_cleared(user, cp.process, self.directory)  # the same forms as ``viewers``
