@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -12,6 +12,8 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
+from .engine.field_values import MAX_NAME, check_values
+from .engine.model import FieldDef
 from .engine.pii_taint import public_title
 from .engine.runtime import Engine
 from .engine.runtime_errors import (
@@ -36,25 +38,27 @@ _ERROR_KEYS: dict[type[EngineError], str] = {
     UnknownProcess: "unknown_process",
 }
 
+# ids, keys, names: bounded text (field_values.MAX_NAME); voluptuous's messages name the key, not the value
+_NAME = vol.All(cv.string, vol.Length(max=MAX_NAME))
 START_SCHEMA = vol.Schema(
     {
-        vol.Required("process"): cv.string,
-        vol.Optional("key"): cv.string,
+        vol.Required("process"): _NAME,
+        vol.Optional("key"): _NAME,
         vol.Optional("fields", default=dict): dict,
     }
 )
 COMPLETE_SCHEMA = vol.Schema(
     {
-        vol.Required("task_id"): cv.string,
-        vol.Optional("outcome"): cv.string,
+        vol.Required("task_id"): _NAME,
+        vol.Optional("outcome"): _NAME,
         vol.Optional("form", default=dict): dict,
     }
 )
-REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): cv.string, vol.Required("assignee"): cv.string})
-CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): cv.string})
-RESUME_SCHEMA = vol.Schema({vol.Required("process"): cv.string})
+REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): _NAME, vol.Required("assignee"): _NAME})
+CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): _NAME})
+RESUME_SCHEMA = vol.Schema({vol.Required("process"): _NAME})
 LIST_SCHEMA = vol.Schema(
-    {vol.Optional("process"): cv.string, vol.Optional("include_closed", default=False): bool}
+    {vol.Optional("process"): _NAME, vol.Optional("include_closed", default=False): bool}
 )
 MASK = "***"
 
@@ -97,16 +101,31 @@ async def _run[T](hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T
         raise save_failed(err) from err
 
 
+def _checked(values: dict[str, Any], fields: Mapping[str, FieldDef], what: str) -> dict[str, Any]:
+    """``values`` checked against the declared field types and size limits before anything is stored; the
+    error names fields and expected types only (never a value: it may be personal data)."""
+    try:
+        return check_values(values, fields, what)
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_form",
+            translation_placeholders={"detail": str(err)},
+        ) from err
+
+
 async def _start(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
     data = call.data
+    blueprint = _manager(call.hass).engine.blueprint(data["process"])
+    fields = _checked(data["fields"], blueprint.process.fields if blueprint is not None else {}, "fields")
     inst = await _run(
         call.hass,
         lambda e: e.start(
             data["process"],
             key=data.get("key"),
-            fields=data["fields"],
+            fields=fields,
             source="service",
             user=actor.audit_name,
         ),
@@ -120,6 +139,7 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
     task_id: str = call.data["task_id"]
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+    _checked(call.data["form"], {}, "form")  # names and sizes here; the engine checks the task's field types
     # Non-admins are checked by the engine against assignee/candidates/group; admins act on behalf of
     # anyone and are still recorded as who completed it.
     task = await _run(

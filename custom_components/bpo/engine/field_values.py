@@ -41,7 +41,7 @@ def _size(value: object, depth: int = 0, budget: list[int] | None = None) -> Non
     budget = budget if budget is not None else [MAX_ITEMS]
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
-            raise ValueError(f"text longer than {MAX_TEXT} characters")
+            raise ValueError(f"expected text of at most {MAX_TEXT} characters")
         return
     if isinstance(value, float):
         _finite(value)
@@ -80,9 +80,10 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
             return int(text)
         except ValueError:
             try:
-                return _finite(float(text))
+                number = float(text)
             except ValueError:
                 raise ValueError("expected a number") from None
+            return _finite(number)
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -114,16 +115,8 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
         if not isinstance(value, str) or len(value) > MAX_NAME or not _ENTITY.fullmatch(value.strip()):
             raise ValueError("expected an entity id like person.alice")
         return value.strip()
-    if kind == "text":
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ValueError("expected text")
-        if isinstance(value, float):
-            _finite(value)
-        text = str(value)
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"expected text of at most {MAX_TEXT} characters")
-        return text
-    # file (a path, a URL or a structure an integration passes) and undeclared fields: bounded JSON
+    # text, file (a path, a URL or a structure an integration passes) and undeclared fields: bounded JSON,
+    # kept with its type (a number typed into a text field stays a number)
     _size(value)
     return value if isinstance(value, dict | list | int | float | bool) else str(value)
 
