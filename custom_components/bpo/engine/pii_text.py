@@ -28,7 +28,7 @@ MAX_SCAN = 10_000  # characters of one value looked at (form values are bounded 
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # digits with single spaces, hyphens, dots or brackets between them, optionally a leading + or (
-_NUMBER = re.compile(r"[+(]?\d(?:[ .()-]?\d)+")
+_NUMBER = re.compile(r"[+(]?\d(?:[ .()-]{0,2}\d)+")
 _NANP = re.compile(r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}")
 
 

@@ -1,0 +1,304 @@
+"""The one PII rule in the engine: which rendered texts are tainted, free-text detection, value-free checks,
+and events that carry neither a tainted title nor a suspected value."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.bpo.engine import field_values, pii_taint, pii_text
+from custom_components.bpo.engine.model import FieldDef, NotifyText, Process, Step, TaskSpec
+from custom_components.bpo.engine.runtime_errors import InvalidForm
+from custom_components.bpo.engine.schema import parse_blueprint
+
+from .test_runtime import make, simple
+
+FIELDS = {
+    "caller_name": FieldDef("caller_name", "text", pii=True),
+    "topic": FieldDef("topic", "text"),
+    "notes": FieldDef("notes", "text"),
+    "amount": FieldDef("amount", "number"),
+}
+PII = frozenset({"caller_name"})
+MARK = "PII-MARK-4711"
+
+
+# -- taint: which templates render personal data ------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Call back {{ fields.caller_name }}",
+        "Call back {{ fields['caller_name'] }}",
+        "{{ fields.caller_name | upper }} ({{ fields.topic }})",
+        "{{ steps.identify.form.caller_name }}",
+        "{{ fields }}",  # the whole object
+        "{% for k, v in fields.items() %}{{ v }}{% endfor %}",  # not a field name: conservatively tainted
+        "{% set f = fields %}{{ f.caller_name }}",
+        "{{ fields[fields.topic] }}",  # a dynamic key
+        "{{ steps.identify.form }}",
+        "{{ steps.identify }}",
+        "{{ steps.lookup.result }}",
+        "{% if fields.caller_name %}x{% endif %}",
+        "{{ fields.caller_name",  # does not parse: nothing says it is clean
+    ],
+)
+def test_templates_reading_a_pii_field_are_tainted(source: str) -> None:
+    assert pii_taint.template_tainted(source, FIELDS, PII)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Call back",
+        "Call about {{ fields.topic }}",
+        "{{ fields['amount'] * 2 }} for {{ item }}",
+        "{{ steps.identify.outcome }} by {{ steps.identify.by }}",
+        "{{ steps.identify.form.topic }}",
+        "{{ instance.key }} {{ supervisor_of(item) }}",
+        "",
+    ],
+)
+def test_templates_not_reading_pii_are_clean(source: str) -> None:
+    assert not pii_taint.template_tainted(source, FIELDS, PII)
+
+
+def test_without_pii_fields_nothing_is_tainted() -> None:
+    assert not pii_taint.template_tainted("{{ fields }}", FIELDS, frozenset())
+
+
+def _process(*steps: Step) -> Process:
+    return Process(key="calls", steps=steps, fields=FIELDS, pii_cleared=("group:center",))
+
+
+def test_task_taint_per_step_and_text() -> None:
+    process = _process(
+        Step(
+            id="call_back",
+            task=TaskSpec(
+                title="Call back {{ fields.caller_name }}",
+                visit_location="{{ fields.caller_name }}'s home",
+                notify=NotifyText(title="{{ task.title }}", message="About {{ fields.topic }}"),
+            ),
+        ),
+        Step(
+            id="sort",
+            task=TaskSpec(title="Sort {{ fields.topic }}", notify=NotifyText(title="{{ task.title }}")),
+        ),
+        Step(id="wait", end="completed"),
+    )
+    taint = pii_taint.task_taint(process, "call_back")
+    assert taint == pii_taint.TaskTaint(
+        title=True, visit_location=True, notify_title=True, notify_message=False
+    )
+    assert pii_taint.task_taint(process, "sort") == pii_taint.CLEAN
+    # unknown process, unknown step, or a step that is no task: nothing says the text is clean
+    assert pii_taint.task_taint(None, "call_back").title
+    assert pii_taint.task_taint(process, "gone").title
+    assert pii_taint.task_taint(process, "wait").title
+    assert list(pii_taint.tainted_steps(process)) == ["call_back"]
+
+
+def test_mask_text_is_the_one_rule() -> None:
+    assert pii_taint.mask_text(MARK, tainted=True, cleared=False) == "***"
+    assert pii_taint.mask_text(MARK, tainted=True, cleared=True) == MARK
+    assert pii_taint.mask_text(MARK, tainted=False, cleared=False) == MARK
+    process = _process(Step(id="call_back", task=TaskSpec(title="Call back {{ fields.caller_name }}")))
+    assert pii_taint.public_title(process, "call_back", f"Call back {MARK}") == "Call back (***)"
+    assert (
+        pii_taint.public_title(process, "call_back", f"Call back {MARK}", cleared=True) == f"Call back {MARK}"
+    )
+
+
+# -- free-text detection -----------------------------------------------------------------------------------
+def _my_number(first11: str) -> str:
+    return first11 + str(pii_text.my_number_check_digit(first11))
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("write to taro.yamada@example.co.jp please", {"email"}),
+        ("card 4111 1111 1111 1111 exp 12/27", {"card"}),
+        ("card 4111-1111-1111-1111", {"card"}),
+        ("call 090-1234-5678 after six", {"phone"}),
+        ("call +81 3 1234 5678", {"phone"}),
+        ("call (555) 123-4567", {"phone"}),
+        ("my number is 1234 5678 9018", {"my_number"}),  # check digit 8
+        ("mail a@b.jp or 03-1234-5678", {"email", "phone"}),
+        ("4111 1111 1111 1112 is no card", set()),  # Luhn fails
+        ("1234 5678 9012", set()),  # a wrong My Number check digit
+        ("invoice 2026-01-31, 3 devices, total 120000", set()),
+        ("nothing personal here", set()),
+    ],
+)
+def test_find_pii(text: str, kinds: set[str]) -> None:
+    assert pii_text.find_pii(text) == kinds
+
+
+def test_my_number_check_digit_follows_the_published_rule() -> None:
+    # weights 6,5,4,3,2,7,6,5,4,3,2 from the left; 1..11 -> sum 1*6+2*5+...+1*3+... computed by hand:
+    # digits 12345678901 -> 6+10+12+12+10+42+42+40+36+0+2 = 212; 212 % 11 = 3 -> 11 - 3 = 8
+    assert pii_text.my_number_check_digit("12345678901") == 8
+    assert pii_text.is_my_number("123456789018")
+    assert not pii_text.is_my_number("123456789010")
+    # remainders 0 and 1 give check digit 0
+    assert pii_text.my_number_check_digit("00000000000") == 0
+
+
+def _luhn_complete(body: str) -> str:
+    for d in "0123456789":
+        if pii_text.luhn_ok(body + d):
+            return body + d
+    raise AssertionError("no Luhn digit")
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=18))
+def test_any_luhn_valid_13_to_19_digit_number_is_a_card(body: str) -> None:
+    card = _luhn_complete(body)
+    grouped = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
+    assert pii_text.CARD in pii_text.find_pii(f"paid with {grouped}.")
+    assert pii_text.PHONE not in pii_text.find_pii(card)  # a card is never also a phone number
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_any_my_number_is_found_and_a_changed_check_digit_is_not(first11: str) -> None:
+    number = _my_number(first11)
+    assert pii_text.find_pii(f"番号 {number}") == {pii_text.MY_NUMBER}
+    wrong = number[:11] + str((int(number[11]) + 1) % 10)
+    assert pii_text.MY_NUMBER not in pii_text.find_pii(wrong)
+
+
+@given(
+    st.from_regex(r"[a-z][a-z0-9._]{0,15}", fullmatch=True),
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(com|jp|org|co\.jp)", fullmatch=True),
+)
+def test_any_address_is_an_email(local: str, domain: str) -> None:
+    assert pii_text.EMAIL in pii_text.find_pii(f"reply to {local}@{domain} today")
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="@0123456789"), max_size=200))
+def test_text_without_digits_or_at_signs_holds_nothing(text: str) -> None:
+    assert pii_text.find_pii(text) == frozenset()
+
+
+def test_suspects_only_non_pii_text_fields() -> None:
+    form = {
+        "caller_name": "a@b.jp",
+        "topic": "a@b.jp",
+        "notes": "none",
+        "amount": 5,
+        "other": "090-1234-5678",
+    }
+    assert pii_text.suspects(form, FIELDS) == {"topic": ["email"], "other": ["phone"]}
+
+
+# -- field values: type and size checks that never echo a value -----------------------------------------
+@pytest.mark.parametrize(
+    ("fdef", "value", "message"),
+    [
+        (FieldDef("n", "number"), "4111-1111-1111-1111", "expected a number"),
+        (FieldDef("n", "number"), "nan", "expected a finite number"),
+        (FieldDef("n", "number"), float("inf"), "expected a finite number"),
+        (FieldDef("n", "number"), True, "expected a number"),
+        (FieldDef("e", "entity"), [["person.alice"]], "expected an entity id like person.alice"),
+        (FieldDef("e", "entity"), "x" * 300, "expected an entity id like person.alice"),
+        (FieldDef("t", "text"), "t" * 10_001, "expected text of at most 10000 characters"),
+        (FieldDef("t", "text"), [[[[[["deep"]]]]]], "nested more than 5 levels"),
+        (FieldDef("d", "date"), "31.01.2026", "expected a date like 2026-01-31"),
+        (FieldDef("c", "choice", options=("a", "b")), "secret", "expected one of a, b"),
+    ],
+)
+def test_refusals_name_what_was_expected_never_the_value(fdef: FieldDef, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        field_values.coerce(fdef, value)
+
+
+def test_check_values_lists_every_problem_by_name() -> None:
+    with pytest.raises(ValueError) as err:
+        field_values.check_values({"amount": "abc", "topic": "x" * 20_000, "k" * 300: 1}, FIELDS, "fields")
+    assert str(err.value) == (
+        "amount: expected a number; topic: expected text of at most 10000 characters; "
+        "fields: a name that is empty, not text or longer than 255 characters"
+    )
+    with pytest.raises(ValueError, match="more than 100 values"):
+        field_values.check_values({f"f{i}": i for i in range(101)}, FIELDS, "fields")
+    assert field_values.check_values({"amount": "12", "topic": None}, FIELDS, "fields") == {
+        "amount": 12,
+        "topic": None,
+    }
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(st.dictionaries(st.sampled_from([*FIELDS, "other", ""]), _JSON, max_size=6))
+def test_check_values_either_accepts_or_names_no_value(values: dict[str, Any]) -> None:
+    try:
+        out = field_values.check_values(values, FIELDS, "fields")
+    except ValueError as err:
+        for value in values.values():
+            if isinstance(value, str) and len(value) > 3:
+                assert value not in str(err)
+    else:
+        assert set(out) == set(values)
+
+
+# -- events: the runtime's outputs -----------------------------------------------------------------------
+BLUEPRINT = """\
+blueprint: {name: Calls, domain: bpo}
+process:
+  key: calls
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    caller_name: {type: text, pii: true}
+    topic: {type: text}
+    notes: {type: text}
+  steps:
+    - id: call_back
+      task:
+        title: "Call back {{ fields.caller_name }}"
+        group: center
+        form: [notes]
+    - id: sort
+      task: {title: "Sort {{ fields.topic }}", group: center}
+"""
+
+
+async def test_events_carry_the_masked_title_and_no_suspected_value(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    bp = parse_blueprint(BLUEPRINT, "calls.yaml")
+    engine, _, sink, _ = make(bp)
+    await engine.restore()
+    inst = await engine.start("calls", fields={"caller_name": MARK, "topic": "billing"})
+    task = inst.tasks[0]
+    assert task.title == f"Call back {MARK}"  # the store keeps what was rendered
+    assert sink.of("task_created")[0]["title"] == "Call back (***)"
+    card = "4111 1111 1111 1111"
+    await engine.complete_task(task.id, form={"notes": f"paid by {card}"})
+    done = sink.of("task_completed")[0]
+    assert done["form"] == {"notes": "***"} and done["pii_suspected"] == ["notes"]
+    assert sink.of("task_created")[1]["title"] == "Sort billing"  # a clean title stays as it is
+    ended = [e for e in sink.events if MARK in repr(e.data) or card in repr(e.data)]
+    assert ended == []
+    assert "notes (card)" in caplog.text and card not in caplog.text and MARK not in caplog.text
+
+
+async def test_a_bad_form_value_is_refused_without_echo_and_nothing_is_stored() -> None:
+    step = Step(id="fill", task=TaskSpec(title="Fill", form=("amount",)))
+    engine, _, _, store = make(simple("form", step, fields=FIELDS))
+    await engine.restore()
+    inst = await engine.start("form")
+    before = store.snapshot()
+    with pytest.raises(InvalidForm) as err:
+        await engine.complete_task(inst.tasks[0].id, form={"amount": "4111-1111-1111-1111"})
+    assert "4111" not in str(err.value) and "amount: expected a number" in str(err.value)
+    assert store.snapshot() == before and engine.task(inst.tasks[0].id).is_open
