@@ -44,7 +44,11 @@ class _Defaulting(dict[str, Any]):
 
 def describe(event_type: str, data: dict[str, Any]) -> dict[str, str]:
     values = _Defaulting({k: v for k, v in data.items() if v is not None and v != ""})
-    values.setdefault("who", data.get("assignee") or data.get("group") or "anyone")
+    # only task_created lists candidates; other events of a candidates task name none of its people
+    people = ", ".join(str(c) for c in data.get("candidates") or ()) or (
+        "anyone" if "candidates" in data else "the task's people"
+    )
+    values.setdefault("who", data.get("assignee") or data.get("group") or people)
     values.setdefault("by", "system")
     # a task is named by its (already masked) title, else its step, else its id
     values.setdefault("title", data.get("step") or data.get("task_id") or "a task")

@@ -1,0 +1,266 @@
+"""One marked value in a PII field, traced through every output bpo has: it shows only where a cleared
+person looks (her to-do list, her ``bpo.list_tasks``), nowhere else.
+
+The value enters the way the websocket command, the panel and the inbound webhook bring it (straight to the
+engine, no ``call_service`` event); the task's title and its notification text are rendered from it. Then
+every output is read: entity states and attributes, to-do items of a cleared and a non-cleared candidate,
+``list_tasks`` of both, phone notifications (a ``notify.mobile_app_*`` service) and persistent ones, the
+logbook, every bus event, every row of every recorder table, the log, diagnostics, refusals, and whether
+Assist may read the to-do lists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+from homeassistant.components.logbook.helpers import async_determine_event_types
+from homeassistant.components.logbook.processor import EventProcessor
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.const import MATCH_ALL
+from homeassistant.core import Context, Event, HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from sqlalchemy import inspect, text
+
+from custom_components.bpo.const import DOMAIN
+from custom_components.bpo.diagnostics import async_get_config_entry_diagnostics
+
+from .helpers import World, async_setup_world, travel
+
+MARK = "PII-MARK-4711"
+CARD = "4111 1111 1111 1111"
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TOKYO)
+DIRECTORY = """\
+groups:
+  center: [person.carol]
+  home: [person.erin]
+"""
+CALLS = """\
+blueprint: {name: Callbacks, domain: bpo}
+process:
+  key: calls
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    caller_name: {type: text, pii: true, label: Caller}
+    topic: {type: text, label: Topic}
+    notes: {type: text, label: Notes}
+  steps:
+    - id: call_back
+      task:
+        title: "Call back {{ fields.caller_name }}"
+        candidates: [person.carol, person.erin]
+        outcomes: [reached, no_answer]
+        form: [notes]
+        due: 2h
+        remind: [1h]
+        notify:
+          message: "Caller {{ fields.caller_name }} about {{ fields.topic }}: {{ task.title }}"
+"""
+TODO = {"carol": "todo.bpo_workflows_my_tasks_carol", "erin": "todo.bpo_workflows_my_tasks_erin"}
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _recorder_rows(hass: HomeAssistant) -> list[str]:
+    """Every row of every table the recorder wrote, as text."""
+    instance = get_instance(hass)
+    with instance.get_session() as session:
+        tables = inspect(session.get_bind()).get_table_names()
+        return [
+            f"{table}: {tuple(row)}"
+            for table in tables
+            for row in session.execute(text(f"SELECT * FROM {table}"))
+        ]
+
+
+async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> tuple[World, list[ServiceCall]]:
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    freezer.move_to(NOW)
+    for domain in ("homeassistant", "logbook", "persistent_notification"):
+        assert await async_setup_component(hass, domain, {})
+    world = await async_setup_world(hass, blueprints={"calls.yaml": CALLS}, directory=DIRECTORY, employees=())
+    # carol has a phone: a mobile_app registration and its notify service; erin has none (persistent)
+    MockConfigEntry(
+        domain="mobile_app",
+        data={
+            "user_id": world.users["carol"].id,
+            "device_name": "carol_phone",
+            "os_name": "iOS",
+            "app_data": {"push_token": "token", "push_url": "https://push.example.com/carol"},
+        },
+    ).add_to_hass(hass)
+    pushes = async_mock_service(hass, "notify", "mobile_app_carol_phone")
+    return world, pushes
+
+
+async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ws = await hass_ws_client(hass)  # before the clock moves: the token is checked once, on connecting
+    world, pushes = await _world(hass, freezer)
+    began = dt_util.utcnow() - timedelta(minutes=1)
+    every_event: list[Event] = []
+
+    @callback
+    def _capture(event: Event) -> None:
+        every_event.append(event)
+
+    hass.bus.async_listen(MATCH_ALL, _capture)
+    manager = world.manager
+    inst = await manager.async_run(
+        lambda e: e.start("calls", fields={"caller_name": MARK, "topic": "billing"}, source="websocket")
+    )
+    await hass.async_block_till_done()
+    task = inst.tasks[0]
+    assert task.title == f"Call back {MARK}"  # what the engine stores; the outputs below are what people see
+    await travel(hass, freezer, NOW + timedelta(hours=1, minutes=1))  # the reminder goes out too
+
+    # -- where the cleared person looks: her own to-do list and her list_tasks ------------------------------
+    async def items(who: str) -> list[dict[str, Any]]:
+        found = await hass.services.async_call(
+            "todo", "get_items", {"entity_id": TODO[who]}, blocking=True, return_response=True
+        )
+        assert found is not None
+        return list(found[TODO[who]]["items"])  # type: ignore[call-overload]
+
+    async def listed(who: str) -> list[dict[str, Any]]:
+        context = Context(user_id=world.users[who].id)
+        found = await hass.services.async_call(
+            DOMAIN, "list_tasks", {}, blocking=True, return_response=True, context=context
+        )
+        assert found is not None
+        return list(found["tasks"])  # type: ignore[call-overload]
+
+    assert [i["summary"] for i in await items("carol")] == [f"Call back {MARK}"]
+    carol_rows = await listed("carol")
+    assert carol_rows[0]["title"] == f"Call back {MARK}" and carol_rows[0]["fields"]["caller_name"] == MARK
+    # -- erin is a candidate too, but not cleared ----------------------------------------------------------------
+    assert [i["summary"] for i in await items("erin")] == ["Call back (***)"]
+    erin_rows = await listed("erin")
+    assert erin_rows[0]["title"] == "Call back (***)" and erin_rows[0]["fields"]["caller_name"] == "***"
+    assert MARK not in _dump(await items("erin")) + _dump(erin_rows)
+
+    # -- refusals: a tick that needs an outcome, someone who may not act -------------------------------------------
+    with pytest.raises(ServiceValidationError) as tick:
+        await hass.services.async_call(
+            "todo",
+            "update_item",
+            {"entity_id": TODO["erin"], "item": task.id, "status": "completed"},
+            blocking=True,
+            context=Context(user_id=world.users["erin"].id),
+        )
+    assert tick.value.translation_key == "needs_service" and "Call back (***)" in str(tick.value)
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "complete_task",
+            {"task_id": task.id, "outcome": "reached"},
+            blocking=True,
+            context=Context(user_id=world.users["sam"].id),
+        )
+    assert refused.value.translation_key == "not_allowed"
+    assert MARK not in str(tick.value) + str(refused.value)
+
+    # -- while the task is open: entity states (calendar's next deadline) and persistent notifications -----------
+    assert hass.states.get("calendar.bpo_workflows_schedule").attributes["message"] == "Due: Call back (***)"
+    open_states = _dump([(s.entity_id, s.state, dict(s.attributes)) for s in hass.states.async_all()])
+    assert MARK not in open_states
+    await ws.send_json({"id": 1, "type": "persistent_notification/get"})
+    shown = (await ws.receive_json())["result"]
+    assert [n["title"] for n in shown] == ["Reminder: Call back (***)"]  # erin has no phone
+    assert MARK not in _dump(shown)
+
+    # carol completes it (as the websocket command does), typing a card number into the free-text notes
+    await manager.async_run(
+        lambda e: e.complete_task(
+            task.id,
+            outcome="reached",
+            form={"notes": f"paid by {CARD}"},
+            user="person.carol",
+            source="websocket",
+        )
+    )
+    await hass.async_block_till_done()
+
+    # -- notifications: phone (service data) and persistent ones: masked for everyone ---------------------------
+    # the new task, its reminder, and clearing it once the task was done
+    titles = [call.data.get("title") for call in pushes]
+    assert titles == ["New task: Call back (***)", "Reminder: Call back (***)", None]
+    phone = _dump([call.data for call in pushes])
+    assert "Call back (***)" in phone and "Caller *** about billing" in phone and MARK not in phone
+
+    # -- entity states and attributes after the task closed ------------------------------------------------------
+    states = _dump([(s.entity_id, s.state, dict(s.attributes)) for s in hass.states.async_all()])
+    assert MARK not in states
+
+    # -- bus events, bpo's own and every other (call_service of bpo's notify calls included) ----------------------
+    created = world.bpo_events("task_created")[0][1]
+    assert created["title"] == "Call back (***)"
+    completed = world.bpo_events("task_completed")[0][1]
+    assert completed["form"] == {"notes": "***"} and completed["pii_suspected"] == ["notes"]
+    assert MARK not in _dump([(e.event_type, e.data) for e in every_event])
+    assert CARD not in _dump([(e.event_type, e.data) for e in every_event])
+
+    # -- logbook ----------------------------------------------------------------------------------------------
+    await async_wait_recording_done(hass)
+    processor = EventProcessor(hass, async_determine_event_types(hass, None, None))
+    lines = await get_instance(hass).async_add_executor_job(
+        processor.get_events, began, dt_util.utcnow() + timedelta(minutes=1)
+    )
+    ours = [str(e["message"]) for e in lines if str(e.get("domain")) == DOMAIN]
+    assert "task 'Call back (***)' created for person.carol, person.erin" in ours
+    assert "reminded the task's people of task 'Call back (***)'" in ours
+    assert all("?" not in m for m in ours)
+    assert MARK not in _dump(lines)
+
+    # -- recorder: every row of every table ----------------------------------------------------------------------
+    rows = await get_instance(hass).async_add_executor_job(_recorder_rows, hass)
+    assert any("bpo_task_created" in r for r in rows)  # the recorder did record our events
+    assert [r for r in rows if MARK in r or CARD in r] == []
+
+    # -- diagnostics and the log ---------------------------------------------------------------------------------
+    diagnostics = await async_get_config_entry_diagnostics(hass, world.entry)
+    assert MARK not in _dump(diagnostics)
+    assert MARK not in caplog.text and CARD not in caplog.text
+    assert "notes (card)" in caplog.text  # the free-text warning names field and kind only
+
+    # -- Assist: bpo's to-do lists are not exposed unless the user chooses to --------------------------------------
+    for entity_id in TODO.values():
+        assert not async_should_expose(hass, "conversation", entity_id)
+
+
+async def test_service_data_of_bpo_start_is_what_the_recorder_keeps(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Why the docs send PII through the websocket command or the webhook: an action's data is recorded in
+    ``call_service`` events, whatever bpo does with it (docs/home-assistant.md, "Personal data")."""
+    world, _pushes = await _world(hass, freezer)
+    await hass.services.async_call(
+        DOMAIN, "start", {"process": "calls", "fields": {"caller_name": MARK, "topic": "x"}}, blocking=True
+    )
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(_recorder_rows, hass)
+    marked = [r for r in rows if MARK in r]
+    assert marked and all('"domain":"bpo","service":"start"' in r for r in marked)
+    assert world.bpo_events("task_created")[0][1]["title"] == "Call back (***)"
