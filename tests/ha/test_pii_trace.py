@@ -135,7 +135,7 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     assert task.title == f"Call back {MARK}"  # what the engine stores; the outputs below are what people see
     await travel(hass, freezer, NOW + timedelta(hours=1, minutes=1))  # the reminder goes out too
 
-    # -- where the cleared person looks: her own to-do list and her list_tasks ------------------------------
+    # -- where the cleared person looks: her own to-do list and her list_tasks --
     async def items(who: str) -> list[dict[str, Any]]:
         found = await hass.services.async_call(
             "todo", "get_items", {"entity_id": TODO[who]}, blocking=True, return_response=True
@@ -154,13 +154,13 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     assert [i["summary"] for i in await items("carol")] == [f"Call back {MARK}"]
     carol_rows = await listed("carol")
     assert carol_rows[0]["title"] == f"Call back {MARK}" and carol_rows[0]["fields"]["caller_name"] == MARK
-    # -- erin is a candidate too, but not cleared ----------------------------------------------------------------
+    # -- erin is a candidate too, but not cleared --
     assert [i["summary"] for i in await items("erin")] == ["Call back (***)"]
     erin_rows = await listed("erin")
     assert erin_rows[0]["title"] == "Call back (***)" and erin_rows[0]["fields"]["caller_name"] == "***"
     assert MARK not in _dump(await items("erin")) + _dump(erin_rows)
 
-    # -- refusals: a tick that needs an outcome, someone who may not act -------------------------------------------
+    # -- refusals: a tick that needs an outcome, someone who may not act --
     with pytest.raises(ServiceValidationError) as tick:
         await hass.services.async_call(
             "todo",
@@ -181,7 +181,7 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     assert refused.value.translation_key == "not_allowed"
     assert MARK not in str(tick.value) + str(refused.value)
 
-    # -- while the task is open: entity states (calendar's next deadline) and persistent notifications -----------
+    # -- while the task is open: entity states (calendar's next deadline) and persistent notifications --
     assert hass.states.get("calendar.bpo_workflows_schedule").attributes["message"] == "Due: Call back (***)"
     open_states = _dump([(s.entity_id, s.state, dict(s.attributes)) for s in hass.states.async_all()])
     assert MARK not in open_states
@@ -202,18 +202,18 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     )
     await hass.async_block_till_done()
 
-    # -- notifications: phone (service data) and persistent ones: masked for everyone ---------------------------
+    # -- notifications: phone (service data) and persistent ones: masked for everyone --
     # the new task, its reminder, and clearing it once the task was done
     titles = [call.data.get("title") for call in pushes]
     assert titles == ["New task: Call back (***)", "Reminder: Call back (***)", None]
     phone = _dump([call.data for call in pushes])
     assert "Call back (***)" in phone and "Caller *** about billing" in phone and MARK not in phone
 
-    # -- entity states and attributes after the task closed ------------------------------------------------------
+    # -- entity states and attributes after the task closed --
     states = _dump([(s.entity_id, s.state, dict(s.attributes)) for s in hass.states.async_all()])
     assert MARK not in states
 
-    # -- bus events, bpo's own and every other (call_service of bpo's notify calls included) ----------------------
+    # -- bus events, bpo's own and every other (call_service of bpo's notify calls included) --
     created = world.bpo_events("task_created")[0][1]
     assert created["title"] == "Call back (***)"
     completed = world.bpo_events("task_completed")[0][1]
@@ -221,7 +221,7 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     assert MARK not in _dump([(e.event_type, e.data) for e in every_event])
     assert CARD not in _dump([(e.event_type, e.data) for e in every_event])
 
-    # -- logbook ----------------------------------------------------------------------------------------------
+    # -- logbook --
     await async_wait_recording_done(hass)
     processor = EventProcessor(hass, async_determine_event_types(hass, None, None))
     lines = await get_instance(hass).async_add_executor_job(
@@ -233,18 +233,18 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     assert all("?" not in m for m in ours)
     assert MARK not in _dump(lines)
 
-    # -- recorder: every row of every table ----------------------------------------------------------------------
+    # -- recorder: every row of every table --
     rows = await get_instance(hass).async_add_executor_job(_recorder_rows, hass)
     assert any("bpo_task_created" in r for r in rows)  # the recorder did record our events
     assert [r for r in rows if MARK in r or CARD in r] == []
 
-    # -- diagnostics and the log ---------------------------------------------------------------------------------
+    # -- diagnostics and the log --
     diagnostics = await async_get_config_entry_diagnostics(hass, world.entry)
     assert MARK not in _dump(diagnostics)
     assert MARK not in caplog.text and CARD not in caplog.text
     assert "notes (card)" in caplog.text  # the free-text warning names field and kind only
 
-    # -- Assist: bpo's to-do lists are not exposed unless the user chooses to --------------------------------------
+    # -- Assist: bpo's to-do lists are not exposed unless the user chooses to --
     for entity_id in TODO.values():
         assert not async_should_expose(hass, "conversation", entity_id)
 
