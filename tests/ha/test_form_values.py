@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -106,3 +107,80 @@ async def test_a_wrong_value_is_refused_naming_the_field(
             assert value not in str(err.value)  # the value itself is never echoed
     assert world.manager.engine.task(task_id).is_open
     assert world.manager.engine.task(task_id).form is None
+
+
+START_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
+    "a word for a number": ({"fields": {"devices": "abc"}}, "devices: expected a number"),
+    "nan for a number": ({"fields": {"devices": "nan"}}, "devices: expected a finite number"),
+    "a nested list for an entity": (
+        {"fields": {"owner": [["person.alice"]]}},
+        "owner: expected an entity id like person.alice",
+    ),
+    "a 1 MB field name": (
+        {"fields": {"k" * 1_000_000: 1}},
+        "fields: a name that is empty, not text or longer",
+    ),
+    "a card number for a date": (
+        {"fields": {"checked_on": "4111 1111 1111 1111"}},
+        "checked_on: expected a date like 2026-01-31",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(START_REFUSED))
+async def test_start_fields_are_checked_before_anything_is_stored(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser, case: str
+) -> None:
+    sent, message = START_REFUSED[case]
+    world = await _world(hass, freezer)
+    store = world.entry.runtime_data.store
+    before = store.stats()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "start", {"process": "inspection", **sent}, blocking=True)
+    assert err.value.translation_key == "invalid_form"
+    assert message in str(err.value)
+    assert "4111" not in str(err.value) and "abc" not in str(err.value)
+    assert list(world.manager.engine.instances()) == []
+    assert store.stats() == before  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("start", {"process": "inspection", "key": "k" * 256}),
+        ("complete_task", {"task_id": "t" * 256}),
+        ("reassign", {"task_id": "i1.1", "assignee": "a" * 256}),
+        ("cancel", {"instance_id": "i" * 256}),
+        ("resume", {"process": "p" * 256}),
+    ],
+)
+async def test_ids_and_keys_have_a_size_limit(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    world = await _world(hass, freezer)
+    before = world.entry.runtime_data.store.stats()
+    with pytest.raises(vol.Invalid, match="length of value must be at most 255"):
+        await hass.services.async_call(DOMAIN, service, data, blocking=True)
+    assert list(world.manager.engine.instances()) == []
+    assert world.entry.runtime_data.store.stats() == before
+
+
+async def test_start_fields_are_stored_as_their_type(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    world = await _world(hass, freezer)
+    fields = {"devices": " 12 ", "agreed": "yes", "owner": "person.alice", "notes": None}
+    before = world.entry.runtime_data.store.stats()
+    data = {"process": "inspection", "fields": fields}
+    await hass.services.async_call(DOMAIN, "start", data, blocking=True)
+    assert world.entry.runtime_data.store.stats() != before  # what the refusals above leave unchanged
+    [inst] = world.manager.engine.instances()
+    assert {k: inst.fields[k] for k in ("devices", "agreed", "owner")} == {
+        "devices": 12,
+        "agreed": True,
+        "owner": "person.alice",
+    }

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity, async_should_expose
 from homeassistant.components.logbook.helpers import async_determine_event_types
 from homeassistant.components.logbook.processor import EventProcessor
 from homeassistant.components.recorder import Recorder, get_instance
@@ -263,3 +263,19 @@ async def test_service_data_of_bpo_start_is_what_the_recorder_keeps(
     marked = [r for r in rows if MARK in r]
     assert marked and all('"domain":"bpo","service":"start"' in r for r in marked)
     assert world.bpo_events("task_created")[0][1]["title"] == "Call back (***)"
+
+
+async def test_to_do_lists_stay_hidden_from_assistants_until_the_user_exposes_one(
+    hass: HomeAssistant,
+) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})
+    world = await async_setup_world(hass, blueprints={"calls.yaml": CALLS}, directory=DIRECTORY, employees=())
+    for assistant in ("conversation", "cloud.alexa", "cloud.google_assistant"):
+        assert not async_should_expose(hass, assistant, TODO["carol"])
+    assert async_should_expose(hass, "conversation", "todo.shopping_list")  # HA's default for other lists
+    # the user's choice (Settings > Voice assistants > Expose) survives a reload of bpo
+    async_expose_entity(hass, "conversation", TODO["carol"], True)
+    assert await hass.config_entries.async_reload(world.entry.entry_id)
+    await hass.async_block_till_done()
+    assert async_should_expose(hass, "conversation", TODO["carol"])
+    assert not async_should_expose(hass, "conversation", TODO["erin"])
