@@ -160,13 +160,24 @@ def task_taint(process: Process | None, step_id: str) -> TaskTaint:
     says its texts are clean."""
     if process is None:
         return ALL
+    # a fan-out asks for the same step thousands of times: remember the answer per process object (kept in
+    # the entry, so a recycled id can never match another process)
+    key = (id(process), step_id)
+    hit = _by_process.get(key)
+    if hit is not None and hit[0] is process:
+        return hit[1]
     try:
         spec = process.step(step_id).task
     except KeyError:
-        return ALL
-    if spec is None:
-        return ALL
-    return spec_taint(spec, frozenset(process.fields), pii_fields(process))
+        spec = None
+    found = ALL if spec is None else spec_taint(spec, frozenset(process.fields), pii_fields(process))
+    if len(_by_process) >= _CACHE_MAX:
+        _by_process.clear()
+    _by_process[key] = (process, found)
+    return found
+
+
+_by_process: dict[tuple[int, str], tuple[Process, TaskTaint]] = {}
 
 
 @lru_cache(maxsize=_CACHE_MAX)
@@ -188,7 +199,9 @@ def pii_fields(process: Process) -> frozenset[str]:
 
 def public_title(process: Process | None, step_id: str, title: str, cleared: bool = False) -> str:
     """A task's title as someone with clearance ``cleared`` may see it (events, logs: ``cleared=False``)."""
-    return mask_text(title, task_taint(process, step_id).title, cleared, masked=masked_title(step_id))
+    if cleared or not task_taint(process, step_id).title:
+        return title
+    return mask_text(title, True, cleared, masked=masked_title(step_id))
 
 
 def tainted_steps(process: Process) -> Iterator[str]:
