@@ -134,8 +134,8 @@ def check_values(values: Mapping[str, Any], fields: Mapping[str, FieldDef], what
         if not isinstance(name, str) or not name or len(name) > MAX_NAME:
             problems.append(f"{what}: a name that is empty, not text or longer than {MAX_NAME} characters")
             continue
-        if value is None:
-            out[name] = None
+        if value is None or value == "":
+            out[name] = value  # not given (as a form leaves it)
             continue
         try:
             out[name] = coerce(fields.get(name) or FieldDef(name, type="file"), value)
