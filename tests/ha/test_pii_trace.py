@@ -284,3 +284,41 @@ async def test_to_do_lists_stay_hidden_from_assistants_until_the_user_exposes_on
     await hass.async_block_till_done()
     assert async_should_expose(hass, "conversation", TODO["carol"])
     assert not async_should_expose(hass, "conversation", TODO["erin"])
+
+
+QUEUES = """\
+blueprint: {name: Queued callbacks, domain: bpo}
+process:
+  key: queued
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    caller_name: {type: text, pii: true}
+    queue: {type: text}
+  steps:
+    - id: call_back
+      task: {title: "Call back {{ fields.caller_name }}", group: "{{ fields.queue }}"}
+"""
+
+
+async def test_a_queue_shows_the_title_only_when_every_member_is_cleared(hass: HomeAssistant) -> None:
+    directory = "groups:\n  center: [person.carol]\n  mixed: [person.carol, person.erin]\n"
+    world = await async_setup_world(
+        hass, blueprints={"queued.yaml": QUEUES}, directory=directory, employees=()
+    )
+    for queue in ("center", "mixed"):
+        await world.manager.async_run(
+            lambda e, q=queue: e.start("queued", key=q, fields={"caller_name": MARK, "queue": q})
+        )
+    await hass.async_block_till_done()
+
+    async def summaries(queue: str) -> list[str]:
+        entity_id = f"todo.bpo_workflows_queue_{queue}"
+        found = await hass.services.async_call(
+            "todo", "get_items", {"entity_id": entity_id}, blocking=True, return_response=True
+        )
+        assert found is not None
+        return [i["summary"] for i in found[entity_id]["items"]]  # type: ignore[call-overload, index]
+
+    assert await summaries("center") == [f"Call back {MARK}"]
+    assert await summaries("mixed") == ["Call back (***)"]  # erin, a member, is not cleared
