@@ -13,7 +13,8 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.bpo.const import DOMAIN
 
-from .helpers import World, async_setup_bare_world
+from .helpers import World, async_setup_bare_world, bpo_device
+from .test_device_records import IPHONE
 from .test_todo import DIRECTORY, NOW
 
 INSPECTION = """\
@@ -184,3 +185,15 @@ async def test_start_fields_are_stored_as_their_type(
         "agreed": True,
         "owner": "person.alice",
     }
+
+
+@pytest.mark.parametrize("key", ["device_id", "name", "model"])
+async def test_device_names_have_a_size_limit(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser, key: str
+) -> None:
+    await _world(hass, freezer)
+    data = {**IPHONE, key: "n" * 1_000_000}
+    with pytest.raises(vol.Invalid, match="length of value must be at most 255"):
+        await hass.services.async_call(DOMAIN, "register_device", data, blocking=True, return_response=True)
+    assert bpo_device(hass, f"device_{data['device_id']}") is None
+    assert bpo_device(hass, f"device_{IPHONE['device_id']}") is None
