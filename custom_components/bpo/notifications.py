@@ -43,6 +43,7 @@ from .const import DOMAIN
 from .engine.business_time import CalendarError, WorkingCalendar, calendar_from_config
 from .engine.model import FieldDef, TaskSpec
 from .engine.pii_taint import public_title
+from .engine.pii_text import suspects
 from .engine.ports import EngineEvent
 from .engine.runtime_errors import EngineError
 from .engine.state import Task
@@ -373,8 +374,12 @@ class Notifier:
         if blueprint is None or spec is None or instance is None:
             return None
         defs = blueprint.process.fields
+        # a free-text value that looks like personal data (pii_text) is masked like a pii field's
+        suspected = suspects(instance.fields, defs)
         fields = tuple(
-            payloads.FieldValue(name, fdef.label or name, instance.fields[name], fdef.pii)
+            payloads.FieldValue(
+                name, fdef.label or name, instance.fields[name], fdef.pii or name in suspected
+            )
             for name, fdef in defs.items()
             if name in instance.fields
         )

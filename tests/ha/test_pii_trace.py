@@ -66,6 +66,8 @@ process:
         remind: [1h]
         notify:
           message: "Caller {{ fields.caller_name }} about {{ fields.topic }}: {{ task.title }}"
+    - id: confirm
+      task: {title: Confirm the call, assignee: person.carol}
 """
 TODO = {"carol": "todo.bpo_workflows_my_tasks_carol", "erin": "todo.bpo_workflows_my_tasks_erin"}
 
@@ -207,9 +209,17 @@ async def test_a_pii_value_shows_only_where_a_cleared_person_looks(
     await hass.async_block_till_done()
 
     # -- notifications: phone (service data) and persistent ones: masked for everyone --
-    # the new task, its reminder, and clearing it once the task was done
-    titles = [call.data.get("title") for call in pushes]
-    assert titles == ["New task: Call back (***)", "Reminder: Call back (***)", None]
+    # the new task, its reminder, clearing it once the task was done, and the next task (whose text lists the
+    # instance's fields: the card number typed into the free-text notes is masked there too)
+    titles = sorted(str(call.data.get("title")) for call in pushes)
+    assert titles == [
+        "New task: Call back (***)",
+        "New task: Confirm the call",
+        "None",
+        "Reminder: Call back (***)",
+    ]
+    [confirm] = [call.data for call in pushes if call.data.get("title") == "New task: Confirm the call"]
+    assert "Notes: ***" in confirm["message"] and "Caller: ***" in confirm["message"]
     phone = _dump([call.data for call in pushes])
     assert "Call back (***)" in phone and "Caller *** about billing" in phone and MARK not in phone
 
