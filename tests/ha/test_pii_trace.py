@@ -332,3 +332,57 @@ async def test_a_queue_shows_the_title_only_when_every_member_is_cleared(hass: H
 
     assert await summaries("center") == [f"Call back {MARK}"]
     assert await summaries("mixed") == ["Call back (***)"]  # erin, a member, is not cleared
+
+
+VISITS = """\
+blueprint: {name: Home visits, domain: bpo}
+process:
+  key: home_visit
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    customer: {type: text, pii: true}
+    address: {type: text, pii: true}
+    appointment: {type: text}
+  steps:
+    - id: visit
+      task:
+        title: "Visit {{ fields.customer }}"
+        assignee: person.carol
+        due: 2d
+        visit: "{{ fields.appointment }}"
+        visit_location: "{{ fields.address }}"
+"""
+
+
+async def test_the_calendar_masks_titles_and_locations_rendered_from_pii(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """One calendar for every user, its state attributes recorded: masked for all, even the assignee."""
+    await hass.config.async_set_time_zone("Asia/Tokyo")
+    world = await async_setup_world(
+        hass, blueprints={"visits.yaml": VISITS}, directory=DIRECTORY, employees=()
+    )
+    at = (dt_util.now() + timedelta(hours=3)).replace(microsecond=0, tzinfo=None).isoformat()
+    fields = {"customer": MARK, "address": f"{MARK} street", "appointment": at}
+    await world.manager.async_run(lambda e: e.start("home_visit", fields=fields))
+    await hass.async_block_till_done()
+    calendar = "calendar.bpo_workflows_schedule"
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": calendar,
+            "start_date_time": dt_util.now().isoformat(),
+            "end_date_time": (dt_util.now() + timedelta(days=3)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    found = response[calendar]["events"]  # type: ignore[call-overload, index]
+    assert sorted((e["summary"], e.get("location") or "") for e in found) == [
+        ("Due: Visit (***)", ""),
+        ("Visit (***)", "***"),
+    ]
+    assert MARK not in _dump(found) + _dump(dict(hass.states.get(calendar).attributes))  # type: ignore[union-attr]
