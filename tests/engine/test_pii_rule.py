@@ -27,6 +27,12 @@ PII = frozenset({"caller_name"})
 MARK = "PII-MARK-4711"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_taint() -> None:
+    """Every test computes taints afresh (caches filled by an earlier test would hide a broken rule)."""
+    pii_taint.clear_caches()
+
+
 # -- taint: which templates render personal data ------------------------------------------------------
 @pytest.mark.parametrize(
     "source",

@@ -145,9 +145,3 @@ def check_values(values: Mapping[str, Any], fields: Mapping[str, FieldDef], what
         raise ValueError("; ".join(problems))
     return out
 
-
-def check_name(value: object, what: str) -> str:
-    """An id, key, process or assignee: text of at most MAX_NAME characters on one line."""
-    if not isinstance(value, str) or len(value) > MAX_NAME or "\n" in value:
-        raise ValueError(f"{what}: expected text of at most {MAX_NAME} characters on one line")
-    return value

@@ -212,3 +212,11 @@ def tainted_steps(process: Process) -> Iterator[str]:
         stack.extend(step.parallel)
         if step.task is not None and task_taint(process, step.id).title:
             yield step.id
+
+
+def clear_caches() -> None:
+    """Forget every remembered answer. Only tests need it (a forked test process inherits warm caches); a
+    reload needs none: answers are kept per template text, spec and process object."""
+    _reads.cache_clear()
+    spec_taint.cache_clear()
+    _by_process.clear()
