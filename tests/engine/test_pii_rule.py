@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from custom_components.bpo.engine import field_values, pii_taint, pii_text
 from custom_components.bpo.engine.model import FieldDef, NotifyText, Process, Step, TaskSpec
+from custom_components.bpo.engine.pii_guard import guard_event
 from custom_components.bpo.engine.runtime_errors import InvalidForm
 from custom_components.bpo.engine.schema import parse_blueprint
 
@@ -308,3 +309,112 @@ async def test_a_bad_form_value_is_refused_without_echo_and_nothing_is_stored() 
         await engine.complete_task(inst.tasks[0].id, form={"amount": "4111-1111-1111-1111"})
     assert "4111" not in str(err.value) and "amount: expected a number" in str(err.value)
     assert store.snapshot() == before and engine.task(inst.tasks[0].id).is_open
+
+
+# -- the guard applied to every event payload ----------------------------------------------------------------
+CALLS = _process(
+    Step(id="call_back", task=TaskSpec(title="Call back {{ fields.caller_name }}")),
+    Step(id="sort", task=TaskSpec(title="Sort {{ fields.topic }}")),
+)
+
+
+def test_guard_masks_a_tainted_title_and_keeps_a_clean_one() -> None:
+    data: dict[str, Any] = {"process": "calls", "step": "call_back", "title": f"Call back {MARK}"}
+    guard_event("task_reminded", data, CALLS)
+    assert data == {"process": "calls", "step": "call_back", "title": "Call back (***)"}
+    clean: dict[str, Any] = {"process": "calls", "step": "sort", "title": "Sort billing"}
+    guard_event("task_created", clean, CALLS)
+    assert clean["title"] == "Sort billing"
+    unknown: dict[str, Any] = {
+        "process": "gone",
+        "step": "sort",
+        "title": "Sort billing",
+        "form": {"n": "a@b.jp"},
+    }
+    guard_event("task_created", unknown, None)  # no process: nothing says the title is clean
+    assert unknown["title"] == "Sort (***)" and unknown["form"] == {"n": "a@b.jp"}
+    no_step: dict[str, Any] = {"process": "calls", "step": None, "title": MARK}
+    guard_event("task_created", no_step, CALLS)
+    assert no_step["title"] == MARK  # not a task's title: left alone
+
+
+def test_guard_masks_suspected_values_and_flags_only_where_people_type(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    card = "4111 1111 1111 1111"
+    done: dict[str, Any] = {
+        "process": "calls",
+        "task_id": "i1.1",
+        "form": {"notes": card, "topic": "billing"},
+    }
+    guard_event("task_completed", done, CALLS)
+    assert done["form"] == {"notes": "***", "topic": "billing"} and done["pii_suspected"] == ["notes"]
+    started: dict[str, Any] = {"process": "calls", "instance_id": "i2", "fields": {"topic": "a@b.jp"}}
+    guard_event("instance_started", started, CALLS)
+    assert started["fields"] == {"topic": "***"} and started["pii_suspected"] == ["topic"]
+    ended: dict[str, Any] = {
+        "process": "calls",
+        "instance_id": "i2",
+        "fields": {"topic": "a@b.jp", "amount": 3},
+    }
+    guard_event("instance_completed", ended, CALLS)
+    assert ended == {"process": "calls", "instance_id": "i2", "fields": {"topic": "***", "amount": 3}}
+    quiet: dict[str, Any] = {"process": "calls", "task_id": "i3.1", "form": {"notes": "no personal data"}}
+    guard_event("task_completed", quiet, CALLS)
+    assert quiet == {"process": "calls", "task_id": "i3.1", "form": {"notes": "no personal data"}}
+    empty: dict[str, Any] = {"process": "calls", "task_id": "i3.1", "form": {}}
+    guard_event("task_completed", empty, CALLS)
+    assert empty == {"process": "calls", "task_id": "i3.1", "form": {}}
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "Task i1.1 of calls: notes (card) look like personal data in field(s) not marked pii: true; "
+        "the values are masked in events, mark the fields pii in the blueprint",
+        "Instance i2 of calls: topic (email) look like personal data in field(s) not marked pii: true; the "
+        "values are masked in events, mark the fields pii in the blueprint",
+    ]
+    assert card not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("source", "tainted"),
+    [
+        ("{{ steps.identify.status }} {{ steps.identify.completed_at }}", False),
+        ("{{ steps }}", True),
+        ("{{ steps.identify.form['caller_name'] }}", True),
+        ("{{ steps.identify.form.other }}", True),  # not a declared field
+        ("{{ fields['topic'] }}", False),
+        ("{{ fields[0] }}", True),
+    ],
+)
+def test_step_and_subscript_reads(source: str, tainted: bool) -> None:
+    assert pii_taint.template_tainted(source, FIELDS, PII) is tainted
+
+
+@pytest.mark.parametrize(
+    ("title", "note", "expected"),
+    [
+        ("Call back {{ fields.caller_name }}", "{{ task.title }}", True),
+        ("Call back {{ fields.caller_name }}", "{{ task }}", True),
+        ("Call back {{ fields.caller_name }}", "{{ task.id }} {{ task.due }}", False),
+        ("Call back", "{{ task.title }}", False),
+        ("Call back", "{{ fields.caller_name }}", True),
+        ("Call back", "{{ fields.topic }} {{ kind }}", False),
+        ("Call back", "{{ fields }}", True),
+        ("Call back", "{{ fields.caller_name", True),  # does not parse
+    ],
+)
+def test_notify_texts_are_tainted_by_fields_and_by_a_tainted_title(
+    title: str, note: str, expected: bool
+) -> None:
+    spec = TaskSpec(title=title, notify=NotifyText(title=note, message=note))
+    taint = pii_taint.spec_taint(spec, frozenset(FIELDS), PII)
+    assert (taint.notify_title, taint.notify_message) == (expected, expected)
+    assert not pii_taint.spec_taint(spec, frozenset(FIELDS), frozenset()).notify_title  # no pii fields at all
+    assert not pii_taint.spec_taint(TaskSpec(title=title), frozenset(FIELDS), PII).notify_title  # no notify
+
+
+def test_humanise_and_masked_title() -> None:
+    assert pii_taint.humanise("call_back-now") == "Call back now"
+    assert pii_taint.masked_title("call_back") == "Call back (***)"
+    assert pii_taint.humanise("") == ""
