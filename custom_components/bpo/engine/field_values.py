@@ -144,4 +144,3 @@ def check_values(values: Mapping[str, Any], fields: Mapping[str, FieldDef], what
     if problems:
         raise ValueError("; ".join(problems))
     return out
-
