@@ -4,6 +4,8 @@ and events that carry neither a tainted title nor a suspected value."""
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -418,3 +420,77 @@ def test_humanise_and_masked_title() -> None:
     assert pii_taint.humanise("call_back-now") == "Call back now"
     assert pii_taint.masked_title("call_back") == "Call back (***)"
     assert pii_taint.humanise("") == ""
+
+
+@pytest.mark.parametrize(
+    ("fdef", "value", "stored"),
+    [
+        (FieldDef("b", "bool"), " Yes ", True),
+        (FieldDef("b", "bool"), "ON", True),
+        (FieldDef("b", "bool"), 1, True),
+        (FieldDef("b", "bool"), "off", False),
+        (FieldDef("b", "bool"), 0, False),
+        (FieldDef("b", "bool"), False, False),
+        (FieldDef("c", "choice", options=("a", "b")), "b", "b"),
+        (FieldDef("c", "choice"), 7, "7"),
+        (FieldDef("d", "date"), date(2026, 1, 31), "2026-01-31"),
+        (FieldDef("d", "date"), " 2026-01-31 ", "2026-01-31"),
+        (FieldDef("e", "entity"), " person.alice ", "person.alice"),
+        (FieldDef("e", "entity"), "p." + "x" * 253, "p." + "x" * 253),  # 255 characters: the limit
+        (FieldDef("n", "number"), " 12 ", 12),
+        (FieldDef("n", "number"), "1e3", 1000.0),
+        (FieldDef("n", "number"), 2.5, 2.5),
+        (FieldDef("t", "text"), "t" * 10_000, "t" * 10_000),  # the limit
+        (FieldDef("t", "text"), 5, 5),  # a number typed into text stays a number
+        (FieldDef("f", "file"), [[[[["deep"]]]]], [[[[["deep"]]]]]),  # five levels: the limit
+        (FieldDef("f", "file"), list(range(1000)), list(range(1000))),  # 1,000 items: the limit
+        (FieldDef("f", "file"), {"k" * 255: 1}, {"k" * 255: 1}),
+    ],
+)
+def test_values_within_the_limits_are_stored_as_their_type(fdef: FieldDef, value: Any, stored: Any) -> None:
+    out = field_values.coerce(fdef, value)
+    assert out == stored and type(out) is type(stored)
+
+
+@pytest.mark.parametrize(
+    ("fdef", "value", "message"),
+    [
+        (FieldDef("b", "bool"), "maybe", "expected true or false"),
+        (FieldDef("b", "bool"), ["yes"], "expected true or false"),
+        (FieldDef("b", "bool"), 2, "expected true or false"),
+        (FieldDef("c", "choice"), ["a"], "expected text"),
+        (FieldDef("c", "choice", options=("a", "b")), True, "expected one of a, b"),
+        (FieldDef("d", "date"), 20260131, "expected a date like 2026-01-31"),
+        (FieldDef("d", "date"), "2026-01-31" + " " * 300, "expected a date like 2026-01-31"),
+        (FieldDef("e", "entity"), "p." + "x" * 254, "expected an entity id like person.alice"),
+        (FieldDef("e", "entity"), "person alice", "expected an entity id like person.alice"),
+        (FieldDef("e", "entity"), "person.", "expected an entity id like person.alice"),
+        (FieldDef("n", "number"), "1" * 256, "expected a number"),
+        (FieldDef("n", "number"), None, "expected a number"),
+        (FieldDef("f", "file"), [[[[[["x"]]]]]], "nested more than 5 levels"),
+        (FieldDef("f", "file"), list(range(1001)), "more than 1000 items"),
+        (FieldDef("f", "file"), [list(range(600)), list(range(600))], "more than 1000 items"),  # all levels
+        (FieldDef("f", "file"), {"k" * 256: 1}, "a key longer than 255 characters"),
+        (FieldDef("f", "file"), [float("nan")], "expected a finite number"),
+        (
+            FieldDef("f", "file"),
+            {"at": date(2026, 1, 1)},
+            "expected text, a number, true/false, a list or a mapping",
+        ),
+    ],
+)
+def test_values_beyond_the_limits_are_refused(fdef: FieldDef, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        field_values.coerce(fdef, value)
+
+
+def test_check_values_keeps_what_was_not_given() -> None:
+    assert field_values.check_values({"amount": "", "topic": None}, FIELDS, "form") == {
+        "amount": "",
+        "topic": None,
+    }
+    assert field_values.check_values({f"f{i}": i for i in range(100)}, {}, "form") == {
+        f"f{i}": i for i in range(100)
+    }
+    with pytest.raises(ValueError, match="^form: a name that is empty"):
+        field_values.check_values({"": 1}, FIELDS, "form")
