@@ -494,3 +494,85 @@ def test_check_values_keeps_what_was_not_given() -> None:
     }
     with pytest.raises(ValueError, match="^form: a name that is empty"):
         field_values.check_values({"": 1}, FIELDS, "form")
+
+
+@pytest.mark.parametrize(
+    ("fdef", "value", "stored"),
+    [
+        (FieldDef("b", "bool"), "TRUE ", True),
+        (FieldDef("b", "bool"), "False", False),
+        (FieldDef("b", "bool"), "no", False),
+        (FieldDef("n", "number"), "1" * 255, int("1" * 255)),  # 255 characters: the limit
+        (FieldDef("d", "date"), "2026-01-31".center(255), "2026-01-31"),
+        (FieldDef("t", "text"), "plain", "plain"),
+    ],
+)
+def test_more_values_at_the_edges(fdef: FieldDef, value: Any, stored: Any) -> None:
+    assert field_values.coerce(fdef, value) == stored
+
+
+def test_check_values_reports_every_problem_and_bounds_undeclared_values() -> None:
+    with pytest.raises(ValueError) as err:
+        field_values.check_values({"": 1, "amount": "abc", "k" * 256: 2}, FIELDS, "form")
+    assert str(err.value) == (
+        "form: a name that is empty, not text or longer than 255 characters; amount: expected a number; "
+        "form: a name that is empty, not text or longer than 255 characters"
+    )
+    assert field_values.check_values({"k" * 255: [1, 2]}, FIELDS, "form") == {"k" * 255: [1, 2]}
+    with pytest.raises(ValueError, match="^extra: nested more than 5 levels$"):
+        field_values.check_values({"extra": [[[[[[1]]]]]]}, FIELDS, "form")
+
+
+def test_guard_looks_at_form_and_fields_alike_and_skips_what_is_no_mapping() -> None:
+    both: dict[str, Any] = {"process": "calls", "form": {"notes": "fine"}, "fields": {"topic": "a@b.jp"}}
+    guard_event("task_completed", both, CALLS)
+    assert both["form"] == {"notes": "fine"} and both["fields"] == {"topic": "***"}
+    odd: dict[str, Any] = {"process": "calls", "fields": ["a@b.jp"]}
+    guard_event("instance_completed", odd, CALLS)
+    assert odd == {"process": "calls", "fields": ["a@b.jp"]}
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("4111111111111111", True),
+        ("5500005555555559", True),
+        ("378282246310005", True),
+        ("6011111111111117", True),
+        ("4012888888881881", True),
+        ("79927398713", True),
+        ("4111111111111112", False),
+        ("1234567812345678", False),
+        ("4111111111111121", False),
+    ],
+)
+def test_luhn_against_published_numbers(number: str, valid: bool) -> None:
+    assert pii_text.luhn_ok(number) is valid
+
+
+def test_my_number_remainders_zero_one_and_two() -> None:
+    assert pii_text.my_number_check_digit("12345678900") == 0  # remainder 1
+    assert pii_text.my_number_check_digit("12345678906") == 9  # remainder 2: 11 - 2
+    assert pii_text.is_my_number("123456789069") and not pii_text.is_my_number("123456789060")
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("4111 1111 1111 1111 111", set()),  # 19 digits, Luhn fails
+        ("4111 1111 1111 1111 110", {"card"}),  # 19 digits, Luhn-valid: the longest card
+        ("4111 1111 1111 1111 1115", set()),  # 20 digits, Luhn-valid: too long for a card
+        ("+1 234 567 8901 2345", {"phone"}),  # 15 digits: the longest phone
+        ("+1 234 567 8901 23456", set()),  # 16 digits: too long for a phone, no card
+        ("0123 4567 8901 2345 6789 0", set()),  # 21 digits
+        ("(03) 1234-5678", {"phone"}),
+        ("0312345678", {"phone"}),  # 10 digits from 0
+        ("312345678", set()),  # 9 digits
+    ],
+)
+def test_number_kinds_at_their_lengths(text: str, kinds: set[str]) -> None:
+    assert pii_text.find_pii(text) == kinds
+
+
+def test_describe_names_fields_and_kinds() -> None:
+    assert pii_text.describe({"b": ["phone"], "a": ["card", "email"]}) == "a (card, email), b (phone)"

@@ -87,7 +87,7 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower() if isinstance(value, str | int) else ""
+        text = str(value).strip().lower()
         if text in ("true", "yes", "on", "1"):
             return True
         if text in ("false", "no", "off", "0"):
@@ -115,10 +115,10 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
         if not isinstance(value, str) or len(value) > MAX_NAME or not _ENTITY.fullmatch(value.strip()):
             raise ValueError("expected an entity id like person.alice")
         return value.strip()
-    # text, file (a path, a URL or a structure an integration passes) and undeclared fields: bounded JSON,
-    # kept with its type (a number typed into a text field stays a number)
+    # text, file (a path, a URL or a structure an integration passes): bounded JSON, kept with its type (a
+    # number typed into a text field stays a number)
     _size(value)
-    return value if isinstance(value, dict | list | int | float | bool) else str(value)
+    return value
 
 
 def check_values(values: Mapping[str, Any], fields: Mapping[str, FieldDef], what: str) -> dict[str, Any]:
@@ -138,7 +138,12 @@ def check_values(values: Mapping[str, Any], fields: Mapping[str, FieldDef], what
             out[name] = value  # not given (as a form leaves it)
             continue
         try:
-            out[name] = coerce(fields.get(name) or FieldDef(name, type="file"), value)
+            fdef = fields.get(name)
+            if fdef is None:
+                _size(value)  # undeclared: only bounded here (the engine refuses names it does not know)
+                out[name] = value
+            else:
+                out[name] = coerce(fdef, value)
         except ValueError as err:
             problems.append(f"{name}: {err}")
     if problems:

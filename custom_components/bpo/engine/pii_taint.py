@@ -106,7 +106,7 @@ def _walk(node: nodes.Node, declared: Collection[str], out: _Reads) -> None:
 
 def _classify(root: str, keys: list[object], declared: Collection[str], out: _Reads) -> None:
     if root == "fields":
-        key = keys[0] if keys else None
+        key = keys[0]  # a chain of Getattr/Getitem has at least one key
         if isinstance(key, str) and key in declared:
             out.names.add(key)
         else:
@@ -200,8 +200,8 @@ def pii_fields(process: Process) -> frozenset[str]:
 def public_title(process: Process | None, step_id: str, title: str, cleared: bool = False) -> str:
     """A task's title as someone with clearance ``cleared`` may see it (events, logs: ``cleared=False``)."""
     if cleared or not task_taint(process, step_id).title:
-        return title
-    return mask_text(title, True, cleared, masked=masked_title(step_id))
+        return title  # mask_text's rule, without building the masked text for the common clean case
+    return masked_title(step_id)
 
 
 def tainted_steps(process: Process) -> Iterator[str]:

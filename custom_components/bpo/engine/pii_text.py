@@ -65,7 +65,7 @@ def _number_kind(run: str) -> str | None:
         return CARD
     if is_my_number(digits):
         return MY_NUMBER
-    if 10 <= len(digits) <= 15 and (run[0] in "+0(" or _NANP.fullmatch(run) is not None):
+    if 10 <= len(digits) <= 15 and (run[0] in ("+", "0", "(") or _NANP.fullmatch(run) is not None):
         return PHONE
     return None
 
@@ -74,7 +74,7 @@ def find_pii(text: str) -> frozenset[str]:
     """The kinds of personal data ``text`` appears to hold (empty when none)."""
     text = text[:MAX_SCAN]
     found: set[str] = set()
-    if "@" in text and _EMAIL.search(text):
+    if _EMAIL.search(text):
         found.add(EMAIL)
     for match in _NUMBER.finditer(text):
         kind = _number_kind(match.group())
