@@ -74,6 +74,7 @@ class Heartbeat:
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.longest_cpu = 0.0
         self.gc_longest = 0.0
         self._gc_began = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -87,12 +88,15 @@ class Heartbeat:
             self.gc_longest = max(self.gc_longest, now() - self._gc_began)
 
     async def _run(self) -> None:
-        last = now()
+        last, last_cpu = now(), time.thread_time()
         while True:
             await asyncio.sleep(0.01)
-            tick = now()
+            tick, cpu = now(), time.thread_time()
             self.longest = max(self.longest, tick - last - 0.01)
-            last = tick
+            # CPU the loop's thread spent between two ticks: the stall as the code causes it, without the
+            # time other processes on a loaded machine took the core away (which stretches wall time)
+            self.longest_cpu = max(self.longest_cpu, cpu - last_cpu)
+            last, last_cpu = tick, cpu
 
     def start(self) -> None:
         gc.callbacks.append(self._on_gc)
@@ -103,6 +107,7 @@ class Heartbeat:
         self._task.cancel()
         gc.callbacks.remove(self._on_gc)
         figures["gc_full_longest_s"] = max(figures.get("gc_full_longest_s", 0.0), self.gc_longest)
+        figures["stall_cpu_s"] = max(figures.get("stall_cpu_s", 0.0), self.longest_cpu)
         return self.longest
 
 

@@ -159,6 +159,66 @@ def bootstrap(base: str) -> None:
     wait_for_entry(base, token)
 
 
+def ws_call(base: str, token: str, *commands: dict[str, object]) -> list[object]:
+    """Send websocket commands (HA has no REST API for users, persons or dashboards); return their results."""
+    import asyncio
+
+    import aiohttp
+
+    async def run() -> list[object]:
+        results: list[object] = []
+        async with aiohttp.ClientSession() as session, session.ws_connect(f"{base}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": token})
+            if (await ws.receive_json())["type"] != "auth_ok":
+                raise RuntimeError("websocket login refused")
+            for number, command in enumerate(commands, start=1):
+                await ws.send_json({"id": number, **command})
+                while (answer := await ws.receive_json(timeout=30)).get("id") != number:
+                    pass  # an event of an earlier subscription
+                if not answer.get("success"):
+                    raise RuntimeError(f"{command['type']} failed: {answer.get('error')}")
+                results.append(answer.get("result"))
+        return results
+
+    return asyncio.run(run())
+
+
+def add_person_user(base: str, token: str, name: str, username: str, password: str) -> str:
+    """A non-admin HA user (``username``/``password``) linked to a new person; returns its entity id."""
+    (created,) = ws_call(
+        base, token, {"type": "config/auth/create", "name": name, "group_ids": ["system-users"]}
+    )
+    assert isinstance(created, dict)
+    user_id = created["user"]["id"]
+    _, person = ws_call(
+        base,
+        token,
+        {
+            "type": "config/auth_provider/homeassistant/create",
+            "user_id": user_id,
+            "username": username,
+            "password": password,
+        },
+        {"type": "person/create", "name": name, "user_id": user_id},
+    )
+    assert isinstance(person, dict)
+    return f"person.{person['id']}"
+
+
+def save_dashboard(base: str, token: str, cards: list[dict[str, object]], url_path: str = "bpo-demo") -> str:
+    """A dashboard at ``/<url_path>/work`` (storage mode, in the sidebar) showing ``cards``; its URL."""
+    dashboard = {"url_path": url_path, "title": "BPO demo", "icon": "mdi:briefcase-check", "mode": "storage"}
+    config = {"title": "BPO demo", "views": [{"title": "Work", "path": "work", "cards": cards}]}
+    ws_call(
+        base,
+        token,
+        {"type": "lovelace/dashboards/create", "show_in_sidebar": True, "require_admin": False, **dashboard},
+        {"type": "lovelace/config/save", "url_path": url_path, "config": config},
+    )
+    return f"/{url_path}/work"
+
+
 # The `hass` command, except that HA 2026.2's start-up check (at least Python 3.13.2) accepts the
 # 3.13.0 the machines here have, on which its test harness runs the whole suite (scripts/setup).
 HASS_MAIN = (

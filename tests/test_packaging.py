@@ -54,7 +54,7 @@ def test_config_examples_hold_valid_bpo_files() -> None:
 
     blueprints, errors = load_directory(ROOT / "config_examples" / "blueprints" / "bpo")
     assert errors == []
-    assert sorted(blueprints) == ["client_request"]
+    assert sorted(blueprints) == ["client_request", "file_intake", "mail_intake"]
     directory = ROOT / "config_examples" / "bpo_directory.yaml"
     assert parse_directory(directory.read_text(encoding="utf-8"), str(directory)).members("desk") == [
         "person.demo_admin"

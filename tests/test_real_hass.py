@@ -99,6 +99,25 @@ def _get(base: str, path: str, token: str) -> object:
         return json.loads(resp.read())
 
 
+def _assert_every_shipped_blueprint_runs(config: Path, base: str, token: str) -> None:
+    """bpo copied every shipped blueprint into the config folder and loaded it: each has its process device,
+    shown through its "Open instances" sensor (an invalid file would have none, only a Repairs issue)."""
+    from custom_components.bpo.engine.schema import load_blueprint
+
+    shipped = sorted((ROOT / "blueprints" / "bpo").glob("*.yaml"))
+    assert len(shipped) > 1
+    assert all((config / "blueprints" / "bpo" / path.name).is_file() for path in shipped)
+    states = _get(base, "/api/states", token)
+    assert isinstance(states, list)
+    loaded = {
+        state["attributes"].get("friendly_name", "").removesuffix(" Open instances")
+        for state in states
+        if state["entity_id"].endswith("_open_instances")
+    }
+    names = {load_blueprint(path).name for path in shipped}
+    assert names <= loaded, names - loaded
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)  # two boots of a real hass, each allowed 180 s to come up
 def test_develop_serves_bpo_and_sigkill_loses_no_acknowledged_work(
@@ -121,6 +140,7 @@ def test_develop_serves_bpo_and_sigkill_loses_no_acknowledged_work(
         assert isinstance(core, dict) and "bpo" in core["components"]
         steps = devserver._request(f"{base}/api/onboarding")
         assert isinstance(steps, list) and steps and all(step["done"] for step in steps)
+        _assert_every_shipped_blueprint_runs(config, base, token)
 
         # acknowledged work: the demo blueprint's requests land in the desk queue
         _wait_for_ha_stores(config)

@@ -21,7 +21,9 @@ from .device_records import DeviceRecords, async_register_device_services
 from .device_store import DeviceStore
 from .entity import HUB_IDENTIFIER
 from .inbound_seen import async_remove_seen
-from .manager import BpoManager
+from .manager import BpoManager, HassActions
+from .mdm_services import async_register_mdm_services
+from .mdm_sync import MdmStore, MdmSync, async_options_changed, async_setup_mdm
 from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
 from .services import async_register_services
 from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
@@ -45,6 +47,7 @@ class BpoRuntimeData:
     manager: BpoManager
     store: BpoStore
     records: DeviceRecords  # BYOD device records (devices in the device registry)
+    mdm: MdmSync  # devices synced from Intune / Jamf / Fleet (mdm_sync.py)
 
 
 type BpoConfigEntry = ConfigEntry[BpoRuntimeData]
@@ -56,6 +59,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_device_services(hass)
     async_register_websocket_commands(hass)
     await panel.async_register_static(hass)
+    async_register_mdm_services(hass)
     return True
 
 
@@ -64,12 +68,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     store = BpoStore(hass)
     manager = BpoManager(hass, store)
     records = DeviceRecords(hass)
-    entry.runtime_data = BpoRuntimeData(manager=manager, store=store, records=records)
+    mdm = MdmSync(hass, entry.entry_id)
+    entry.runtime_data = BpoRuntimeData(manager=manager, store=store, records=records, mdm=mdm)
     entry.async_on_unload(manager.async_stop)
     entry.async_on_unload(repairs.async_track(hass, manager))
     entry.async_on_unload(await notifications.async_setup_notifications(hass, entry))  # sees catch-up events
     try:
         await records.async_load()
+        actions = manager.engine.actions
+        hub = actions.connectors if isinstance(actions, HassActions) else None
+        await async_setup_mdm(hass, entry, mdm, hub)  # before the engine: resumed steps may call bpo_mdm
         await manager.async_start()
     except StoreVersionError as err:
         # a newer bpo's files: never read or rewrite them
@@ -113,6 +121,7 @@ def _retention(entry: BpoConfigEntry) -> timedelta:
 async def _async_options_updated(hass: HomeAssistant, entry: BpoConfigEntry) -> None:
     """Options apply without a reload: notifications read them per send, the lists get the retention."""
     entry.runtime_data.manager.set_retention(_retention(entry))
+    await async_options_changed(hass, entry, entry.runtime_data.mdm)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
@@ -135,6 +144,10 @@ async def async_remove_config_entry_device(
     for ident in idents:
         if ident.startswith("process_") and ident.removeprefix("process_") in processes:
             return False
+        if ident.startswith("mdm:") and (synced := entry.runtime_data.mdm.devices.get(ident[4:])):
+            if synced.stale_since is None:
+                return False  # the MDM still lists it: the next sync would bring it back
+            await entry.runtime_data.mdm.async_drop(synced.key)  # stale: if it comes back it is new again
         if ident.startswith("device_"):
             record = entry.runtime_data.records.get(ident.removeprefix("device_"))
             if record is not None and record.active:
@@ -151,6 +164,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> None
     """
     await BpoStore(hass).async_remove()
     await DeviceStore(hass).async_remove()
+    await MdmStore(hass).async_remove()
     await async_remove_seen(hass)
     await Store[dict[str, object]](hass, 1, notifications.STORE_KEY).async_remove()
     ir.async_delete_issue(hass, DOMAIN, ISSUE_STORE_CORRUPTED)

@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import BpoConfigEntry
+from . import BpoConfigEntry, mdm_entities
 from .const import SIGNAL_PROCESS
 from .entity import BpoEntity, EntityAdder, process_device_info
 from .manager import BpoManager
@@ -37,6 +37,7 @@ async def async_setup_entry(
         return [BpoSuspendedSensor(manager, process)]
 
     EntityAdder(manager.engine.process_keys, build, async_add_entities).async_start(hass, entry)
+    mdm_entities.async_add_binary_sensors(hass, entry, async_add_entities)  # synced MDM devices
 
 
 class BpoSuspendedSensor(BpoEntity, BinarySensorEntity):

@@ -12,6 +12,8 @@ from . import BpoConfigEntry
 
 # Credentials connectors may keep in entry data/options; never exported.
 TO_REDACT = {"password", "token", "access_token", "client_secret", "api_key", "secret", "webhook_id"}
+# MDM set-up (options["mdm"][<vendor>], mdm_options.py): the secrets above plus the ids naming the tenant/app
+TO_REDACT |= {"client_id", "tenant_id"}
 MAX_INSTANCES = 20
 MASK = "**REDACTED**"
 
@@ -46,6 +48,17 @@ def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
     }
 
 
+def _mdm(entry: BpoConfigEntry) -> dict[str, dict[str, int]]:
+    """Synced devices per vendor: counts only (names, owners and serials stay out)."""
+    out: dict[str, dict[str, int]] = {}
+    for device in entry.runtime_data.mdm.devices.values():
+        counts = out.setdefault(device.vendor, {"devices": 0, "stale": 0, "non_compliant": 0})
+        counts["devices"] += 1
+        counts["stale"] += device.stale_since is not None
+        counts["non_compliant"] += device.compliant is False
+    return out
+
+
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConfigEntry) -> dict[str, Any]:
     manager = entry.runtime_data.manager
     engine = manager.engine
@@ -74,4 +87,5 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConf
         "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
         "store": entry.runtime_data.store.stats(),
         "recent_instances": [_instance(i, pii_by_process.get(i.process, set())) for i in instances],
+        **({"mdm": counts} if (counts := _mdm(entry)) else {}),  # only once an MDM synced devices
     }

@@ -19,9 +19,11 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 
-from . import blueprint_files
+from . import blueprint_files, host_calendars
 from .connector_config import CONFIG_FILE as CONNECTOR_FILE
 from .connector_config import ConnectorHub
 from .connectors.base import ConnectorError
@@ -38,6 +40,7 @@ from .engine.errors import BlueprintError
 from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
+from .host_calendars import HassClosedDays
 from .storage import BpoStore
 from .task_lists import DEFAULT_RETENTION, TaskLists
 
@@ -45,6 +48,22 @@ _LOGGER = logging.getLogger(__name__)
 
 # Operations per group commit: one answer costs ~0.2 ms of loop time, so a group stays near 10 ms.
 GROUP_MAX = 64
+
+
+def jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Event data as bpo's store would read it back.
+
+    HA events may carry datetimes (``imap_content``'s ``date``), tuples (its ``headers``) and other objects
+    that an instance's state cannot be saved with; HA's own JSON encoding turns them into ISO texts and
+    lists. A value it cannot encode is left out rather than failing the event.
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            out[str(key)] = json_loads(json_bytes(value))
+        except (TypeError, ValueError):  # orjson's JSONEncodeError is a TypeError
+            continue
+    return out
 
 
 class HassClock:
@@ -107,6 +126,9 @@ class BpoManager:
             actions=HassActions(hass),
             directory=self.directory,
         )
+        # closed days of Workday sensors named by blueprint calendars (host_calendars.py)
+        self.closed_days = HassClosedDays(hass)
+        self.engine.closed_days = self.closed_days
         self.blueprint_errors: list[BlueprintError] = []
         self.listeners: list[Callable[[EngineEvent], None]] = []
         self.file_listeners: list[Callable[[], None]] = []  # told after every (re)load of the files
@@ -239,7 +261,8 @@ class BpoManager:
             self._unsub_events[event_type] = self.hass.bus.async_listen(event_type, self._async_on_event)
 
     async def _async_on_event(self, event: Event) -> None:
-        await self.async_run(lambda engine: engine.handle_event(str(event.event_type), dict(event.data)))
+        data = jsonable(event.data)
+        await self.async_run(lambda engine: engine.handle_event(str(event.event_type), data))
 
     async def async_load_files(self) -> None:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
@@ -252,6 +275,8 @@ class BpoManager:
             self.engine.directory = loaded.directory
         if isinstance(self.engine.actions, HassActions):  # connectors follow bpo_connectors.yaml on reload
             await self.engine.actions.connectors.async_reload(self)
+        # before the blueprints: deadlines computed from here on see the sensors' closed days
+        await self.closed_days.async_refresh(host_calendars.sources_of(loaded.blueprints.values()))
         async with self._lock:
             self.engine.set_blueprints(loaded.blueprints.values())
         if not self._stopped:

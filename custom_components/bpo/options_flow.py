@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.helpers import selector
 
 from .connectors.notify import parse_hours
 from .engine.business_time import CalendarError, calendar_from_config
+from .mdm_options import CONF_MDM_VENDOR, MdmOptionsSteps, vendor_selector
 from .notifications import ROUTE_APP, ROUTE_ENTITY, ROUTES
 from .permissions import PERSON_DOMAIN
 
@@ -26,8 +27,8 @@ CONF_COMPLETED_DAYS = "completed_days"
 DEFAULT_COMPLETED_DAYS = 7
 
 
-class BpoOptionsFlow(OptionsFlow):
-    """Pick a person, then set their notification route and working hours."""
+class BpoOptionsFlow(MdmOptionsSteps):
+    """Pick a person, then set their notification route and working hours; or set up an MDM (mdm_options)."""
 
     def __init__(self) -> None:
         self._person: str | None = None
@@ -38,6 +39,10 @@ class BpoOptionsFlow(OptionsFlow):
         options = dict(self.config_entry.options)
         if user_input is not None:
             options[CONF_COMPLETED_DAYS] = int(user_input[CONF_COMPLETED_DAYS])
+            if vendor := user_input.get(CONF_MDM_VENDOR):  # the MDM step first, then the person's
+                self._person = user_input.get(CONF_PERSON)
+                self._pending = options
+                return await getattr(self, f"async_step_mdm_{vendor}")()
             if person := user_input.get(CONF_PERSON):
                 self._person = person
                 self._pending = options
@@ -55,9 +60,16 @@ class BpoOptionsFlow(OptionsFlow):
                         min=0, max=90, step=1, mode=selector.NumberSelectorMode.BOX, unit_of_measurement="d"
                     )
                 ),
+                vol.Optional(CONF_MDM_VENDOR): vendor_selector(),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def _after_mdm(self, options: dict[str, Any]) -> ConfigFlowResult:
+        if self._person is None:
+            return self.async_create_entry(data=options)
+        self._pending = options
+        return await self.async_step_person()
 
     async def async_step_person(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         assert self._person is not None

@@ -27,7 +27,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import BpoConfigEntry
+from . import BpoConfigEntry, mdm_entities
 from .const import SIGNAL_PROCESS
 from .device_records import (
     COMPLIANCE_STATES,
@@ -121,6 +121,7 @@ async def async_setup_entry(
         forget_missing=True,
     )
     devices.async_start(hass, entry, signal=SIGNAL_DEVICES)
+    mdm_entities.async_add_sensors(hass, entry, async_add_entities)  # synced MDM devices
 
 
 class BpoProcessSensor(BpoEntity, SensorEntity):

@@ -13,7 +13,8 @@ def test_seed_graph() -> None:
     chart = to_mermaid(load_blueprint(SEED, inputs=EMPLOYEES)).splitlines()
     assert chart[0] == "flowchart TD"
     assert '    start0(["schedule 0 9 1 * *<br/>for each of 3 items"])' in chart
-    assert "    start0 --> s_report" in chart
+    assert "    start0 --> s_mdm" in chart
+    assert "    s_mdm --> s_report" in chart
     assert any(line.startswith('    s_review[/"review: parallel"\\]') for line in chart)
     assert '    s_review_join[\\"join all"/]' in chart
     assert "    s_review --> s_supervisor_check" in chart

@@ -185,8 +185,8 @@ def test_bases_are_valid() -> None:
     """The seeds parse into what they say (a seed that silently lost steps would weaken every fuzz case)."""
     seed, rich = (parse_blueprint(text, "base.yaml") for text in BASES)
     assert (seed.name, seed.process.key) == ("Device security report", "device_security_report")
-    assert [s.id for s in seed.process.steps] == ["report", "review", "done"]
-    report, review, _ = seed.process.steps
+    assert [s.id for s in seed.process.steps] == ["mdm", "report", "review", "done"]
+    _mdm, report, review, _ = seed.process.steps
     assert report.task is not None and report.task.form == ("scan_history", "worries")
     assert (report.task.due, report.task.remind) == (7 * 86400, (3 * 86400, 6 * 86400))
     assert [b.id for b in review.parallel] == ["supervisor_check", "contractor_inspection"]

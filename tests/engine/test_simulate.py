@@ -50,8 +50,16 @@ def test_answers_script_leaves_report_open_so_reminders_show() -> None:
         bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=10, tz=TOKYO, answers={"report": None}
     )
     kinds = [line.kind for line in timeline.lines]
-    assert kinds == ["instance started", "task created", "task reminded", "task reminded", "task overdue"]
-    assert [line.at.day for line in timeline.lines[2:]] == [4, 7, 8]
+    # "action called": the MDM pre-fill step (bpo_mdm), listed before the start it belongs to
+    assert kinds == [
+        "action called",
+        "instance started",
+        "task created",
+        "task reminded",
+        "task reminded",
+        "task overdue",
+    ]
+    assert [line.at.day for line in timeline.lines[3:]] == [4, 7, 8]
 
 
 def test_a_year_of_monthly_reports_completes_every_instance() -> None:

@@ -12,6 +12,7 @@ from homeassistant.loader import async_get_integration
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.bpo.blueprint_files import SHIPPED
 from custom_components.bpo.const import DOMAIN
 
 
@@ -49,9 +50,12 @@ async def test_setup_and_unload_leave_no_listeners(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     manager = entry.runtime_data.manager
-    # the shipped blueprint was copied into the config folder and loaded; its monthly start is armed
+    # every shipped blueprint was copied into the config folder and loaded (each file is named for its
+    # process key); the device report's monthly start is armed
     assert Path(hass.config.path("blueprints/bpo/device_security_report.yaml")).is_file()
-    assert [bp.process.key for bp in manager.engine.blueprints()] == ["device_security_report"]
+    shipped = sorted(path.stem for path in (SHIPPED / "bpo").glob("*.yaml"))
+    assert "device_security_report" in shipped and len(shipped) > 1
+    assert sorted(bp.process.key for bp in manager.engine.blueprints()) == shipped
     assert manager.engine.next_deadline() is not None
     assert manager._unsub_timer is not None
 

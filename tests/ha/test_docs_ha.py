@@ -69,9 +69,19 @@ def test_removal_names_every_store_file_bpo_deletes() -> None:
     from custom_components.bpo import notifications
     from custom_components.bpo.device_store import STORAGE_KEY
     from custom_components.bpo.durable.journal import JOURNAL, SNAPSHOT
+    from custom_components.bpo.mdm_sync import STORAGE_KEY as MDM_KEY
 
     removal = _section("Removing bpo")
-    for key in ("bpo/", SNAPSHOT, JOURNAL, "bpo.meta", "bpo.shard_NN", STORAGE_KEY, notifications.STORE_KEY):
+    for key in (
+        "bpo/",
+        SNAPSHOT,
+        JOURNAL,
+        "bpo.meta",
+        "bpo.shard_NN",
+        STORAGE_KEY,
+        MDM_KEY,
+        notifications.STORE_KEY,
+    ):
         assert f"`{key}`" in removal, key
 
 

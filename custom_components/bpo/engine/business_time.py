@@ -14,14 +14,21 @@ Configuration, as admins write it (and as the HA layer and CLI pass it to
       sat: ["10:00-12:00", "13:00-15:00"]
       sun: []                      # closed (also the default for unnamed days)
     holidays: ["2025-12-24", "12-25", "01-01"]   # a date, or month-day for every year
+    country: JP                    # national holidays from the ``holidays`` package (optional)
+    subdivision: "13"              # a state / prefecture of that country (optional)
 
 A range whose end is not after its start runs over midnight (``"22:00-06:00"``, night shift);
 it belongs to the day it starts on, so a holiday closes the shift that starts on it.
 ``"24:00"`` means the end of the day.
+
+National holidays come from the ``holidays`` package (the one Home Assistant's ``workday`` integration
+uses). It is imported only when a calendar names a ``country``, and the country's table is built when the
+calendar is (blueprints are read off the event loop), so counting time later imports nothing.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +36,11 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from .clock import ensure_utc
 from .cron import CronError, localize, wall_time, zone
+from .ports import ClosedDays
 
+CALENDAR_KEYS = ("time_zone", "hours", "holidays", "country", "subdivision", "closed_from")
+# what closed_from may name: a Home Assistant Workday binary sensor
+_CLOSED_SOURCE = re.compile(r"^binary_sensor\.[a-z0-9_]+$")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -44,6 +55,55 @@ class CalendarError(ValueError):
     """A calendar definition is unusable, or it has no working time to count."""
 
 
+class NationalHolidays:
+    """The public holidays of one country (and subdivision), from the ``holidays`` package.
+
+    Equal when country and subdivision are: the table itself is a cache the package fills a year at a
+    time, the first time a date of that year is asked about.
+    """
+
+    __slots__ = ("_table", "country", "subdivision")
+
+    def __init__(self, country: str, subdivision: str | None = None) -> None:
+        import holidays  # lazy: only calendars naming a country pay for the package
+
+        self.country = country
+        self.subdivision = subdivision
+        try:
+            self._table = holidays.country_holidays(country, subdiv=subdivision)
+        except NotImplementedError as err:  # the package's word for an unknown country or subdivision
+            raise CalendarError(_unknown_region(country, subdivision, holidays)) from err
+
+    def __contains__(self, day: date) -> bool:
+        return day in self._table
+
+    def name(self, day: date) -> str | None:
+        found = self._table.get(day)
+        return None if found is None else str(found)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NationalHolidays) and (self.country, self.subdivision) == (
+            other.country,
+            other.subdivision,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.country, self.subdivision))
+
+    def __repr__(self) -> str:
+        return f"NationalHolidays({self.country!r}, {self.subdivision!r})"
+
+
+def _unknown_region(country: str, subdivision: str | None, package: object) -> str:
+    supported: dict[str, list[str]] = getattr(package, "list_supported_countries")()  # noqa: B009
+    if country not in supported:
+        return f"country: {country!r} is not a country the holidays package knows (ISO codes like JP, DE, US)"
+    # the list of a country's subdivisions differs between package versions: name only near misses
+    close = difflib.get_close_matches(str(subdivision).upper(), supported[country], n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"subdivision: {subdivision!r} is not a subdivision of {country} in the holidays package{hint}"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingCalendar:
     """Weekly working hours in ``tz`` minus holidays.
@@ -56,6 +116,10 @@ class WorkingCalendar:
     week: tuple[tuple[Span, ...], ...]
     holidays: frozenset[date] = frozenset()
     yearly: frozenset[tuple[int, int]] = frozenset()
+    national: NationalHolidays | None = None
+    # host sources of closed days (Workday sensors), asked through ``host`` (set by the engine's Context)
+    closed_from: tuple[str, ...] = ()
+    host: ClosedDays | None = None
 
     def __post_init__(self) -> None:
         if len(self.week) != len(_DAY_NAMES):
@@ -114,7 +178,21 @@ class WorkingCalendar:
         return max(low, instant)
 
     def is_holiday(self, day: date) -> bool:
-        return day in self.holidays or (day.month, day.day) in self.yearly
+        return (
+            day in self.holidays
+            or (day.month, day.day) in self.yearly
+            or (self.national is not None and day in self.national)
+            or (self.host is not None and any(self.host.closed(source, day) for source in self.closed_from))
+        )
+
+    def next_business_day(self, at: datetime) -> datetime:
+        """The start of the first working span on a later local day than ``at``'s (UTC)."""
+        instant = ensure_utc(at)
+        today = wall_time(instant, self.tz).date()
+        for low, _high in self._intervals_from(instant):
+            if wall_time(low, self.tz).date() > today:
+                return low
+        raise AssertionError("unreachable: _intervals_from is endless")  # pragma: no cover
 
     # -- internals --------------------------------------------------------------------
 
@@ -156,9 +234,9 @@ class WorkingCalendar:
 
 def calendar_from_config(raw: Mapping[str, object], default_tz: str | tzinfo = "UTC") -> WorkingCalendar:
     """Build a calendar from its YAML form (see the module docstring); errors name the key at fault."""
-    unknown = set(raw) - {"time_zone", "hours", "holidays"}
+    unknown = set(raw) - set(CALENDAR_KEYS)
     if unknown:
-        raise CalendarError(f"unknown calendar key(s) {sorted(unknown)}; use time_zone, hours, holidays")
+        raise CalendarError(f"unknown calendar key(s) {sorted(unknown)}; use {', '.join(CALENDAR_KEYS)}")
     tz_name = raw.get("time_zone", default_tz)
     try:
         tz = zone(tz_name) if isinstance(tz_name, str | tzinfo) else zone(str(tz_name))
@@ -172,7 +250,39 @@ def calendar_from_config(raw: Mapping[str, object], default_tz: str | tzinfo = "
         for index in _day_indexes(str(key)):
             week[index].extend(_spans(value, f"hours.{key}"))
     holidays, yearly = _holidays(raw.get("holidays", ()))
-    return WorkingCalendar(tz, tuple(tuple(sorted(d)) for d in week), frozenset(holidays), frozenset(yearly))
+    return WorkingCalendar(
+        tz,
+        tuple(tuple(sorted(d)) for d in week),
+        frozenset(holidays),
+        frozenset(yearly),
+        _national(raw.get("country"), raw.get("subdivision")),
+        _closed_from(raw.get("closed_from")),
+    )
+
+
+def _closed_from(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    if items is None or not all(isinstance(i, str) and _CLOSED_SOURCE.match(i) for i in items):
+        raise CalendarError(
+            "closed_from: expected Workday sensors of Home Assistant, like [binary_sensor.workday_sensor]"
+        )
+    return tuple(str(i) for i in items)
+
+
+def _national(country: object, subdivision: object) -> NationalHolidays | None:
+    if country is None:
+        if subdivision is not None:
+            raise CalendarError(
+                "subdivision: needs country: too (for example country: JP, subdivision: '13')"
+            )
+        return None
+    if not isinstance(country, str) or not country.strip():
+        raise CalendarError(f"country: expected an ISO country code like JP, got {country!r}")
+    if subdivision is not None and (isinstance(subdivision, bool) or not isinstance(subdivision, str | int)):
+        raise CalendarError(f"subdivision: expected a code like '13' or 'BY', got {subdivision!r}")
+    return NationalHolidays(country.strip().upper(), None if subdivision is None else str(subdivision))
 
 
 def _day_indexes(key: str) -> list[int]:

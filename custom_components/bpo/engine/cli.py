@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .calls import unchecked
 from .errors import BlueprintError, Problem
 from .graph import to_mermaid
 from .model import Blueprint
@@ -106,6 +107,8 @@ def _validate(paths: Sequence[str], inputs_file: str | None) -> int:
             ok = False
             continue
         _print_ok(blueprint)
+        for warning in unchecked(blueprint):  # a single file cannot know the processes it calls
+            print(warning)
     return 0 if ok else 1
 
 

@@ -150,3 +150,54 @@ def format_duration(seconds: float) -> str:
     if rest or not parts:
         parts.append(f"{rest:g}s" if fraction else f"{whole}s")
     return " ".join(parts)
+
+
+# -- templated durations (``due: "{{ fields.sla_hours }}h"``) ------------------------------------------
+# Allowed where the duration is turned into an instant once (a task's due, a wait's delay): there it is
+# rendered when the deadline is computed and the instant is kept. Timers counted again from the task's
+# creation on every arm (remind, escalate, timeout) stay literal so they can never change under a task.
+TEMPLATED = "a task's due and a wait's delay"
+_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+
+
+def template_duration_problem(source: str) -> str | None:
+    """What is statically wrong with a duration template, or None.
+
+    Each ``{{ ... }}`` is stood in for by a number: ``"{{ fields.h }}h"`` must then read as a duration
+    (``"1h"``); ``"{{ x }} hours"`` does not. A template that is one expression, or uses ``{%``, renders
+    something only the run can tell, and is checked then.
+    """
+    if "{%" in source:
+        return None
+    sample = _EXPRESSION.sub("1", source).strip()
+    if sample == "1":
+        return None
+    try:
+        parse_duration(sample)
+    except DurationError:
+        return (
+            f"this template cannot render a duration: with a number in place of each {{{{ ... }}}} it reads "
+            f'{sample!r}; write it like "{{{{ fields.sla_hours }}}}h" or "{{{{ fields.seconds }}}}"'
+        )
+    return None
+
+
+def rendered_duration(value: object) -> float:
+    """Seconds in what a duration template rendered; the error never quotes the value (it may be a field)."""
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        return parse_duration(value)
+    except DurationError as err:
+        reason = str(err)
+        if "at most" in reason:
+            raise DurationError(f"it rendered a duration longer than {MAX_DAYS} days (10 years)") from None
+        if "negative" in reason:
+            raise DurationError("it rendered a negative duration") from None
+        raise DurationError(f"it rendered {_kind(value)}, not {EXPECTED}") from None
+
+
+def _kind(value: object) -> str:
+    if value is None or value == "":
+        return "nothing"
+    return "a text" if isinstance(value, str) else f"a {type(value).__name__}"

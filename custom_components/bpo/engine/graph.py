@@ -1,7 +1,9 @@
 """Mermaid ``flowchart TD`` of a blueprint's process, for ``bpo graph``.
 
 Shapes: starts are stadiums, tasks rectangles, waits hexagons, actions subroutines,
-choose steps diamonds, parallel steps a fork/join pair of trapezoids, ends circles.
+choose steps diamonds, parallel steps a fork/join pair of trapezoids, repeat steps a parallelogram
+whose body ends in an ``until`` diamond that loops back, call steps asymmetric flags naming the called
+process, ends circles.
 Timeouts are dashed edges. Node ids are prefixed (``s_``) because Mermaid treats a
 bare ``end`` as a keyword.
 """
@@ -32,6 +34,10 @@ def _entry(step: Step) -> str:
 
 
 def _exit(step: Step) -> str:
+    if step.sequence:  # a branch of steps leaves from its last one
+        return _exit(step.sequence[-1])
+    if step.repeat is not None:
+        return _id(step.id) + "_until"
     return _id(step.id) + "_join" if step.parallel else _id(step.id)
 
 
@@ -68,6 +74,8 @@ def _task_label(step: Step, task: TaskSpec) -> str:
 
 def _shape(step: Step) -> str:
     when = f"\nonly if {step.when}" if step.when else ""
+    if step.for_each is not None:  # one task or action per item
+        when = f"\nfor each of {step.for_each.items}, join {_for_each_join(step)}" + when
     if step.task is not None:
         return f"[{_text(_task_label(step, step.task) + when)}]"
     if step.wait is not None:
@@ -77,8 +85,12 @@ def _shape(step: Step) -> str:
             if wait.event
             else f"until {wait.until}"
             if wait.until
+            else f"{wait.delay_template}"  # wt-time: a delay written as a template
+            if wait.delay_template
             else f"{format_duration(wait.delay or 0)}"
         )
+        if wait.correlate is not None:  # correlation: only the event carrying this instance's key
+            what += f" for {wait.key or 'this key'}"
         return "{{" + _text(f"{step.id}: wait {what}{when}") + "}}"
     if step.action is not None:
         action = step.action
@@ -90,7 +102,18 @@ def _shape(step: Step) -> str:
         return "{" + _text(f"{step.id}: choose{when}") + "}"
     if step.parallel:
         return f"[/{_text(f'{step.id}: parallel{when}')}\\]"
+    if step.repeat is not None:
+        return f"[/{_text(f'{step.id}: repeat, at most {step.repeat.max} rounds{when}')}/]"
+    if step.call is not None:  # an asymmetric flag: control leaves for another process and comes back
+        return f">{_text(f'{step.id}: call {step.call.process}{when}')}]"
     return f"[{_text(step.id + when)}]"
+
+
+def _for_each_join(step: Step) -> str:
+    spec = step.for_each
+    assert spec is not None
+    limit = f", {spec.concurrency} at once" if spec.concurrency else ""
+    return (str(spec.join_n) if spec.join == "n_of_m" else spec.join) + limit
 
 
 def _join_label(step: Step) -> str:
@@ -106,6 +129,30 @@ def _draw(chart: _Chart, step: Step) -> None:
             chart.edge(_id(step.id), _entry(branch))
             chart.edge(_exit(branch), _exit(step))
             _timeout_edge(chart, branch, _exit(step), {})
+    if step.repeat is not None:
+        _draw_repeat(chart, step, step.repeat.steps, step.repeat.until)
+    previous = _id(step.id)
+    for index, inner in enumerate(step.sequence):  # a parallel branch's steps, in order
+        _draw(chart, inner)
+        chart.edge(previous, _entry(inner))
+        if index + 1 < len(step.sequence):
+            _timeout_edge(chart, inner, _entry(step.sequence[index + 1]), {})
+        previous = _exit(inner)
+
+
+def _draw_repeat(chart: _Chart, step: Step, body: tuple[Step, ...], until: str | None) -> None:
+    """The body in order into the ``until`` diamond, which loops back to the repeat step."""
+    test = f"until {until}" if until else "another round?"
+    chart.node(f"{_exit(step)}{{{_text(test)}}}")
+    previous = _id(step.id)
+    for index, inner in enumerate(body):
+        _draw(chart, inner)
+        chart.edge(previous, _entry(inner))
+        following = _entry(body[index + 1]) if index + 1 < len(body) else _exit(step)
+        _timeout_edge(chart, inner, following, {})
+        previous = _exit(inner)
+    chart.edge(previous, _exit(step))
+    chart.edge(_exit(step), _id(step.id), "again", dashed=True)
 
 
 def _timeout_edge(chart: _Chart, step: Step, following: str, entries: dict[str, str]) -> None:

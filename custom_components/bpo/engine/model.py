@@ -8,7 +8,10 @@ Templates stay as source strings; ``templates.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calendar
+    from .business_time import WorkingCalendar
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
@@ -108,6 +111,7 @@ class TaskSpec:
     business_time: bool = False  # due/remind/escalate/timeout count working time
     pii: bool = False  # the task itself handles PII: only cleared agents may take it
     visit: str | None = None  # template rendering the on-site appointment (ISO date-time)
+    due_template: str | None = None  # wt-time: due written as a template, rendered when the task opens
     visit_duration: float = 3600.0  # how long the visit occupies the calendar
     visit_location: str | None = None  # template: where the visit takes place
     notify: NotifyText | None = None  # blueprint wording for the phone notification
@@ -127,6 +131,10 @@ class WaitSpec:
     match: dict[str, object] = field(default_factory=dict)
     until: str | None = None  # template rendering an ISO datetime
     delay: float | None = None
+    delay_template: str | None = None  # wt-time: delay written as a template, rendered on entering
+    # correlation (steps/wait.py): the event reaches only the instances whose key equals it
+    correlate: str | None = None  # template over ``event`` only: the event's correlation key
+    key: str | None = None  # template over the instance, rendered on entry; None: the instance key
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +155,41 @@ class ChooseOption:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatSpec:
+    """A bounded loop: run ``steps`` in order, again, until ``until`` is true or ``max`` rounds ran."""
+
+    max: int
+    steps: tuple[Step, ...] = ()
+    until: str | None = None  # template evaluated after each round; None: always ``max`` rounds
+
+
+# -- call (steps/call.py) -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """Run another process as a sub-process: ``process`` is its key, ``fields`` its (templated) inputs."""
+
+    process: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ForEachSpec:
+    """One task or action per item of ``items`` (a template rendering a list), ``item`` in its templates."""
+
+    items: str
+    join: JoinMode = "all"
+    join_n: int = 0  # for n_of_m
+    concurrency: int | None = None  # at most this many items open at once; None: all
+
+
+# -- end for_each -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
 class Timeout:
     after: float
     action: TimeoutAction = "fail"
@@ -155,7 +198,7 @@ class Timeout:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node. Exactly one of task/parallel/choose/wait/action/end is set."""
+    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat/call is set."""
 
     id: str
     pos: SourcePos | None = None
@@ -171,17 +214,32 @@ class Step:
     wait: WaitSpec | None = None
     action: ActionSpec | None = None
     end: EndStatus | None = None
+    repeat: RepeatSpec | None = None
+    call: CallSpec | None = None  # steps/call.py
+    for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
+    sequence: tuple[Step, ...] = ()  # ``steps:`` of a parallel branch run in order: steps/sequence.py
 
     @property
     def kind(self) -> str:
-        for name in ("task", "wait", "action", "end"):
+        """The key of this step's behaviour in the step-kind table (engine/steps/)."""
+        if self.for_each is not None:  # wraps the task or action kind, one per item
+            return "for_each"
+        for name in ("task", "wait", "action", "end", "repeat", "call"):
             if getattr(self, name) is not None:
                 return name
         if self.parallel:
             return "parallel"
+        if self.sequence:
+            return "steps"
         if self.choose:
             return "choose"
         return "noop"
+
+    def inner(self) -> tuple[Step, ...]:
+        """The steps this one holds: parallel branches, a repeat body or a branch's sequence."""
+        if self.repeat is not None:
+            return self.repeat.steps
+        return self.sequence or self.parallel
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +250,15 @@ class Process:
     limits: Limits = field(default_factory=Limits)
     catch_up: CatchUp = "fire"
     calendar: str | None = None  # business calendar name for business_time
+    # -- business calendars (wt-time): a calendar written in the blueprint itself (calendar: {hours: ...})
+    business_calendar: WorkingCalendar | None = None
     fields: dict[str, FieldDef] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
-    viewers: tuple[str, ...] = ()  # "group:x", "role:x", "user:x", person ids, "assignee"
+    viewers: tuple[str, ...] = ()  # "group:x", "user:x", person ids, "supervisor", "assignee"
     pii_cleared: tuple[str, ...] = ()  # who may see pii fields unmasked (same forms)
 
     def step(self, step_id: str) -> Step:
-        """Find a step anywhere, including parallel branches."""
+        """Find a step anywhere, including parallel branches and repeat bodies."""
         found = _find(self.steps, step_id)
         if found is None:
             raise KeyError(step_id)
@@ -209,7 +269,7 @@ def _find(steps: tuple[Step, ...], step_id: str) -> Step | None:
     for step in steps:
         if step.id == step_id:
             return step
-        inner = _find(step.parallel, step_id)
+        inner = _find(step.inner(), step_id)
         if inner is not None:
             return inner
     return None

@@ -7,7 +7,7 @@ wrong at the key where it was written:
 - a field ``default`` must have the field's type; a task's ``form`` names each field once;
 - a reminder must come before the task's ``due`` time (after it, ``task_overdue`` has already fired);
 - event names (``event:`` starts and waits) cannot be empty;
-- ``viewers`` and ``pii_cleared`` entries are ``group:<name>``, ``role:<name>``, ``user:<id>``, a person id,
+- ``viewers`` and ``pii_cleared`` entries are ``group:<name>``, ``user:<id>``, a person id,
   ``supervisor`` or ``assignee`` — ``group:`` without a name or ``bogus:x`` are mistakes;
 - a ``pii`` field that may already hold a value (a default, a start's ``fields``, another task's form or
   an action result) may
@@ -34,7 +34,7 @@ from .templates import is_template
 
 Located = Sequence[tuple[KeyPath, Step]]
 _PREFIXED = re.compile(r"(?P<kind>[^:]*):(?P<name>.*)")
-_PREFIXES = ("group", "role", "user")
+_PREFIXES = ("group", "user")
 _WORDS = ("supervisor", "assignee")
 _PERSON = re.compile(r"[A-Za-z0-9_.@-]+")
 
@@ -83,13 +83,19 @@ def default_problem(field: FieldDef) -> str | None:
 
 def entry_problem(entry: str) -> str | None:
     """What is wrong with one ``viewers``/``pii_cleared`` entry, or None."""
-    forms = "group:<name>, role:<name>, user:<id>, a person id, supervisor or assignee"
+    forms = "group:<name>, user:<id>, a person id, supervisor or assignee"
     text = entry.strip()
     match = _PREFIXED.fullmatch(text)
     if match:
         kind, name = match["kind"], match["name"].strip()
+        if kind == "role":  # roles live in the directory as groups; a role: entry used to match nobody
+            group = name or "<name>"
+            return (
+                "role: entries are not supported: put the people in a directory group and write "
+                f"group:{group}"
+            )
         if kind not in _PREFIXES:
-            return f"unknown entry {entry!r}: '{kind}:' is not one of group:, role:, user: (expected {forms})"
+            return f"unknown entry {entry!r}: '{kind}:' is not one of group:, user: (expected {forms})"
         if not name:
             return f"{kind}: needs a name, like {kind}:officers"
         return None
@@ -104,8 +110,8 @@ def _task(process: Process, step: Step, path: KeyPath, located: Located, out: Co
     if spec.business_time and process.calendar is None:
         out.add(
             (*path, "business_time"),
-            "business_time needs a business calendar: name it with calendar: under process "
-            "(without one, working time would count 24/7)",
+            "business_time needs a business calendar: write one under process.calendar (time_zone, hours, "
+            "holidays, country) (without one, working time would count 24/7)",
         )
     seen: set[str] = set()
     for index, name in enumerate(spec.form):
@@ -207,6 +213,6 @@ def _runs_before(process: Process, step: Step) -> set[str]:
 
 def _flatten(step: Step) -> list[Step]:
     out = [step]
-    for branch in step.parallel:
-        out.extend(_flatten(branch))
+    for inner in step.inner():
+        out.extend(_flatten(inner))
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 
@@ -59,6 +59,17 @@ class BusinessCalendar(Protocol):
     """Working time: adds working seconds to an instant."""
 
     def add(self, start: datetime, seconds: float) -> datetime: ...
+
+
+# -- host calendars (wt-time) ----------------------------------------------------------------------
+class ClosedDays(Protocol):
+    """Days a host source says are closed (a Home Assistant Workday sensor): a process calendar's
+    ``closed_from``. None: the source does not know that day (not fetched yet, outside its window)."""
+
+    def closed(self, source: str, day: date) -> bool | None: ...
+
+
+# -- end host calendars --------------------------------------------------------------------------------
 
 
 class StateStore(Protocol):

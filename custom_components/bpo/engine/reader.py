@@ -10,7 +10,7 @@ from collections.abc import Collection
 from typing import TypeVar
 
 from . import checks
-from .durations import parse_duration
+from .durations import TEMPLATED, parse_duration, template_duration_problem
 from .errors import Collector, KeyPath
 
 T = TypeVar("T", bound=str)
@@ -113,11 +113,25 @@ class Reader:
         return value
 
     def duration(self, value: object, path: KeyPath) -> float | None:
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
+            self.error(path, f"a duration can be a template only in {TEMPLATED}; write a fixed one here")
+            return None
         try:
             return parse_duration(value)
         except ValueError as exc:
             self.error(path, str(exc))
             return None
+
+    def duration_or_template(self, value: object, path: KeyPath) -> tuple[float | None, str | None]:
+        """A duration, or a template rendering one (seconds, template): see durations.py, TEMPLATED."""
+        if not (isinstance(value, str) and ("{{" in value or "{%" in value)):
+            return self.duration(value, path), None
+        problem = checks.template_error(value) or template_duration_problem(value)
+        if problem:
+            self.error(path, problem)
+            return None, None
+        self.templates.append((path, value))
+        return None, value
 
     def choice(self, value: object, path: KeyPath, options: tuple[T, ...]) -> T | None:
         for option in options:

@@ -21,7 +21,7 @@ An action without a stub succeeds with no result. Every mistake is reported with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -74,24 +74,30 @@ def _steps(bp: Blueprint) -> dict[str, Step]:
     def walk(steps: tuple[Step, ...]) -> None:
         for step in steps:
             found[step.id] = step
-            walk(step.parallel)
+            walk(step.inner())
 
     walk(bp.process.steps)
     return found
 
 
-def load_answers(file: str | Path, bp: Blueprint) -> dict[str, Any]:
+def load_answers(file: str | Path, bp: Blueprint, called: Sequence[Blueprint] = ()) -> dict[str, Any]:
     data, out = _read(file)
-    return check_answers(data, bp, out)
+    return check_answers(data, bp, out, called)
 
 
-def check_answers(data: object, bp: Blueprint, out: Collector) -> dict[str, Any]:
-    """The answers mapping, or :class:`BlueprintError` naming every unknown step, key and outcome."""
+def check_answers(
+    data: object, bp: Blueprint, out: Collector, called: Sequence[Blueprint] = ()
+) -> dict[str, Any]:
+    """The answers mapping, or :class:`BlueprintError` naming every unknown step, key and outcome.
+
+    ``called``: the processes ``bp`` calls (``call`` steps); their task steps may be answered too.
+    """
     if data is None:
         return {}
     r = Reader(out)
     answers = r.mapping(data, (), None)
-    steps = _steps(bp)
+    steps = {sid: step for other in called for sid, step in _steps(other).items()}
+    steps.update(_steps(bp))
     tasks = {sid: step for sid, step in steps.items() if step.task is not None}
     for step_id, rule in (answers or {}).items():
         path: KeyPath = (step_id,)

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checks, policy, templatecheck
+from . import calls, checks, policy, templatecheck
+from .business_time import CALENDAR_KEYS, CalendarError, WorkingCalendar, calendar_from_config
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
     Blueprint,
@@ -85,6 +86,7 @@ def load_directory(path: str | Path) -> tuple[dict[str, Blueprint], list[Bluepri
             errors.append(BlueprintError(out.problems))
             continue
         found[key] = blueprint
+    errors.extend(calls.drop_invalid(found))  # calls name processes loaded here (calls.py)
     return found, errors
 
 
@@ -246,6 +248,7 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
         return None
     located: Located = []
     starts, start_paths = _starts(m["start"], r) if "start" in m else ((), [])
+    calendar_name, business_calendar = _calendar(m["calendar"], r) if "calendar" in m else (None, None)
     process = Process(
         key=(r.ident(m["key"], (*path, "key"), "process key") or "") if "key" in m else "",
         version=_version(raw),
@@ -254,7 +257,8 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
         catch_up=(r.choice(m["catch_up"], (*path, "catch_up"), CATCH_UP) or "fire")
         if "catch_up" in m
         else "fire",
-        calendar=r.text(m["calendar"], (*path, "calendar")) if "calendar" in m else None,
+        calendar=calendar_name,
+        business_calendar=business_calendar,
         fields=_fields(m["fields"], r) if "fields" in m else {},
         steps=parse_steps(m["steps"], (*path, "steps"), r, located) if "steps" in m else (),
         viewers=r.text_list(m["viewers"], (*path, "viewers")) if "viewers" in m else (),
@@ -264,6 +268,34 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
     policy.run(process, located, start_paths, r.out)
     templatecheck.check_all(r.templates, process, inputs, [step for _, step in located], r.out)
     return process
+
+
+def _calendar(value: object, r: Reader) -> tuple[str | None, WorkingCalendar | None]:
+    """``calendar: office`` names a calendar the host supplies; a mapping defines it here."""
+    path: KeyPath = ("process", "calendar")
+    if not isinstance(value, dict):
+        name = r.text(value, path)
+        if name is not None:
+            # neither Home Assistant nor the CLI supplies named calendars yet: say so, or business_time
+            # would silently count 24/7
+            r.out.warn(
+                path,
+                f"calendar '{name}' must be supplied by the host, and Home Assistant does not supply named "
+                "calendars yet (working time counts 24/7 without it); write the calendar here "
+                "(time_zone, hours, holidays, country)",
+            )
+        return name, None
+    spec = r.mapping(value, path, CALENDAR_KEYS, required=("hours", "time_zone"))
+    if spec is None or not set(spec) <= set(CALENDAR_KEYS) or "hours" not in spec or "time_zone" not in spec:
+        return "process", None  # reported above; "process" keeps business_time from reporting it again
+    try:
+        # time_zone is required: a calendar that took the host's zone would move with the installation
+        return "process", calendar_from_config(spec)
+    except CalendarError as err:
+        message = str(err)
+        key = message.split(":", 1)[0].split(".", 1)[0]
+        r.error((*path, key) if key in CALENDAR_KEYS else path, message)
+        return "process", None
 
 
 def _starts(value: object, r: Reader) -> tuple[tuple[Start, ...], list[KeyPath]]:

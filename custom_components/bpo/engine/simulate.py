@@ -24,7 +24,7 @@ import asyncio
 import heapq
 from argparse import Namespace
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -237,10 +237,14 @@ async def simulate_async(
     auto: bool = False,
     employees: int | None = None,
     scenario: Scenario | None = None,
+    called: Sequence[Blueprint] = (),
 ) -> Timeline:
-    """Run ``blueprint`` from ``start`` for ``days``; see the module docstring."""
+    """Run ``blueprint`` from ``start`` for ``days``; see the module docstring.
+
+    ``called``: the processes its ``call`` steps run (loaded alongside; see :func:`called_blueprints`).
+    """
     bp = with_employees(blueprint, employees) if employees else blueprint
-    scripted = check_answers(dict(answers), bp, Collector("answers")) if answers else {}
+    scripted = check_answers(dict(answers), bp, Collector("answers"), called) if answers else {}
     scenario = scenario or Scenario()
     clock = VirtualClock(start)
     recorder = _Recorder(clock, tz)
@@ -252,7 +256,7 @@ async def simulate_async(
         directory=SimDirectory(),
         actions=SimActions(scenario, recorder),
     )
-    engine.set_blueprints([bp])
+    engine.set_blueprints([bp, *(other for other in called if other.process.key != bp.process.key)])
     await engine.restore()
     end = clock.now() + timedelta(days=days)
     # scripted task answers and scenario starts, in time order: (when, seq, what)
@@ -397,6 +401,7 @@ def simulate(
     auto: bool = False,
     employees: int | None = None,
     scenario: Scenario | None = None,
+    called: Sequence[Blueprint] = (),
 ) -> Timeline:
     """Synchronous wrapper around :func:`simulate_async` (``inputs`` are applied by the loader)."""
     del inputs  # the blueprint arrives with inputs already substituted by the loader
@@ -410,8 +415,29 @@ def simulate(
             auto=auto,
             employees=employees,
             scenario=scenario,
+            called=called,
         )
     )
+
+
+def called_blueprints(bp: Blueprint, folder: str | Path) -> list[Blueprint]:
+    """The blueprints ``bp`` calls, directly or not, found among the valid ones in ``folder``."""
+    from .calls import call_steps
+    from .schema import load_directory
+
+    wanted = {s.call.process for s in call_steps(bp) if s.call is not None}
+    if not wanted:
+        return []
+    found, _errors = load_directory(folder)  # other files' problems are theirs; a missing one fails its step
+    out: dict[str, Blueprint] = {}
+    while wanted:
+        key = wanted.pop()
+        other = found.get(key)
+        if other is None or key in out or key == bp.process.key:
+            continue
+        out[key] = other
+        wanted |= {s.call.process for s in call_steps(other) if s.call is not None}
+    return list(out.values())
 
 
 def parse_start(text: str | None, tz: ZoneInfo) -> datetime:
@@ -433,8 +459,9 @@ def run_cli(ns: Namespace) -> int:
         tz = ZoneInfo(ns.tz or "UTC")
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
         bp = load_blueprint(ns.blueprint, inputs=inputs)
+        called = called_blueprints(bp, Path(ns.blueprint).parent)
         start = parse_start(ns.start, tz)
-        answers = load_answers(ns.answers, bp) if ns.answers else None
+        answers = load_answers(ns.answers, bp, called) if ns.answers else None
         scenario_file = getattr(ns, "scenario", None)
         scenario = load_scenario(scenario_file, bp, start) if scenario_file else None
     except BlueprintError as err:
@@ -453,6 +480,7 @@ def run_cli(ns: Namespace) -> int:
             auto=ns.auto,
             employees=ns.employees,
             scenario=scenario,
+            called=called,
         )
     except (EngineError, DurationError) as err:
         print(f"bpo simulate: {err}")

@@ -152,6 +152,8 @@ class Wait:
     parent: str | None = None
     until: datetime | None = None  # resolved from ``until`` or ``delay`` on entry
     timed_out: bool = False
+    child: str | None = None  # a ``call`` step: the id of the instance it runs (steps/call.py)
+    key: str | None = None  # a correlated event wait: the key an event must carry (steps/wait.py)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "step": self.step, "since": iso(self.since)}
@@ -161,6 +163,10 @@ class Wait:
             out["until"] = iso(self.until)
         if self.timed_out:
             out["timed_out"] = True
+        if self.child is not None:
+            out["child"] = self.child
+        if self.key is not None:
+            out["key"] = self.key
         return out
 
     @classmethod
@@ -172,6 +178,8 @@ class Wait:
             d.get("parent"),
             dt_in(d.get("until")),
             d.get("timed_out", False),
+            d.get("child"),
+            d.get("key"),
         )
 
 
@@ -185,6 +193,12 @@ class Join:
     parent: str | None = None
     done: list[str] = field(default_factory=list)
     timed_out: bool = False
+    # for_each (steps/for_each.py): the rendered list, how many items were started, the open item
+    # tasks (task id -> item index) and each finished item's outcome (index -> outcome)
+    items: list[Any] | None = None
+    started: int = 0
+    running: dict[str, int] | None = None
+    outcomes: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -197,6 +211,11 @@ class Join:
             out["parent"] = self.parent
         if self.timed_out:
             out["timed_out"] = True
+        if self.items is not None:
+            out["items"] = self.items
+            out["started"] = self.started
+            out["running"] = dict(self.running or {})
+            out["outcomes"] = dict(self.outcomes or {})
         return out
 
     @classmethod
@@ -208,6 +227,10 @@ class Join:
             d.get("parent"),
             list(d.get("done", ())),
             d.get("timed_out", False),
+            list(d["items"]) if d.get("items") is not None else None,
+            int(d.get("started", 0)),
+            dict(d["running"]) if d.get("items") is not None else None,
+            dict(d["outcomes"]) if d.get("items") is not None else None,
         )
 
 
@@ -243,6 +266,7 @@ class Instance:
     results: dict[str, dict[str, Any]] | None = None  # non-task step results (wait event, action)
     history: list[HistoryEntry] = field(default_factory=list)
     tick: str | None = None  # schedule starts: the tick id (see the class docstring)
+    parent: str | None = None  # started by a ``call`` step: the calling instance's id (steps/call.py)
 
     @property
     def is_running(self) -> bool:
@@ -273,6 +297,18 @@ class Instance:
         out.extend(self.waits or ())
         out.extend(self.joins or ())
         return out
+
+    def remove_token(self, token: Wait | Join) -> None:
+        """Drop an active wait or join from its list (tasks stay: they keep their final status)."""
+        if isinstance(token, Wait):
+            if self.waits is not None:
+                self.waits.remove(token)
+                if not self.waits:
+                    self.waits = None
+        elif self.joins is not None:
+            self.joins.remove(token)
+            if not self.joins:
+                self.joins = None
 
     def token(self, token_id: str) -> Token | None:
         for tok in self.tokens():
@@ -312,6 +348,8 @@ class Instance:
             out["waits"] = [w.to_dict() for w in self.waits]
         if self.joins:
             out["joins"] = [j.to_dict() for j in self.joins]
+        if self.parent is not None:
+            out["parent"] = self.parent
         return out
 
     @classmethod

@@ -11,11 +11,14 @@ import re
 from .errors import KeyPath
 from .model import (
     ActionSpec,
+    CallSpec,
     ChooseOption,
     EndStatus,
     Escalation,
+    ForEachSpec,
     JoinMode,
     NotifyText,
+    RepeatSpec,
     SourcePos,
     Step,
     TaskSpec,
@@ -25,9 +28,22 @@ from .model import (
 )
 from .reader import Reader, describe
 
-KINDS = ("task", "parallel", "choose", "wait", "action", "end")
-BRANCH_KINDS = ("task", "wait", "action", "parallel")
-STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
+KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
+BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
+SEQUENCE = "steps"  # a parallel branch that is a step sequence (steps/sequence.py); only there
+STEP_KEYS = (
+    "id",
+    "when",
+    "next",
+    "timeout",
+    "on_timeout",
+    "join",
+    "default",
+    *KINDS,
+    "for_each",
+    "concurrency",
+    SEQUENCE,
+)
 TASK_KEYS = (
     "title",
     "description",
@@ -49,7 +65,9 @@ TASK_KEYS = (
 )
 NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
-WAIT_KEYS = ("event", "match", "until", "delay")
+WAIT_KEYS = ("event", "match", "until", "delay", "correlate", "key")
+REPEAT_KEYS = ("max", "until", "steps")
+REPEAT_MAX = 100  # rounds a repeat may run at most (documented in docs/blueprint-language.md)
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
 TIMEOUT_ACTIONS: tuple[TimeoutAction, ...] = ("complete", "fail", "escalate")
 END_STATUSES: tuple[EndStatus, ...] = ("completed", "failed", "cancelled")
@@ -59,16 +77,28 @@ Located = list[tuple[KeyPath, Step]]
 
 
 def parse_steps(
-    value: object, path: KeyPath, r: Reader, located: Located, *, branch: bool = False
+    value: object,
+    path: KeyPath,
+    r: Reader,
+    located: Located,
+    *,
+    branch: bool = False,
+    holder: str = "parallel",
 ) -> tuple[Step, ...]:
+    """``branch``: the steps are held by a ``holder`` step (parallel, repeat) and follow its rules."""
     if not isinstance(value, list):
         r.error(path, f"expected a list of steps, got {describe(value)}")
         return ()
-    steps = [parse_step(item, (*path, index), r, located, branch=branch) for index, item in enumerate(value)]
+    steps = [
+        parse_step(item, (*path, index), r, located, branch=branch, holder=holder)
+        for index, item in enumerate(value)
+    ]
     return tuple(step for step in steps if step is not None)
 
 
-def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branch: bool) -> Step | None:
+def parse_step(
+    raw: object, path: KeyPath, r: Reader, located: Located, *, branch: bool, holder: str = "parallel"
+) -> Step | None:
     m = r.mapping(raw, path, STEP_KEYS, required=("id",))
     if m is None:
         return None
@@ -76,29 +106,42 @@ def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branc
     step_id = r.ident(raw_id, (*path, "id"), "a step id") if "id" in m else None
     if step_id is None:  # keep going with a stand-in so later checks still see this step
         step_id = raw_id if isinstance(raw_id, str) else f"<step {path[-1]}>"
-    kinds = [kind for kind in KINDS if kind in m]
+    kinds = [kind for kind in (*KINDS, SEQUENCE) if kind in m]
+    sequence_ok = branch and holder == "parallel"
     allowed = BRANCH_KINDS if branch else KINDS
     if len(kinds) != 1:
         found = f"it has {', '.join(kinds)}" if kinds else "it has none"
         r.error(path, f"a step needs exactly one of {', '.join(allowed)}; {found}")
     kind = kinds[0] if kinds else None
-    if kind is not None and kind not in allowed:
+    if kind == SEQUENCE:
+        if not sequence_ok:
+            r.error(
+                (*path, kind),
+                "steps (a sequence) only makes a parallel branch; elsewhere steps follow each other",
+            )
+    elif kind is not None and kind not in allowed:
         r.error(
             (*path, kind),
-            f"'{kind}' is not allowed inside parallel; a branch is one {', '.join(BRANCH_KINDS)} step",
+            f"'{kind}' is not allowed inside {holder}; "
+            + (
+                f"a branch is one {', '.join(BRANCH_KINDS)} step"
+                if holder == "parallel"
+                else f"its steps are {', '.join(BRANCH_KINDS)} steps"
+            ),
         )
     fields: dict[str, object] = {"id": step_id, "pos": SourcePos(r.out.file, r.out.line(path) or 0)}
     if "when" in m:
         fields["when"] = _when(m["when"], (*path, "when"), r)
     if "next" in m:
         if branch:
-            r.error((*path, "next"), "a step inside parallel cannot have next; branches end at the join")
+            ends = "branches end at the join" if holder == "parallel" else "the body runs in order"
+            r.error((*path, "next"), f"a step inside {holder} cannot have next; {ends}")
         elif kind == "end":
             r.error((*path, "next"), "an end step cannot have next")
         fields["next"] = r.text(m["next"], (*path, "next"))
-    _timeout(m, path, r, kind, branch, fields)
-    if "join" in m and kind != "parallel":
-        r.error((*path, "join"), "join only belongs on a parallel step")
+    _timeout(m, path, r, kind, branch, fields, holder)
+    if "join" in m and kind != "parallel" and "for_each" not in m:
+        r.error((*path, "join"), "join only belongs on a parallel step or with for_each")
     if "default" in m and kind != "choose":
         r.error((*path, "default"), "default only belongs on a choose step")
     if kind == "task":
@@ -115,17 +158,65 @@ def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branc
             r.error((*path, "parallel"), "parallel needs at least one branch")
         fields["parallel"] = branches
         _join(m, path, r, fields)
+    elif kind == "repeat":
+        fields["repeat"] = parse_repeat(m["repeat"], (*path, "repeat"), r, located)
+    elif kind == SEQUENCE:  # a parallel branch that is a step sequence (steps/sequence.py)
+        inner = parse_steps(m["steps"], (*path, "steps"), r, located, branch=True, holder="a branch's steps")
+        if not inner and isinstance(m["steps"], list):
+            r.error((*path, "steps"), "a branch's steps need at least one step")
+        fields["sequence"] = inner
+    elif kind == "call":
+        fields["call"] = parse_call(m["call"], (*path, "call"), r)
     elif kind == "choose":
         fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
         if "default" in m:
             fields["default"] = r.text(m["default"], (*path, "default"))
+    if "for_each" in m or "concurrency" in m:
+        fields["for_each"] = parse_for_each(m, path, r, kind)
     step = Step(**fields)  # type: ignore[arg-type]  # keys above are Step's own field names
     located.append((path, step))
     return step
 
 
+# -- for_each (steps/for_each.py) ------------------------------------------------------------------
+FOR_EACH_MAX = 1000  # items a for_each may have at most (documented in docs/blueprint-language.md)
+
+
+def parse_for_each(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> ForEachSpec | None:
+    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task or action step."""
+    if "for_each" not in m:
+        r.error((*path, "concurrency"), "concurrency only belongs with for_each")
+        return None
+    if kind not in ("task", "action"):
+        r.error((*path, "for_each"), f"for_each belongs on a task or action step, not {kind or 'this step'}")
+    if "timeout" in m:
+        r.error((*path, "timeout"), "a for_each step has no timeout; bound each task with due or escalate")
+    items = r.text(m["for_each"], (*path, "for_each"), template=True)
+    joined: dict[str, object] = {}
+    if "join" in m:
+        _join(m, path, r, joined)
+    concurrency = r.integer(m["concurrency"], (*path, "concurrency"), 1) if "concurrency" in m else None
+    if items is None:
+        return None
+    return ForEachSpec(
+        items=items,
+        join=joined.get("join", "all"),  # type: ignore[arg-type]  # _join stores a JoinMode
+        join_n=int(joined.get("join_n", 0)),  # type: ignore[call-overload]
+        concurrency=concurrency,
+    )
+
+
+# -- end for_each -----------------------------------------------------------------------------------
+
+
 def _timeout(
-    m: dict[str, object], path: KeyPath, r: Reader, kind: str | None, branch: bool, fields: dict[str, object]
+    m: dict[str, object],
+    path: KeyPath,
+    r: Reader,
+    kind: str | None,
+    branch: bool,
+    fields: dict[str, object],
+    holder: str,
 ) -> None:
     if "on_timeout" in m and "timeout" not in m:
         r.error((*path, "on_timeout"), "on_timeout needs a timeout on the same step")
@@ -146,7 +237,7 @@ def _timeout(
         if target is not None and "goto" in target:
             action, goto = "goto", r.text(target["goto"], (*on_path, "goto"))
             if branch:
-                r.error(on_path, "inside parallel, on_timeout can be complete, fail or escalate (not goto)")
+                r.error(on_path, f"inside {holder}, on_timeout can be complete, fail or escalate (not goto)")
     elif raw in TIMEOUT_ACTIONS:
         action = TIMEOUT_ACTIONS[TIMEOUT_ACTIONS.index(raw)]
     else:
@@ -155,7 +246,50 @@ def _timeout(
         fields["timeout"] = Timeout(after=after, action=action, goto=goto)
 
 
+def parse_repeat(value: object, path: KeyPath, r: Reader, located: Located) -> RepeatSpec | None:
+    """``repeat: {max: N, until: <template>, steps: [...]}``: a bounded loop over a step sequence."""
+    m = r.mapping(value, path, REPEAT_KEYS, required=("max", "steps"))
+    if m is None:
+        return None
+    rounds = r.integer(m["max"], (*path, "max"), 1) if "max" in m else None
+    if rounds is not None and rounds > REPEAT_MAX:
+        r.error((*path, "max"), f"max is at most {REPEAT_MAX} rounds, got {rounds}")
+    until = _when(m["until"], (*path, "until"), r) if "until" in m else None
+    steps: tuple[Step, ...] = ()
+    if "steps" in m:
+        steps = parse_steps(m["steps"], (*path, "steps"), r, located, branch=True, holder="repeat")
+        if not steps and isinstance(m["steps"], list):
+            r.error((*path, "steps"), "repeat needs at least one step")
+    if rounds is None or rounds > REPEAT_MAX or not steps:
+        return None
+    return RepeatSpec(max=rounds, steps=steps, until=until)
+
+
+# -- call (steps/call.py) -------------------------------------------------------------------------
+CALL_KEYS = ("process", "fields")
+
+
+def parse_call(value: object, path: KeyPath, r: Reader) -> CallSpec | None:
+    """``call: {process: <key>, fields: {name: <template>}}``: another process run as a sub-process.
+
+    Whether ``process`` exists is checked where every blueprint is known (calls.py).
+    """
+    m = r.mapping(value, path, CALL_KEYS, required=("process",))
+    if m is None:
+        return None
+    process = r.ident(m["process"], (*path, "process"), "a process key") if "process" in m else None
+    fields: dict[str, object] = {}
+    if "fields" in m:
+        fields = r.mapping(m["fields"], (*path, "fields")) or {}
+        r.templates_in(fields, (*path, "fields"))
+    return CallSpec(process=process, fields=fields) if process is not None else None
+
+
+# -- end call ---------------------------------------------------------------------------------------
+
+
 def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:
+    """``join: all | any | N`` of a parallel step (branches) or a for_each step (items)."""
     raw = m.get("join", "all")
     join: JoinMode = "all"
     if raw in ("all", "any"):
@@ -223,7 +357,7 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
         if key in m:
             out[key] = r.boolean(m[key], (*path, key))
     if "due" in m:
-        out["due"] = r.duration(m["due"], (*path, "due"))
+        out["due"], out["due_template"] = r.duration_or_template(m["due"], (*path, "due"))
     if "remind" in m:
         out["remind"] = r.durations(m["remind"], (*path, "remind"))
     if "escalate" in m:
@@ -296,11 +430,24 @@ def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
     if "match" in m:
         match = r.mapping(m["match"], (*path, "match")) or {}
         r.templates_in(match, (*path, "match"))
+    delay, delay_template = (
+        r.duration_or_template(m["delay"], (*path, "delay")) if "delay" in m else (None, None)
+    )
+    # -- correlation (steps/wait.py) ---------------------------------------------------------------
+    for name in ("correlate", "key"):
+        if name in m and "event" not in m:
+            r.error((*path, name), f"{name} only belongs with event")
+    if "key" in m and "correlate" not in m:
+        r.error((*path, "key"), "key needs correlate (the event's side of the match)")
+    # -- end correlation ----------------------------------------------------------------------------
     return WaitSpec(
         event=r.text(m["event"], (*path, "event")) if "event" in m else None,
         match=match,
         until=r.text(m["until"], (*path, "until"), template=True) if "until" in m else None,
-        delay=r.duration(m["delay"], (*path, "delay")) if "delay" in m else None,
+        delay=delay,
+        delay_template=delay_template,
+        correlate=r.text(m["correlate"], (*path, "correlate"), template=True) if "correlate" in m else None,
+        key=r.text(m["key"], (*path, "key"), template=True) if "key" in m else None,
     )
 
 

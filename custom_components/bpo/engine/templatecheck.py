@@ -10,7 +10,13 @@ met is walked once the whole process is known:
 - ``fields.x``, ``inputs.x``, ``steps.x`` (and ``steps.x.y``), ``instance.x``: the name after the dot must
   exist (subscripts with a literal, ``fields['x']``, count too);
 - filters and tests must be ones the sandbox has;
-- ``steps.x.outcome == 'word'`` (``!=``, ``in [..]`` too): the word must be an outcome of step ``x``;
+- ``steps.x.outcome == 'word'`` (``!=``, ``in [..]``, ``is eq 'word'`` too): the word must be an outcome of
+  step ``x``; ``steps.x.form.y``: task ``x`` must collect field ``y``;
+- calls: ``fields()`` and the other data names are not functions; a date-time (``now()``, the date helpers)
+  has only a date-time's attributes (``now().strftme`` is a typo); test and filter names given as text to
+  ``select``, ``reject``, ``selectattr``, ``rejectattr`` and ``map`` must exist; the date helpers' literal
+  arguments (see datehelpers.py) must be right;
+- ``task.x`` in a task's ``notify`` texts and in ``escalate``: ``x`` must be an attribute those templates get;
 - the statically obvious resource bombs (``9 ** (9 ** 9)``, ``'x' * 4000000000``, ``range(10 ** 9)``),
   folded from constants with the same rules the render limits of ``templates.py`` apply.
 """
@@ -20,10 +26,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
 
+from . import datehelpers
+from .cron import CronError, zone
+from .durations import DurationError, parse_duration
 from .errors import Collector, KeyPath
 from .model import Process, Step
 from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too_big, repeat_too_big
@@ -31,13 +41,27 @@ from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too
 # parses only; gives the filter and test names the sandbox knows. The bounded environment matters: jinja's
 # compiler (run by jinja2.meta) folds constants, and only there are ** and * never folded (9 ** 9 ** 9)
 _ENV = Templates().environment
-# names every runtime template sees (core._ctx) plus the directory helpers bound to the environment
-BASE_NAMES = frozenset({"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members"})
-# extra names by where the template is written (see notify.py and deadlines._escalate)
+# names every runtime template sees (Context.template_ctx) plus the directory helpers of the environment
+BASE_NAMES = frozenset(
+    {"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members", *datehelpers.NAMES}
+)
+# extra names by where the template is written (see notify.py and steps/task_deadlines.py)
 NOTIFY_NAMES = frozenset({"task", "kind", "lang", "process"})
 INSTANCE_ATTRS = frozenset({"id", "key", "started"})
 STEP_ATTRS = frozenset({"outcome", "form", "by", "status", "completed_at", "data", "result"})
+NOTIFY_TASK_ATTRS = frozenset({"id", "title", "due", "outcomes"})  # connectors/notify.py
+ESCALATE_TASK_ATTRS = frozenset({"id", "assignee", "group"})  # steps/task_deadlines.py
+# names that hold data, never functions (``fields()`` is a typo for ``fields.x`` or a helper)
+DATA_NAMES = frozenset(
+    {"item", "fields", "steps", "instance", "inputs", "event", "task", "kind", "lang", "process"}
+)
+# calls that give a date-time, and what a date-time has
+DATETIME_CALLS = frozenset({"now", "add_duration", "start_of_day", "next_business_day"})
+DATETIME_ATTRS = frozenset(name for name in dir(datetime) if not name.startswith("_"))
 WAIT_OUTCOMES = ("event", "time", "timeout")
+REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
+FOR_EACH_OUTCOMES = ("done",)  # see steps/for_each.py
+CORRELATE_NAMES = frozenset({"event", "now"})  # a wait's correlate template (steps/wait.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +71,20 @@ class Scope:
     fields: Collection[str]
     inputs: Collection[str]
     steps: Mapping[str, Step]
+    has_calendar: bool = True  # the process has a business calendar (for the date helpers)
 
     def outcomes(self, step_id: str) -> tuple[str, ...] | None:
         step = self.steps.get(step_id)
         if step is None:
             return None
+        if step.for_each is not None:
+            return FOR_EACH_OUTCOMES  # steps/for_each.py; each item's outcome is in data.items
         if step.task is not None:
             return step.task.outcomes
         if step.wait is not None:
             return WAIT_OUTCOMES
+        if step.repeat is not None:
+            return REPEAT_OUTCOMES
         return None
 
 
@@ -66,14 +95,30 @@ def check_all(
     steps: Sequence[Step],
     out: Collector,
 ) -> None:
-    scope = Scope(process.fields, inputs, {step.id: step for step in steps})
+    scope = Scope(
+        process.fields,
+        inputs,
+        {step.id: step for step in steps},
+        process.calendar is not None or process.business_calendar is not None,
+    )
     for path, source in templates:
-        for message in problems(source, scope, names_at(path)):
+        for message in problems(source, scope, names_at(path), task_attrs=task_attrs_at(path)):
             out.add(path, message)
+
+
+def task_attrs_at(path: KeyPath) -> frozenset[str] | None:
+    """What ``task`` holds in a template written at ``path`` (None: no ``task`` there)."""
+    if len(path) >= 3 and path[-2] == "notify" and path[-3] == "task":
+        return NOTIFY_TASK_ATTRS
+    if "escalate" in path:
+        return ESCALATE_TASK_ATTRS
+    return None
 
 
 def names_at(path: KeyPath) -> frozenset[str]:
     """The context names a template written at ``path`` can see."""
+    if path[-2:-1] == ("wait",) and path[-1] == "correlate":
+        return CORRELATE_NAMES  # rendered once per event, for every instance waiting (steps/wait.py)
     names = set(BASE_NAMES)
     if path[:2] == ("process", "start") or "match" in path:
         names.add("event")
@@ -84,7 +129,9 @@ def names_at(path: KeyPath) -> frozenset[str]:
     return frozenset(names)
 
 
-def problems(source: str, scope: Scope, known: Collection[str]) -> list[str]:
+def problems(
+    source: str, scope: Scope, known: Collection[str], *, task_attrs: Collection[str] | None = None
+) -> list[str]:
     if "{" not in source:
         return []
     try:
@@ -104,13 +151,66 @@ def problems(source: str, scope: Scope, known: Collection[str]) -> list[str]:
             test.name = "defined"
     allowed = set(known) | set(_ENV.globals)
     for name in sorted(meta.find_undeclared_variables(tree) - allowed):
-        found.append(f"template uses unknown name '{name}'{_hint(name, allowed)}")
+        found.append(f"template uses unknown name '{name}'{_HA_HINTS.get(name) or _hint(name, allowed)}")
     for ref in tree.find_all((nodes.Getattr, nodes.Getitem)):
         found.extend(_reference(ref, scope))  # type: ignore[arg-type]  # find_all yields those two
+        found.extend(_deeper_reference(ref, scope, task_attrs))  # type: ignore[arg-type]
     for compare in tree.find_all(nodes.Compare):
         found.extend(_outcome_compare(compare, scope))
+    for test in tree.find_all(nodes.Test):
+        found.extend(_outcome_test(test, scope))
+    for call in tree.find_all(nodes.Call):
+        found.extend(_not_a_function(call))
+    for flt in tree.find_all(nodes.Filter):
+        found.extend(_named_by_text(flt))
     found.extend(_bombs(tree))
+    for call in tree.find_all(nodes.Call):
+        found.extend(_date_helper_call(call, scope))
     return list(dict.fromkeys(found))
+
+
+_ARITY = {"add_duration": (2, 3), "start_of_day": (0, 2), "next_business_day": (0, 1), "format_time": (0, 3)}
+_PARAMS = {
+    "add_duration": ("when", "duration", "business"),
+    "start_of_day": ("when", "zone"),
+    "next_business_day": ("when",),
+    "format_time": ("when", "format", "zone"),
+}
+
+
+def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
+    """The date helpers' arguments that constants already show wrong, and calendars they need."""
+    if not isinstance(call.node, nodes.Name) or call.node.name not in _ARITY:
+        return
+    name = call.node.name
+    params = _PARAMS[name]
+    low, high = _ARITY[name]
+    given = len(call.args) + len(call.kwargs)
+    for kw in call.kwargs:
+        if kw.key not in params:
+            yield f"{name}() has no argument '{kw.key}' (it takes {', '.join(params)})"
+    if not low <= given <= high:
+        yield f"{name}() takes {', '.join(params[:high])}: {low} to {high} arguments, got {given}"
+    args: dict[str, nodes.Expr] = dict(zip(params, call.args, strict=False))
+    args.update({kw.key: kw.value for kw in call.kwargs})
+    business = args.get("business")
+    wants_calendar = name in datehelpers.NEEDS_CALENDAR or (
+        business is not None and not (isinstance(business, nodes.Const) and not business.value)
+    )
+    if wants_calendar and not scope.has_calendar:
+        yield f"{name}() counts business days: write a calendar under process.calendar (hours, holidays)"
+    duration = args.get("duration")
+    if isinstance(duration, nodes.Const):
+        try:
+            parse_duration(duration.value)
+        except DurationError as err:
+            yield f"{name}(): {err}"
+    zone_arg = args.get("zone")
+    if isinstance(zone_arg, nodes.Const) and zone_arg.value is not None:
+        try:
+            zone(str(zone_arg.value))
+        except CronError as err:
+            yield f"{name}(): {err}"
 
 
 def _hint(word: str, choices: Collection[str]) -> str:
@@ -174,6 +274,9 @@ def _outcome_step(node: nodes.Node) -> str | None:
 def _words(node: nodes.Node) -> list[str] | None:
     if isinstance(node, nodes.Const) and isinstance(node.value, str):
         return [node.value]
+    if isinstance(node, nodes.Const) and isinstance(node.value, list | tuple):
+        # jinja's scope analysis folds a literal list into one constant
+        return [w for w in node.value if isinstance(w, str)]
     if isinstance(node, nodes.List | nodes.Tuple):
         words = [item.value for item in node.items if isinstance(item, nodes.Const)]
         return [w for w in words if isinstance(w, str)]
@@ -198,6 +301,101 @@ def _outcome_compare(node: nodes.Compare, scope: Scope) -> Iterator[str]:
                         f"step '{step_id}' has no outcome '{word}' (its outcomes: {', '.join(offered)})"
                         f"{_hint(word, offered)}"
                     )
+
+
+def _deeper_reference(
+    node: nodes.Getattr | nodes.Getitem, scope: Scope, task_attrs: Collection[str] | None
+) -> Iterator[str]:
+    """``steps.x.form.y``, ``task.y`` and ``now().y``: names one level further than :func:`_reference`."""
+    name = _attr(node)
+    if name is None:
+        return
+    inner = node.node
+    # steps.<id>.form.<field>
+    if isinstance(inner, nodes.Getattr | nodes.Getitem) and _attr(inner) == "form":
+        owner = inner.node
+        if isinstance(owner, nodes.Getattr | nodes.Getitem) and _root(owner) == "steps":
+            step = scope.steps.get(_attr(owner) or "")
+            if step is not None and step.task is not None and name not in step.task.form:
+                form = ", ".join(step.task.form) or "nothing"
+                hint = _hint(name, step.task.form)
+                yield f"task '{step.id}' has no form field '{name}' (it collects {form}){hint}"
+    if _root(node) == "task" and task_attrs is not None and name not in task_attrs:
+        yield f"task has no '{name}' here (it has {', '.join(sorted(task_attrs))}){_hint(name, task_attrs)}"
+    if (
+        isinstance(node, nodes.Getattr)
+        and isinstance(inner, nodes.Call)
+        and isinstance(inner.node, nodes.Name)
+        and inner.node.name in DATETIME_CALLS
+        and name not in DATETIME_ATTRS
+    ):
+        yield (f"{inner.node.name}() gives a date-time, which has no '{name}'{_hint(name, DATETIME_ATTRS)}")
+
+
+# Home Assistant's template functions that admins reach for: say what bpo has instead
+_HA_TIME = (
+    "; that is Home Assistant's, bpo has now(), add_duration, start_of_day, next_business_day, format_time"
+)
+_HA_STATE = (
+    "; that is Home Assistant's, bpo templates do not read entity states (use fields or an action step)"
+)
+_HA_HINTS = {
+    **dict.fromkeys(
+        (
+            "timedelta",
+            "as_timestamp",
+            "as_datetime",
+            "as_local",
+            "today_at",
+            "relative_time",
+            "strptime",
+            "utcnow",
+        ),
+        _HA_TIME,
+    ),
+    **dict.fromkeys(("states", "is_state", "state_attr", "is_state_attr", "has_value", "expand"), _HA_STATE),
+}
+
+_EQUAL_TESTS = frozenset({"eq", "equalto", "==", "ne", "!=", "in"})
+
+
+def _outcome_test(node: nodes.Test, scope: Scope) -> Iterator[str]:
+    """``steps.x.outcome is eq 'word'`` (and ``equalto``, ``ne``, ``in``): the word must be an outcome."""
+    if node.name not in _EQUAL_TESTS or not node.args:
+        return
+    step_id = _outcome_step(node.node)
+    words = _words(node.args[0])
+    offered = scope.outcomes(step_id) if step_id is not None else None
+    if offered is None or words is None:
+        return
+    for word in words:
+        if word not in offered:
+            yield (
+                f"step '{step_id}' has no outcome '{word}' (its outcomes: {', '.join(offered)})"
+                f"{_hint(word, offered)}"
+            )
+
+
+def _not_a_function(call: nodes.Call) -> Iterator[str]:
+    if isinstance(call.node, nodes.Name) and call.node.name in DATA_NAMES:
+        name = call.node.name
+        yield f"'{name}' is data, not a function: write {name}.<name> (or {name}['<name>'])"
+
+
+# filters taking the name of a test or filter as text, and where that text is
+_NAMED_TEST_ARG = {"select": 0, "reject": 0, "selectattr": 1, "rejectattr": 1}
+
+
+def _named_by_text(flt: nodes.Filter) -> Iterator[str]:
+    index = _NAMED_TEST_ARG.get(flt.name)
+    if index is not None and len(flt.args) > index:
+        arg = flt.args[index]
+        if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value not in _ENV.tests:
+            yield f"{flt.name} names unknown test '{arg.value}'{_hint(arg.value, _ENV.tests)}"
+    if flt.name == "map" and flt.args and not any(kw.key == "attribute" for kw in flt.kwargs):
+        arg = flt.args[0]
+        if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value not in _ENV.filters:
+            yield f"map names unknown filter '{arg.value}'{_hint(arg.value, _ENV.filters)}"
 
 
 def _bombs(tree: nodes.Template) -> Iterator[str]:

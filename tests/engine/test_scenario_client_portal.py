@@ -1,0 +1,70 @@
+"""``bpo simulate`` on the shipped client-portal blueprints with the scenario files of their docs page.
+
+Together the runs of each blueprint take every one of its steps; each run's summary is the one
+docs/scenarios/client-portal.md shows; the timelines show the loops, chasing and per-client routing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .scenario_sims import Sim, check_runs
+
+PAGE = "client-portal"
+PAYROLL = Sim(
+    PAGE, "payroll", "portal_payroll_cycle", "2026-10-19T00:00", 16, ("accepted", "rework"), False, True
+)
+ONBOARDING = Sim(
+    PAGE, "onboarding", "portal_onboarding", "2026-03-02T09:00", 14, ("confirmed", "corrections")
+)
+REQUEST = Sim(PAGE, "request", "portal_request", "2026-03-02T09:00", 3, ("done", "questions"))
+CONTACT_LOG = Sim(
+    PAGE, "contact-log", "portal_contact_log", "2026-03-02T09:00", 5, ("agreed", "objected", "silent")
+)
+
+
+@pytest.mark.parametrize("sim", [PAYROLL, ONBOARDING, REQUEST, CONTACT_LOG], ids=lambda s: s.prefix)
+def test_the_runs_take_every_step_and_print_the_documented_summaries(
+    capsys: pytest.CaptureFixture[str], sim: Sim
+) -> None:
+    check_runs(sim, capsys)
+
+
+def test_payroll_runs_monthly_and_year_end_per_client_and_chases_late_clients(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = PAYROLL.simulate(capsys, "accepted")
+    for client in ("acme", "globex"):
+        assert (
+            f"2026-10-20 09:00  task created portal_payroll_cycle {client}-2026-10 task client_inputs "
+            f"for client_{client}, due 2026-10-23 09:00" in out
+        )
+        assert (
+            f"2026-11-01 09:00  instance started portal_payroll_cycle {client}-2026-year-end started" in out
+        )
+        assert f"{client}-2026-10 task client_acceptance completed by client_{client}: accept" in out
+    late = PAYROLL.simulate(capsys, "rework")
+    assert (
+        "2026-10-23 09:00  escalated    portal_payroll_cycle acme-2026-10 task client_inputs escalated"
+        in late
+    )
+    assert "acme-2026-10 task client_acceptance completed by client_acme: reject" in late
+    assert "acme-2026-10 task rework for payroll_staff" in late
+
+
+def test_files_from_the_shared_folder_start_requests_for_their_client(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = REQUEST.simulate(capsys, "questions")
+    assert out.count("instance started portal_request /share/clients/acme/new_hire_tanaka.pdf") == 1
+    assert "portal_request R-17 started" in out
+    assert "task ask_client for client_globex" in out and "task ask_client for client_acme" in out
+
+
+def test_meeting_minutes_go_to_the_client_and_count_as_agreed_after_the_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = CONTACT_LOG.simulate(capsys, "silent")
+    assert "portal_contact_log K-1 ended: completed" in out  # a call: minutes only
+    assert "task client_agreement for client_acme" in out
+    assert "portal_contact_log K-2 step client_agreement timed out -> complete" in out
