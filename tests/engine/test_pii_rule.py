@@ -472,6 +472,22 @@ def test_values_within_the_limits_are_stored_as_their_type(fdef: FieldDef, value
         (FieldDef("f", "file"), [list(range(600)), list(range(600))], "more than 1000 items"),  # all levels
         (FieldDef("f", "file"), {"k" * 256: 1}, "a key longer than 255 characters"),
         (FieldDef("f", "file"), [float("nan")], "expected a finite number"),
+        (FieldDef("n", "number"), 2**53, "expected a number from -9007199254740991 to 9007199254740991"),
+        (
+            FieldDef("n", "number"),
+            -(2**63) - 1,
+            "expected a number from -9007199254740991 to 9007199254740991",
+        ),
+        (
+            FieldDef("n", "number"),
+            "9007199254740992",
+            "expected a number from -9007199254740991 to 9007199254740991",
+        ),
+        (
+            FieldDef("f", "file"),
+            {"n": [2**63]},
+            "expected a number from -9007199254740991 to 9007199254740991",
+        ),
         (
             FieldDef("f", "file"),
             {"at": date(2026, 1, 1)},
@@ -502,7 +518,10 @@ def test_check_values_keeps_what_was_not_given() -> None:
         (FieldDef("b", "bool"), "TRUE ", True),
         (FieldDef("b", "bool"), "False", False),
         (FieldDef("b", "bool"), "no", False),
-        (FieldDef("n", "number"), "1" * 255, int("1" * 255)),  # 255 characters: the limit
+        (FieldDef("n", "number"), "0" * 254 + "7", 7),  # 255 characters: the limit
+        (FieldDef("n", "number"), 2**53 - 1, 2**53 - 1),  # the largest integer JSON readers agree on
+        (FieldDef("n", "number"), str(1 - 2**53), 1 - 2**53),
+        (FieldDef("f", "file"), [2**53 - 1], [2**53 - 1]),
         (FieldDef("d", "date"), "2026-01-31".center(255), "2026-01-31"),
         (FieldDef("t", "text"), "plain", "plain"),
     ],

@@ -29,6 +29,7 @@ def test_documented_limits_are_the_checked_ones() -> None:
         field_values.MAX_TEXT,
         field_values.MAX_DEPTH,
         field_values.MAX_ITEMS,
+        field_values.MAX_INT,
     }
     assert expected <= numbers, (expected - numbers, DOC.name)
     assert "My Number" in section and "pii_suspected" in section

@@ -9,7 +9,8 @@ HA's log and the logbook.
 Limits (documented in docs/home-assistant.md, "Actions"): a text, file or undeclared string value at most
 ``MAX_TEXT`` characters; a field name, an ``entity`` value, ids, keys and assignees at most ``MAX_NAME``; at
 most ``MAX_FIELDS`` values in one form or start; lists and mappings at most ``MAX_DEPTH`` deep with at most
-``MAX_ITEMS`` items in all; numbers finite (``nan`` and ``inf`` are refused).
+``MAX_ITEMS`` items in all; numbers finite (``nan`` and ``inf`` are refused) and integers within
++/-``MAX_INT``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,20 @@ MAX_NAME = 255  # characters of a field name, an entity value, an id, a key, an 
 MAX_FIELDS = 100  # values in one form or one start
 MAX_ITEMS = 1_000  # items of a list or mapping (file fields and undeclared values), all levels counted
 MAX_DEPTH = 5  # nesting of lists and mappings
+# integers JSON readers agree on (JavaScript's safe range; orjson refuses beyond 64 bits at save time)
+MAX_INT = 2**53 - 1
 _ENTITY = re.compile(r"[a-z0-9_]+\.[^\s.][^\s]*")
 
 
 def _finite(number: float) -> float:
     if not math.isfinite(number):
         raise ValueError("expected a finite number")
+    return number
+
+
+def _safe(number: int) -> int:
+    if not -MAX_INT <= number <= MAX_INT:
+        raise ValueError(f"expected a number from -{MAX_INT} to {MAX_INT}")
     return number
 
 
@@ -46,7 +55,10 @@ def _size(value: object, depth: int = 0, budget: list[int] | None = None) -> Non
     if isinstance(value, float):
         _finite(value)
         return
-    if value is None or isinstance(value, bool | int):
+    if isinstance(value, int) and not isinstance(value, bool):
+        _safe(value)
+        return
+    if value is None or isinstance(value, bool):
         return
     if isinstance(value, Mapping | list | tuple):
         if depth >= MAX_DEPTH:
@@ -70,20 +82,21 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("expected a number")
         if isinstance(value, int):
-            return value
+            return _safe(value)
         if isinstance(value, float):
             return _finite(value)
         if not isinstance(value, str) or len(value) > MAX_NAME:
             raise ValueError("expected a number")
         text = value.strip()
         try:
-            return int(text)
+            whole = int(text)
         except ValueError:
             try:
                 number = float(text)
             except ValueError:
                 raise ValueError("expected a number") from None
             return _finite(number)
+        return _safe(whole)
     if kind == "bool":
         if isinstance(value, bool):
             return value
