@@ -522,6 +522,7 @@ def test_check_values_keeps_what_was_not_given() -> None:
         (FieldDef("n", "number"), 2**53 - 1, 2**53 - 1),  # the largest integer JSON readers agree on
         (FieldDef("n", "number"), str(1 - 2**53), 1 - 2**53),
         (FieldDef("f", "file"), [2**53 - 1], [2**53 - 1]),
+        (FieldDef("f", "file"), {"ok": True, "none": None}, {"ok": True, "none": None}),
         (FieldDef("d", "date"), "2026-01-31".center(255), "2026-01-31"),
         (FieldDef("t", "text"), "plain", "plain"),
     ],
