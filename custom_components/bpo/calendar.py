@@ -10,6 +10,7 @@ open. Paused (suspended) blueprints show no starts.
 from __future__ import annotations
 
 import heapq
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
@@ -21,6 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_CALENDAR
+from .engine.pii_taint import MASK, public_title, task_taint
 from .engine.runtime import Upcoming
 from .entity import BpoEntity, hub_device_info
 from .manager import BpoManager
@@ -70,7 +72,22 @@ def _visit(entry: Upcoming, manager: BpoManager, process_name: str) -> CalendarE
     )
 
 
+def _public(entry: Upcoming, manager: BpoManager) -> Upcoming:
+    """The entry as anyone may see it: the calendar is one entity for every user (and its state attributes
+    reach the recorder), so a title or location rendered from a PII field is masked for all."""
+    task = manager.engine.task(entry.task_id) if entry.task_id else None
+    if task is None:
+        return entry
+    blueprint = manager.engine.blueprint(entry.process)
+    process = blueprint.process if blueprint is not None else None
+    location = entry.location
+    if location and task_taint(process, task.step).visit_location:
+        location = MASK
+    return replace(entry, title=public_title(process, task.step, entry.title), location=location)
+
+
 def _event(entry: Upcoming, manager: BpoManager) -> CalendarEvent:
+    entry = _public(entry, manager)
     blueprint = manager.engine.blueprint(entry.process)
     process_name = blueprint.name if blueprint is not None and blueprint.name else entry.process
     if entry.kind == "visit":

@@ -41,6 +41,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_PREFIX
 from .device_store import DeviceStore
+from .engine.field_values import MAX_NAME
 from .permissions import PERSON_DOMAIN, async_actor, require_admin
 
 _LOGGER = logging.getLogger(__name__)
@@ -305,14 +306,16 @@ class DeviceRecords:
 # -- services -------------------------------------------------------------------------------------------
 REGISTER_SCHEMA = vol.Schema(
     {
-        vol.Required("device_id"): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
-        vol.Required("name"): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Required("device_id"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=MAX_NAME)),
+        vol.Required("name"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=MAX_NAME)),
         vol.Required("owner"): cv.entity_domain(PERSON_DOMAIN),
         vol.Required("platform"): vol.In(DEVICE_PLATFORMS),
-        vol.Optional("model"): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Optional("model"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=MAX_NAME)),
     }
 )
-RETIRE_SCHEMA = vol.Schema({vol.Required("device_id"): vol.All(cv.string, vol.Strip, vol.Length(min=1))})
+RETIRE_SCHEMA = vol.Schema(
+    {vol.Required("device_id"): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=MAX_NAME))}
+)
 
 
 def _records(hass: HomeAssistant) -> DeviceRecords:

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
-from .engine.queries import check_value
+from .engine.field_values import check_values
 from .engine.runtime import Engine
 from .engine.runtime_errors import (
     BlueprintSuspended,
@@ -73,30 +73,30 @@ def translate(err: EngineError, sent: Iterable[Any] = ()) -> ServiceValidationEr
 
 
 def start_fields(engine: Engine, process_key: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A start's field values checked against their declared types (the check a task form gets).
+    """A start's field values checked against their declared types and the size limits (the check a task
+    form gets, ``engine.field_values``).
 
     Without this a manual start stores whatever it is given; a wrong value is refused (``InvalidForm``,
-    naming every bad field) before anything is stored. An unknown process or field is left to the
-    engine's own refusal, which lists what it knows.
+    naming every bad field and what it expects, never the value) before anything is stored. An unknown
+    process or field is left to the engine's own refusal, which lists what it knows.
     """
     bp = engine.blueprint(process_key)
-    if bp is None:
-        return dict(fields)
-    declared = bp.process.fields
-    out: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, value in fields.items():
-        fdef = declared.get(name)
-        if fdef is None or value is None or value == "":
-            out[name] = value
-            continue
-        try:
-            out[name] = check_value(fdef, value)
-        except ValueError as err:
-            problems.append(f"{name}: {err}")
-    if problems:
-        raise InvalidForm(f"process {process_key}: " + "; ".join(problems))
-    return out
+    try:
+        return check_values(fields, bp.process.fields if bp is not None else {}, "fields")
+    except ValueError as err:
+        raise InvalidForm(f"process {process_key}: {err}") from None
+
+
+def form_sizes(form: Mapping[str, Any]) -> None:
+    """A form's names and sizes, before the engine checks its values against the task's field types."""
+    try:
+        check_values(form, {}, "form")
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_form",
+            translation_placeholders={"detail": str(err)},
+        ) from None
 
 
 def save_failed(err: HomeAssistantError) -> HomeAssistantError:

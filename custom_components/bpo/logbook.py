@@ -26,15 +26,35 @@ MESSAGES: dict[str, str] = {
 }
 
 
+# what a line says where the payload lacks a key (an older event, a step without a task): never "?"
+_FALLBACKS: dict[str, str] = {
+    "key": "an instance",
+    "status": "ended",
+    "outcome": "none",
+    "level": "next",
+    "action": "its timeout action",
+    "max_starts": "the limit of",
+}
+
+
 class _Defaulting(dict[str, Any]):
     def __missing__(self, key: str) -> str:
-        return "?"
+        return _FALLBACKS.get(key, "(not given)")
 
 
 def describe(event_type: str, data: dict[str, Any]) -> dict[str, str]:
-    values = _Defaulting({k: v for k, v in data.items() if v is not None})
-    values.setdefault("who", data.get("assignee") or data.get("group") or "anyone")
+    values = _Defaulting({k: v for k, v in data.items() if v is not None and v != ""})
+    # only task_created lists candidates; other events of a candidates task name none of its people
+    people = ", ".join(str(c) for c in data.get("candidates") or ()) or (
+        "anyone" if "candidates" in data else "the task's people"
+    )
+    values.setdefault("who", data.get("assignee") or data.get("group") or people)
     values.setdefault("by", "system")
+    # a task is named by its (already masked) title, else its step, else its id
+    values.setdefault("title", data.get("step") or data.get("task_id") or "a task")
+    values.setdefault("step", data.get("title") or data.get("task_id") or "a step")
+    if "key" not in values and data.get("instance_id"):
+        values["key"] = data["instance_id"]
     message = MESSAGES[event_type].format_map(values)
     return {LOGBOOK_ENTRY_NAME: f"bpo {data.get('process', '')}".strip(), LOGBOOK_ENTRY_MESSAGE: message}
 

@@ -42,9 +42,12 @@ from .connectors import notify as payloads
 from .const import DOMAIN
 from .engine.business_time import CalendarError, WorkingCalendar, calendar_from_config
 from .engine.model import FieldDef, TaskSpec
+from .engine.pii_taint import public_title
+from .engine.pii_text import suspects
 from .engine.ports import EngineEvent
 from .engine.runtime_errors import EngineError
 from .engine.state import Task
+from .engine.visibility import pii_cleared
 from .manager import BpoManager
 from .permissions import person_of_user
 
@@ -192,12 +195,14 @@ class Notifier:
         spec = self._spec(task)
         if view is None or spec is None:
             return
-        groups = self.manager.directory.groups_of(person)
         blueprint = self.manager.engine.blueprint(task.process)
-        cleared = blueprint is not None and payloads.is_cleared(blueprint.process.pii_cleared, person, groups)
+        cleared = blueprint is not None and pii_cleared(person, blueprint.process, self.manager.directory)
         can_act = self._may_act(task, person) and (cleared or not spec.pii)
         lang = payloads.language(self.hass.config.language)
-        note = payloads.build(view, kind=kind, lang=lang, cleared=cleared, can_act=can_act)
+        # Never PII in a notification, not even for a cleared recipient: a notify call's data is kept by the
+        # recorder (call_service events) and persistent notifications are shown to every user. The link opens
+        # the task, where a cleared person sees the values.
+        note = payloads.build(view, kind=kind, lang=lang, cleared=False, can_act=can_act)
         options = self._person_options(person)
         route = options.get("route", ROUTE_APP)
         shown: list[list[str]] = []
@@ -372,15 +377,19 @@ class Notifier:
         if blueprint is None or spec is None or instance is None:
             return None
         defs = blueprint.process.fields
+        # a free-text value that looks like personal data (pii_text) is masked like a pii field's
+        suspected = suspects(instance.fields, defs)
         fields = tuple(
-            payloads.FieldValue(name, fdef.label or name, instance.fields[name], fdef.pii)
+            payloads.FieldValue(
+                name, fdef.label or name, instance.fields[name], fdef.pii or name in suspected
+            )
             for name, fdef in defs.items()
             if name in instance.fields
         )
         form_defs = [defs.get(name) or FieldDef(name) for name in spec.form]
         return payloads.TaskView(
             task_id=task.id,
-            title=task.title,
+            title=public_title(blueprint.process, task.step, task.title),
             process=blueprint.name or task.process,
             outcomes=spec.outcomes,
             due=dt_util.as_local(task.due) if task.due is not None else None,

@@ -11,30 +11,33 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
-from .engine_calls import loaded_manager, run, start_fields
+from .engine.field_values import MAX_NAME
+from .engine_calls import form_sizes, loaded_manager, run, start_fields
 from .entity import process_of_device
 from .permissions import async_actor, require_admin
 from .task_rows import Viewer, list_row, process_of
 
+# ids, keys, names: bounded text (field_values.MAX_NAME); voluptuous's messages name the key, not the value
+_NAME = vol.All(cv.string, vol.Length(max=MAX_NAME))
 START_SCHEMA = vol.Schema(
     {
-        vol.Required("process"): cv.string,
-        vol.Optional("key"): cv.string,
+        vol.Required("process"): _NAME,
+        vol.Optional("key"): _NAME,
         vol.Optional("fields", default=dict): dict,
     }
 )
 COMPLETE_SCHEMA = vol.Schema(
     {
-        vol.Required("task_id"): cv.string,
-        vol.Optional("outcome"): cv.string,
+        vol.Required("task_id"): _NAME,
+        vol.Optional("outcome"): _NAME,
         vol.Optional("form", default=dict): dict,
     }
 )
-REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): cv.string, vol.Required("assignee"): cv.string})
-CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): cv.string})
-RESUME_SCHEMA = vol.Schema({vol.Required("process"): cv.string})
+REASSIGN_SCHEMA = vol.Schema({vol.Required("task_id"): _NAME, vol.Required("assignee"): _NAME})
+CANCEL_SCHEMA = vol.Schema({vol.Required("instance_id"): _NAME})
+RESUME_SCHEMA = vol.Schema({vol.Required("process"): _NAME})
 LIST_SCHEMA = vol.Schema(
-    {vol.Optional("process"): cv.string, vol.Optional("include_closed", default=False): bool}
+    {vol.Optional("process"): _NAME, vol.Optional("include_closed", default=False): bool}
 )
 _manager = loaded_manager
 _run = run
@@ -64,6 +67,7 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
     task_id: str = call.data["task_id"]
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+    form_sizes(call.data["form"])  # names and sizes here; the engine checks the task's field types
     # Non-admins are checked by the engine against assignee/candidates/group; admins act on behalf of
     # anyone and are still recorded as who completed it.
     task = await _run(

@@ -1,8 +1,9 @@
 """What one caller may see of tasks and instances, as JSON rows (the ``list_tasks`` action, the web UI).
 
 A :class:`Viewer` is an actor seen through the directory: admins see everything unmasked; anyone else
-sees the tasks ``engine.visibility.can_view`` allows, with PII field values replaced by ``***`` unless
-``pii_cleared`` names them. Rows are plain JSON (ISO date-times) and carry no value a viewer may not see.
+sees the tasks ``engine.visibility.can_view`` allows, with PII field values replaced by ``***`` and titles
+rendered from them by ``<Step> (***)`` (``engine.pii_taint``) unless ``pii_cleared`` names them. Rows are
+plain JSON (ISO date-times) and carry no value a viewer may not see.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from .engine.model import Blueprint, FieldDef, Process, TaskSpec
+from .engine.pii_taint import public_title
 from .engine.ports import Directory
 from .engine.runtime import Engine
 from .engine.state import ADMINS_QUEUE, Instance, Task
@@ -161,13 +163,14 @@ def reminders(task: Task, spec: TaskSpec | None) -> list[str]:
 
 def list_row(task: Task, inst: Instance, process: Process | None, viewer: Viewer) -> dict[str, Any]:
     """The ``bpo.list_tasks`` action's row of one task."""
-    fields, _ = masked_fields(inst.fields, process, viewer.cleared(process))
+    cleared = viewer.cleared(process)
+    fields, _ = masked_fields(inst.fields, process, cleared)
     return {
         "task_id": task.id,
         "process": task.process,
         "key": inst.key,
         "step": task.step,
-        "title": task.title,
+        "title": public_title(process, task.step, task.title, cleared),
         "status": task.status,
         "assignee": task.assignee,
         "group": task.group,
@@ -182,7 +185,9 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
     bp = engine.blueprint(inst.process)
     process = bp.process if bp is not None else None
     spec = task_spec(bp, task.step)
-    fields, masked = masked_fields(inst.fields, process, viewer.cleared(process))
+    cleared = viewer.cleared(process)
+    fields, masked = masked_fields(inst.fields, process, cleared)
+    title = public_title(process, task.step, task.title, cleared)
     return {
         "task_id": task.id,
         "instance_id": inst.id,
@@ -190,7 +195,7 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "process_title": bp.name if bp is not None and bp.name else task.process,
         "key": inst.key,
         "step": task.step,
-        "title": task.title,
+        "title": title,
         "status": task.status,
         "assignee": task.assignee,
         "group": task.group,
@@ -202,7 +207,7 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "outcome": task.outcome,
         "form": form_rows(process, spec),
         "fields": fields,
-        "masked": masked,
+        "masked": masked or title != task.title,
         "can_complete": viewer.may_complete(task, spec, process),
         "can_claim": viewer.may_claim(task),
     }

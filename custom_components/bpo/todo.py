@@ -35,10 +35,14 @@ from homeassistant.util import slugify
 
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_LIST, TITLE
+from .engine.model import Process
+from .engine.pii_taint import public_title
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Task
+from .engine.visibility import pii_cleared
 from .engine_calls import save_failed
 from .entity import BpoEntity, EntityAdder
+from .exposure import hide_from_assistants
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
 from .task_lists import person_list, queue_list
@@ -106,13 +110,29 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         self._attr_todo_items = [
             TodoItem(
                 uid=task.id,
-                summary=task.title,
+                summary=self._summary(task),
                 status=TodoItemStatus.NEEDS_ACTION if task.is_open else TodoItemStatus.COMPLETED,
                 due=dt_util.as_local(task.due) if task.due is not None else None,
                 description=self._describe(task),
             )
             for task in (*open_tasks, *reversed(done))
         ]
+
+    def _summary(self, task: Task) -> str:
+        """The title, masked when it carries personal data and the list's people are not cleared for it."""
+        blueprint = self.manager.engine.blueprint(task.process)
+        process = blueprint.process if blueprint is not None else None
+        cleared = process is not None and self._cleared(process)
+        return public_title(process, task.step, task.title, cleared)
+
+    def _cleared(self, process: Process) -> bool:
+        """Whether the people this list belongs to are cleared for the process's PII."""
+        raise NotImplementedError
+
+    async def async_added_to_hass(self) -> None:
+        """Task lists may name people and their data: not exposed to Assist unless the user chooses to."""
+        await super().async_added_to_hass()
+        hide_from_assistants(self.hass, self.entity_id)
 
     def _describe(self, task: Task) -> str:
         """Process and step, plus what a checkbox cannot supply (outcome choice, required form fields)."""
@@ -188,7 +208,11 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
-                translation_placeholders={"task": task.title, "task_id": task_id, "detail": str(err)},
+                translation_placeholders={
+                    "task": self._summary(task),
+                    "task_id": task_id,
+                    "detail": str(err),
+                },
             ) from err
         except (NotAllowed, TaskNotFound) as err:
             key = "not_allowed" if isinstance(err, NotAllowed) else "not_found"
@@ -230,6 +254,9 @@ class BpoPersonTasks(BpoTaskList):
     def _may_complete(self, person: str) -> bool:
         return person == self.person
 
+    def _cleared(self, process: Process) -> bool:
+        return pii_cleared(self.person, process, self.manager.directory)
+
 
 class BpoQueueTasks(BpoTaskList):
     """A group's queue: tasks any member may take."""
@@ -255,3 +282,8 @@ class BpoQueueTasks(BpoTaskList):
 
     def _may_complete(self, person: str) -> bool:
         return self.group in self.manager.directory.groups_of(person)
+
+    def _cleared(self, process: Process) -> bool:
+        """Every member may see the queue: the title shows only when all of them are cleared."""
+        members = self.manager.directory.members(self.group)
+        return bool(members) and all(pii_cleared(m, process, self.manager.directory) for m in members)

@@ -31,7 +31,7 @@ from .engine.history import HistoryEntry
 from .engine.model import ManualStart, Process
 from .engine.runtime import Engine
 from .engine.state import Instance, Task
-from .engine_calls import loaded_manager, run, start_fields
+from .engine_calls import form_sizes, loaded_manager, run, start_fields
 from .manager import BpoManager
 from .permissions import Actor, async_actor
 from .task_rows import Viewer, field_row, mask_text, masked_fields, process_of, task_row, title_of
@@ -193,6 +193,7 @@ async def ws_task_complete(hass: HomeAssistant, connection: ActiveConnection, ms
     task_id: str = msg["task_id"]
     _inst, found = _visible_task(manager.engine, viewer, task_id)
     _open(found)
+    form_sizes(msg["form"])  # names and sizes, as for the action; the engine checks the field types
     task = await run(
         hass,
         lambda e: e.complete_task(

@@ -113,10 +113,9 @@ async def test_form_values_of_the_wrong_type_are_refused_with_every_problem() ->
         await engine.complete_task(
             tid, form={"amount": "twelve", "urgent": "maybe", "verdict": "great", "on": "31.01.2026"}
         )
-    assert str(err.value) == (
-        f"task {tid} (Fill): amount: expected a number, got 'twelve'; urgent: expected true or false, "
-        "got 'maybe'; verdict: expected one of ok, follow_up, got 'great'; "
-        "on: expected a date like 2026-01-31, got '31.01.2026'"
+    assert str(err.value) == (  # the fields and what they expect, never the values (they may be PII)
+        f"task {tid} (fill): amount: expected a number; urgent: expected true or false; "
+        "verdict: expected one of ok, follow_up; on: expected a date like 2026-01-31"
     )
     with pytest.raises(InvalidForm, match=r"amount: expected a number$"):
         await engine.complete_task(tid, form={"amount": True})  # a bool is not a number
@@ -140,7 +139,7 @@ async def test_who_may_complete_and_what_a_refusal_names() -> None:
         with pytest.raises(NotAllowed) as err:
             await engine.complete_task(task.id, user="mallory")
         assert (
-            str(err.value) == f"mallory may not complete task {task.id} ({task.title}); it belongs to {owner}"
+            str(err.value) == f"mallory may not complete task {task.id} ({task.step}); it belongs to {owner}"
         )
         await engine.complete_task(task.id, user=insider)
     assert [t.by for t in inst.tasks] == ["mallory", "carl", "bea", "cid"]

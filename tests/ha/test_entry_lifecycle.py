@@ -110,12 +110,12 @@ async def test_save_failure_reaches_the_caller_translated(
 ) -> None:
     await _world(hass, freezer)
     with pytest.raises(HomeAssistantError) as err:
-        # a value JSON cannot hold (inside a file field's value, which is kept as given): the save fails
-        # and the start is not acknowledged
+        # text UTF-8 cannot hold (a lone surrogate) passes the type checks, but the save fails and the start
+        # is not acknowledged
         await hass.services.async_call(
             "bpo",
             "start",
-            {"process": "expense_claim", "key": "x", "fields": {"receipt": {"scan": object()}}},
+            {"process": "expense_claim", "key": "x", "fields": {"receipt": "\ud800"}},
             blocking=True,
         )
     assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "save_failed")

@@ -155,7 +155,7 @@ async def test_dismissed_notification_leaves_the_task_open_and_the_reminder_come
     assert world.manager.engine.task(task_id).is_open
 
 
-async def test_pii_masked_for_home_agents_in_full_for_the_center(
+async def test_pii_masked_for_home_agents_and_for_the_center_too(
     hass: HomeAssistant,
     world: World,
     phones: dict[str, str],
@@ -169,7 +169,10 @@ async def test_pii_masked_for_home_agents_in_full_for_the_center(
     center = pushes(aioclient_mock, "carol_phone")[-1]["message"]
     assert "Customer: ***" in home and "Taro" not in home
     assert "Amount: 120" in home
-    assert "Customer: Taro Yamada" in center
+    # cleared, yet masked: a notify call's data is kept by the recorder (call_service events); the center
+    # agent opens the task from the notification's link and sees the value there
+    assert "Customer: ***" in center and "Taro" not in center
+    assert "/todo?entity_id=todo." in pushes(aioclient_mock, "carol_phone")[-1]["data"]["url"]
     assert "Taro" not in caplog.text
 
 

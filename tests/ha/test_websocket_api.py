@@ -167,6 +167,10 @@ async def test_bad_outcome_or_form_values_are_refused_without_echoing_them(
     assert "laptops: expected a number" in error["message"] and "secret-word" not in error["message"]
     error = await alice.refused("bpo/task/complete", "invalid_format", task_id=intake.id, form={})
     assert "laptops is required" in error["message"]
+    long_name = "k" * 300  # sizes are checked as for the action, before the engine sees the form
+    error = await alice.refused("bpo/task/complete", "invalid_format", task_id=intake.id, form={long_name: 1})
+    assert "form: a name that is empty, not text or longer than 255" in error["message"]
+    assert long_name not in error["message"]
     await alice.ok("bpo/task/complete", task_id=intake.id, form={"laptops": 1})
 
     [review] = engine.open_tasks(group="hr")

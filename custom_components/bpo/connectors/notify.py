@@ -14,14 +14,16 @@ into what the companion app understands and back:
 - per device, :func:`for_device` keeps the buttons within what its platform shows (Android 3, iOS about
   10): when there are more, the last one shown opens the task instead, so no outcome is out of reach.
 
-PII: a recipient not cleared for the process (``pii_cleared``) sees ``***`` for every field marked ``pii``,
-in the default text and in blueprint ``notify:`` templates alike; cleared recipients see the values.
+PII: a recipient not cleared for the process (``pii_cleared``, decided by ``engine.visibility.pii_cleared``)
+sees ``***`` for every field marked ``pii``, in the default text and in blueprint ``notify:`` templates alike;
+``build(cleared=True)`` shows the values. The HA glue builds every notification with ``cleared=False``: a
+notify call's data is kept by the recorder (see notifications.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -132,15 +134,6 @@ def parse_action(action: object, tag: object = None) -> Answer | None:
         return None
     reply_field = parts[3] if len(parts) == 4 else None
     return Answer(parts[1], parts[2], reply_field, reply=reply_field is not None)
-
-
-def is_cleared(pii_cleared: Iterable[str], person: str, groups: Iterable[str]) -> bool:
-    """Same forms as the engine: a person id, ``user:<person>`` or ``group:<name>``."""
-    member_of = set(groups)
-    for entry in pii_cleared:
-        if entry in (person, f"user:{person}") or (entry.startswith("group:") and entry[6:] in member_of):
-            return True
-    return False
 
 
 def is_urgent(kind: Kind, due: datetime | None, now: datetime) -> bool:

@@ -14,6 +14,9 @@ from typing import Any
 from .compiled import BULK, Compiled, paused_gc
 from .enginestate import EngineState
 from .history import HistoryEntry
+from .model import Process
+from .pii_guard import KEYS as PII_KEYS
+from .pii_guard import guard_event
 from .ports import EngineEvent, EventSink, StateStore
 from .state import Instance, Task
 
@@ -85,7 +88,16 @@ class Outbox:
             "outcome": task.outcome if task is not None else None,
         }
         data.update(extra)
+        if not PII_KEYS.isdisjoint(extra):  # one PII rule for every event (see pii_guard)
+            guard_event(kind, data, self._process_of(inst, data["process"]))
         self.state.outbox.append(EngineEvent(kind, data))
+
+    def _process_of(self, inst: Instance | None, key: str | None) -> Process | None:
+        """The blueprint version an event is about: the instance's own, else the current one."""
+        cp = self.state.versions.get((inst.process, inst.version)) if inst is not None else None
+        if cp is None:
+            cp = self.state.current.get(key or "")
+        return cp.process if cp is not None else None
 
     def drop_events_of(self, instance_id: str) -> None:
         """Unsend the queued events of an instance whose start is being undone."""

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .compiled import Compiled
 from .context import Context
 from .cron import CronSchedule
+from .field_values import coerce as _coerce
 from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
 from .state import ADMINS_QUEUE, Instance, Task
+from .visibility import pii_cleared
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +202,11 @@ class Queries:
             if len(spec.outcomes) == 1:
                 return spec.outcomes[0]
             raise InvalidOutcome(
-                f"task {task.id} ({task.title}) needs an outcome: one of {', '.join(spec.outcomes)}"
+                f"task {task.id} ({task.step}) needs an outcome: one of {', '.join(spec.outcomes)}"
             )
         if outcome not in spec.outcomes:
             raise InvalidOutcome(
-                f"task {task.id} ({task.title}) has no outcome {outcome!r}; "
+                f"task {task.id} ({task.step}) has no outcome {outcome!r}; "
                 f"expected one of {', '.join(spec.outcomes)}"
             )
         return outcome
@@ -213,7 +215,7 @@ class Queries:
         unknown = sorted(set(form) - set(spec.form))
         if unknown:
             raise InvalidForm(
-                f"task {task.id} ({task.title}) has no form field(s) {', '.join(unknown)}; "
+                f"task {task.id} ({task.step}) has no form field(s) {', '.join(unknown)}; "
                 f"it collects {', '.join(spec.form) or 'nothing'}"
             )
         problems: list[str] = []
@@ -230,7 +232,7 @@ class Queries:
             except ValueError as err:
                 problems.append(f"{name}: {err}")
         if problems:
-            raise InvalidForm(f"task {task.id} ({task.title}): " + "; ".join(problems))
+            raise InvalidForm(f"task {task.id} ({task.step}): " + "; ".join(problems))
         return out
 
     def check_user(self, cp: Compiled, task: Task, spec: TaskSpec, user: str | None) -> None:
@@ -239,7 +241,7 @@ class Queries:
             return
         if task.group == ADMINS_QUEUE and user != task.assignee and user not in task.candidates:
             raise NotAllowed(
-                f"{user} may not complete task {task.id} ({task.title}); nobody was assigned, so it is in "
+                f"{user} may not complete task {task.id} ({task.step}); nobody was assigned, so it is in "
                 "the admins' queue: an administrator completes or reassigns it"
             )
         anyone = task.assignee is None and not task.candidates and task.group is None
@@ -248,60 +250,9 @@ class Queries:
         )
         if not (anyone or user == task.assignee or user in task.candidates or in_group):
             owner = task.assignee or task.group or ", ".join(task.candidates)
-            raise NotAllowed(f"{user} may not complete task {task.id} ({task.title}); it belongs to {owner}")
+            raise NotAllowed(f"{user} may not complete task {task.id} ({task.step}); it belongs to {owner}")
         if spec.pii and not self._cleared(cp, user):
             raise NotAllowed(f"{user} is not cleared for PII work and may not complete task {task.id}")
 
     def _cleared(self, cp: Compiled, user: str) -> bool:
-        groups = set(self.ctx.directory.groups_of(user)) if self.ctx.directory is not None else set()
-        for entry in cp.process.pii_cleared:
-            if entry in (user, f"user:{user}") or (entry.startswith("group:") and entry[6:] in groups):
-                return True
-        return False
-
-
-def _coerce(fdef: FieldDef, value: Any) -> Any:
-    """Light type check of a form value; returns the JSON-able value to store."""
-    kind = fdef.type
-    if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("expected a number")
-        if isinstance(value, int | float):
-            return value
-        text = str(value).strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                raise ValueError(f"expected a number, got {value!r}") from None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "on", "1"):
-            return True
-        if text in ("false", "no", "off", "0"):
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if kind == "choice":
-        if fdef.options and str(value) not in fdef.options:
-            raise ValueError(f"expected one of {', '.join(fdef.options)}, got {value!r}")
-        return str(value)
-    if kind == "date":
-        if isinstance(value, date):
-            return value.isoformat()
-        try:
-            return date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(f"expected a date like 2026-01-31, got {value!r}") from None
-    if isinstance(value, dict | list | int | float | bool):
-        return value
-    return str(value)
-
-
-def check_value(fdef: FieldDef, value: Any) -> Any:
-    """The form-value check of :meth:`Queries._check_form` for one value, for callers validating a start's
-    fields before starting (the HA layer); raises ``ValueError`` saying what was expected."""
-    return _coerce(fdef, value)
+        return pii_cleared(user, cp.process, self.ctx.directory)  # the same forms as ``viewers``
