@@ -108,11 +108,26 @@ def test_re_arming_a_detailed_key_as_plain_forgets_its_details() -> None:
 
 def test_stale_entries_are_compacted_exactly_past_twice_the_live_count_plus_64() -> None:
     heap = TimerHeap()
+
+    def entries() -> int:
+        return len(heap._heap)  # memory shows only in the heap list
+
     live = 10
     peak = 0
     for i in range(2_000):
         heap.push(at(i % 50), f"k{i % live}")
-        peak = max(peak, len(heap._heap))  # memory shows only in the heap list
+        peak = max(peak, entries())
     assert len(heap) == live
-    assert peak == 2 * live + 64  # never more; compaction drops every stale entry as soon as it is past
+    assert peak == 2 * live + 64  # reached, never passed: then every stale entry is dropped at once
     assert len(heap.pop_due(at(100))) == live
+
+    # disarming many timers compacts as well: cancel, and the runtime's discard, of any kind of timer
+    for n in range(100):
+        heap.schedule(Timer(f"d{n}", at(n), "remind" if n % 2 else "token", f"i{n % 3}" if n % 2 else None))
+    for n in range(90):
+        if n % 3:
+            heap.discard(f"d{n}")
+        else:
+            heap.cancel(f"d{n}")
+        assert entries() <= 2 * len(heap) + 64
+    assert len(heap) == 10 and keys(heap.pop_due(at(100))) == [f"d{n}" for n in range(90, 100)]
