@@ -74,7 +74,8 @@ def row(n: int, persons: bool, bpo: list[dict[str, float]], native: list[dict[st
         f"| {b['rss_mb']:.1f} ({1000 * b['rss_mb'] / n:.1f} KB) "
         f"| {v['rss_mb']:.1f} ({1000 * v['rss_mb'] / n:.1f} KB) "
         f"| x{b['rss_mb'] / v['rss_mb'] if v['rss_mb'] > 0 else float('nan'):.2f} "
-        f"| {1000 * stall:.0f} ms | {1000 * native_stall:.0f} ms "
+        f"| {1000 * stall:.0f} ms | {1000 * b.get('gc_full_longest_s', 0.0):.0f} ms "
+        f"| {1000 * native_stall:.0f} ms "
         f"| {100 * b['open_after_restart']:.0f} % | {100 * v['open_after_restart']:.0f} % "
         f"| {os.getloadavg()[0]:.2f} |"
     )
@@ -83,8 +84,9 @@ def row(n: int, persons: bool, bpo: list[dict[str, float]], native: list[dict[st
 HEADER = (
     "| N | persons | bpo start s | native start s | ratio | bpo items/s | native items/s | bpo answer-all s "
     "| native answer-all s | ratio | bpo RSS MB (per item) | native RSS MB (per item) | ratio "
-    "| bpo longest stall | native longest stall | bpo open after restart | native | load |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| bpo longest stall | bpo longest full GC | native longest stall | bpo open after restart | native "
+    "| load |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

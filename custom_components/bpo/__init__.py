@@ -15,7 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from . import notifications, repairs
+from . import notifications, panel, repairs
 from .const import DOMAIN
 from .device_records import DeviceRecords, async_register_device_services
 from .device_store import DeviceStore
@@ -25,6 +25,7 @@ from .manager import BpoManager
 from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
 from .services import async_register_services
 from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
+from .websocket_api import async_register_websocket_commands
 
 ISSUE_STORE_CORRUPTED = "store_corrupted"
 
@@ -50,9 +51,11 @@ type BpoConfigEntry = ConfigEntry[BpoRuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Services belong to the domain, not to an entry: register them once."""
+    """Services, websocket commands and the web UI's files belong to the domain: register them once."""
     async_register_services(hass)
     async_register_device_services(hass)
+    async_register_websocket_commands(hass)
+    await panel.async_register_static(hass)
     return True
 
 
@@ -98,6 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
     entry.async_on_unload(records.async_start(entry.entry_id))  # after loading: it prunes by the records
     if store.recovered:
         async_raise_recovery_issue(hass, store.recovered)
+    entry.async_on_unload(await panel.async_setup_panel(hass))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

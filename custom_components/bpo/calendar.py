@@ -16,10 +16,11 @@ from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.loader import async_get_integration
 from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
-from .const import SIGNAL_CALENDAR
+from .const import DOMAIN, SIGNAL_CALENDAR
 from .engine.runtime import Upcoming
 from .entity import BpoEntity, hub_device_info
 from .manager import BpoManager
@@ -36,7 +37,8 @@ async def async_setup_entry(
     entry: BpoConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities([BpoScheduleCalendar(entry.runtime_data.manager)])
+    version = (await async_get_integration(hass, DOMAIN)).version
+    async_add_entities([BpoScheduleCalendar(entry.runtime_data.manager, str(version) if version else None)])
 
 
 def _who(entry: Upcoming, manager: BpoManager) -> list[str]:
@@ -104,10 +106,10 @@ class BpoScheduleCalendar(BpoEntity, CalendarEntity):
 
     _attr_translation_key = "schedule"
     _attr_unique_id = "schedule"
-    _attr_device_info = hub_device_info()
 
-    def __init__(self, manager: BpoManager) -> None:
+    def __init__(self, manager: BpoManager, version: str | None) -> None:
         super().__init__(manager)
+        self._attr_device_info = hub_device_info(version)
         self._next: CalendarEvent | None = None
         self._winner: tuple[object, ...] | None = None  # what _next was built from
         self._heap: list[tuple[datetime, datetime, str, str]] = []  # (start, end, task id, kind)

@@ -14,5 +14,7 @@ SIGNAL_UPDATED: Final = "bpo_updated"  # everything may have changed (blueprints
 SIGNAL_LIST: Final = "bpo_list_{}"  # a to-do list's content (list key, see task_lists.py)
 SIGNAL_PROCESS: Final = "bpo_process_{}"  # a process's counts or suspension
 SIGNAL_CALENDAR: Final = "bpo_calendar"  # argument: the ids of the tasks that changed
+# Web UI subscriptions: arguments the ids of the tasks and the processes a commit (or reload) touched.
+SIGNAL_CHANGED: Final = "bpo_changed"
 DIRECTORY_FILE: Final = "bpo_directory.yaml"
 BLUEPRINT_FOLDER: Final = "bpo"

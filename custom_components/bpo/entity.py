@@ -7,7 +7,8 @@ the blueprints) refreshes every entity. Unique ids do not contain the config ent
 single entry, so an entity keeps its registry customisations when the entry is removed and added again.
 
 Devices:
-- one "BPO Workflows" service device (the hub) holds the calendar and the to-do lists;
+- one "BPO Workflows" service device (the hub, model "Workflow engine") holds the calendar (the to-do lists
+  belong to no device, so their names stay short: see ``todo.py``);
 - one service device per process blueprint holds that blueprint's sensors;
 - BYOD records are real devices (see ``device_records.py``).
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -31,14 +33,18 @@ if TYPE_CHECKING:  # __init__ imports this module (the hub identifier)
     from . import BpoConfigEntry
 
 HUB_IDENTIFIER = "hub"
+PROCESS_PREFIX = "process_"  # a process device's identifier: process_<key>
+PROCESS_MODEL = "Process blueprint"
 
 
-def hub_device_info() -> DeviceInfo:
-    """The integration's own service device (calendar, to-do lists)."""
+def hub_device_info(version: str | None) -> DeviceInfo:
+    """The integration's own service device (the calendar); ``version``: bpo's, from its manifest."""
     return DeviceInfo(
         identifiers={(DOMAIN, HUB_IDENTIFIER)},
         name=TITLE,
         manufacturer=TITLE,
+        model="Workflow engine",
+        sw_version=version,
         entry_type=DeviceEntryType.SERVICE,
     )
 
@@ -46,13 +52,28 @@ def hub_device_info() -> DeviceInfo:
 def process_device_info(process_key: str, blueprint: Blueprint | None) -> DeviceInfo:
     """One service device per process blueprint; its sensors hang below it."""
     return DeviceInfo(
-        identifiers={(DOMAIN, f"process_{process_key}")},
+        identifiers={(DOMAIN, f"{PROCESS_PREFIX}{process_key}")},
         name=(blueprint.name if blueprint is not None and blueprint.name else process_key),
         manufacturer=TITLE,
-        model="Process blueprint",
+        model=PROCESS_MODEL,  # services.yaml's process picker filters on it
         model_id=process_key,
         entry_type=DeviceEntryType.SERVICE,
     )
+
+
+def process_of_device(hass: HomeAssistant, process: str) -> str:
+    """The process key an action was given: a key as written, or a process device picked in the UI.
+
+    ``bpo.start`` offers a device picker filtered to process devices (HA has no selector whose options
+    follow the loaded blueprints); a device id resolves to the key its identifier holds, anything else is
+    taken as a key (the engine refuses an unknown one, listing the processes it knows).
+    """
+    device = dr.async_get(hass).async_get(process)
+    if device is not None:
+        for domain, ident in device.identifiers:
+            if domain == DOMAIN and ident.startswith(PROCESS_PREFIX):
+                return ident.removeprefix(PROCESS_PREFIX)
+    return process
 
 
 class BpoEntity(Entity):

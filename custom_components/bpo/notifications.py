@@ -310,7 +310,7 @@ class Notifier:
         form = {field: text} if field and isinstance(text, str) and text.strip() else None
         task_id = task.id
         try:
-            await self.manager.async_run(
+            await self.manager.async_run_grouped(
                 lambda engine: engine.complete_task(
                     task_id, outcome=outcome, form=form, user=person, source="notification"
                 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import voluptuous as vol
@@ -12,28 +11,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
-from .engine.runtime import Engine
-from .engine.runtime_errors import (
-    BlueprintSuspended,
-    EngineError,
-    InvalidForm,
-    InvalidOutcome,
-    NotAllowed,
-    TaskNotFound,
-    UnknownProcess,
-)
-from .engine.visibility import can_view, pii_cleared
-from .manager import BpoManager
+from .engine_calls import loaded_manager, run, start_fields
+from .entity import process_of_device
 from .permissions import async_actor, require_admin
-
-_ERROR_KEYS: dict[type[EngineError], str] = {
-    TaskNotFound: "not_found",
-    InvalidOutcome: "invalid_outcome",
-    InvalidForm: "invalid_form",
-    NotAllowed: "not_allowed",
-    BlueprintSuspended: "suspended",
-    UnknownProcess: "unknown_process",
-}
+from .task_rows import Viewer, list_row, process_of
 
 START_SCHEMA = vol.Schema(
     {
@@ -55,57 +36,21 @@ RESUME_SCHEMA = vol.Schema({vol.Required("process"): cv.string})
 LIST_SCHEMA = vol.Schema(
     {vol.Optional("process"): cv.string, vol.Optional("include_closed", default=False): bool}
 )
-MASK = "***"
-
-
-def _manager(hass: HomeAssistant) -> BpoManager:
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    manager: BpoManager = entries[0].runtime_data.manager
-    return manager
-
-
-def _translate(err: EngineError) -> ServiceValidationError:
-    key = next((k for cls, k in _ERROR_KEYS.items() if isinstance(err, cls)), "engine_error")
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"detail": str(err)},
-    )
-
-
-def save_failed(err: HomeAssistantError) -> HomeAssistantError:
-    """A save that did not reach the disk (the change was not made), in words the user gets."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="save_failed",
-        translation_placeholders={"detail": str(err)},
-    )
-
-
-async def _run[T](hass: HomeAssistant, operation: Callable[[Engine], Awaitable[T]]) -> T:
-    """One engine operation for an action: engine refusals and failed saves become translated errors."""
-    try:
-        return await _manager(hass).async_run(operation)
-    except EngineError as err:
-        raise _translate(err) from err
-    except HomeAssistantError as err:
-        if err.translation_key is not None:
-            raise
-        raise save_failed(err) from err
+_manager = loaded_manager
+_run = run
 
 
 async def _start(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
     data = call.data
+    process = process_of_device(call.hass, data["process"])
     inst = await _run(
         call.hass,
         lambda e: e.start(
-            data["process"],
+            process,
             key=data.get("key"),
-            fields=data["fields"],
+            fields=start_fields(e, process, data["fields"]),
             source="service",
             user=actor.audit_name,
         ),
@@ -131,6 +76,7 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
             source="service",
             on_behalf=actor.is_admin,
         ),
+        grouped=True,
     )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
 
@@ -152,7 +98,8 @@ async def _cancel(call: ServiceCall) -> None:
 async def _resume(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    await _run(call.hass, lambda e: e.resume(call.data["process"], user=actor.audit_name))
+    process = process_of_device(call.hass, call.data["process"])
+    await _run(call.hass, lambda e: e.resume(process, user=actor.audit_name))
 
 
 async def _reload(call: ServiceCall) -> None:
@@ -176,36 +123,15 @@ async def _list_tasks(call: ServiceCall) -> ServiceResponse:
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
     wanted = call.data.get("process")
+    viewer = Viewer.of(actor, manager.directory)
     rows: list[JsonValueType] = []
     for inst in engine.instances(process=wanted):
-        bp = engine.blueprint(inst.process)
-        process = bp.process if bp is not None else None
+        process = process_of(engine, inst)
         for task in inst.tasks:
             if not (task.is_open or call.data["include_closed"]):
                 continue
-            if not actor.is_admin and not can_view(
-                actor.person or "", task, inst, process, manager.directory
-            ):
-                continue
-            cleared = actor.is_admin or (
-                process is not None and pii_cleared(actor.person or "", process, manager.directory)
-            )
-            pii = {n for n, f in process.fields.items() if f.pii} if process is not None else set()
-            rows.append(
-                {
-                    "task_id": task.id,
-                    "process": task.process,
-                    "key": inst.key,
-                    "step": task.step,
-                    "title": task.title,
-                    "status": task.status,
-                    "assignee": task.assignee,
-                    "group": task.group,
-                    "due": task.due.isoformat() if task.due else None,
-                    "outcome": task.outcome,
-                    "fields": {k: (v if cleared or k not in pii else MASK) for k, v in inst.fields.items()},
-                }
-            )
+            if viewer.sees(task, inst, process):
+                rows.append(list_row(task, inst, process, viewer))
     return {"tasks": rows}
 
 

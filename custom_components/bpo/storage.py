@@ -20,7 +20,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import STORAGE_DIR
 
 from .const import DOMAIN
-from .durable.errors import Corrupted, VersionTooNew, WriteFailed
+from .durable.errors import Corrupted, Unserialisable, VersionTooNew, WriteFailed
 from .durable.journal import JournalStore
 from .durable.legacy_v1 import legacy_files, read_legacy
 
@@ -74,6 +74,12 @@ class BpoStore:
         self.journal = JournalStore(self.storage_dir / key_prefix, run=self._run)
         self.migrated: int | None = None  # records imported from version-1 files, if this start did
         self._ready = False  # loaded (and migrated) once; a write never comes before that
+        # Group commit (see hold/release): records held for one write, and records whose write failed,
+        # which the next write carries (memory already has them; the disk must catch up).
+        self._held: dict[str, Mapping[str, Any] | None] | None = None
+        self._held_meta: Mapping[str, Any] | None = None
+        self._owed: dict[str, Mapping[str, Any] | None] = {}
+        self._owed_meta: Mapping[str, Any] | None = None
 
     def _run(self, fn: Callable[[], Any]) -> Any:
         return self.hass.async_add_executor_job(fn)
@@ -100,12 +106,36 @@ class BpoStore:
     async def commit(
         self, records: Mapping[str, Mapping[str, Any] | None], meta: Mapping[str, Any] | None = None
     ) -> None:
+        if self._held is not None:
+            self._held.update(records)  # a later record of the same instance supersedes the earlier
+            if meta is not None:
+                self._held_meta = meta
+            return
         if not self._ready:
             await self.load()  # the version-1 files must be imported before anything is appended
+        if self._owed or self._owed_meta is not None:
+            records = {**self._owed, **records}
+            meta = meta if meta is not None else self._owed_meta
         try:
             await self.journal.commit(records, meta)
+        except Unserialisable as err:
+            raise StoreWriteError(str(err)) from None  # retrying the same data cannot succeed
         except WriteFailed as err:
+            self._owed, self._owed_meta = dict(records), meta  # a disk error: the next write retries
             raise StoreWriteError(str(err)) from None
+        self._owed, self._owed_meta = {}, None
+
+    @callback
+    def hold(self) -> None:
+        """Collect the commits that follow into one write (group commit), made by ``release``."""
+        self._held, self._held_meta = {}, None
+
+    async def release(self) -> None:
+        """Write what ``hold`` collected in one durable commit; if it fails, the next commit retries it."""
+        records, meta = self._held or {}, self._held_meta
+        self._held, self._held_meta = None, None
+        if records or meta is not None:
+            await self.commit(records, meta)
 
     async def save_instance(self, instance_id: str, data: Mapping[str, Any]) -> None:
         await self.commit({instance_id: data})

@@ -6,8 +6,8 @@ retention period (option ``completed_days``, 7 by default), as HA's local to-do 
 are kept by ``task_lists.TaskLists`` and rewritten only when a commit touched one of their tasks.
 
 Checking an item off completes the task through the engine with ``source="todo"``. Tasks that need a
-choice of outcome or required form data cannot be completed by a checkbox: the user is told to use the
-``bpo.complete_task`` action instead.
+choice of outcome or required form data cannot be completed by a checkbox: the box unticks at once and the
+user is sent to the BPO panel (or the ``bpo.complete_task`` action) instead.
 
 Who may check an item off: admins (and calls without a user: automations) anything; other users only items
 on their own list or on the queue of a group they belong to; the engine checks the task itself again.
@@ -24,21 +24,23 @@ from homeassistant.components.todo import (
     TodoListEntity,
     TodoListEntityFeature,
 )
+from homeassistant.const import Platform
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_added_domain
 from homeassistant.util import dt as dt_util
+from homeassistant.util import slugify
 
 from . import BpoConfigEntry
-from .const import DOMAIN, SIGNAL_LIST
+from .const import DOMAIN, SIGNAL_LIST, TITLE
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Task
-from .entity import BpoEntity, EntityAdder, hub_device_info
+from .engine_calls import save_failed
+from .entity import BpoEntity, EntityAdder
 from .manager import BpoManager
 from .permissions import PERSON_DOMAIN, async_actor
-from .services import save_failed
 from .task_lists import person_list, queue_list
 
 PARALLEL_UPDATES = 0
@@ -75,10 +77,15 @@ async def async_setup_entry(
 
 
 class BpoTaskList(BpoEntity, TodoListEntity):
-    """Open tasks of one person or one queue, as to-do items."""
+    """Open tasks of one person or one queue, as to-do items.
+
+    Lists belong to no device: with ``has_entity_name`` a device's name would lead every list's name
+    ("BPO Workflows My tasks (Alice)", cut short in the to-do sidebar), so they are named alone
+    ("Alice's tasks", "approvers queue"). Their entity ids keep the ``bpo_workflows_`` prefix they always
+    had, so automations and existing installs are unaffected and they never clash with other lists.
+    """
 
     _attr_supported_features = TodoListEntityFeature.UPDATE_TODO_ITEM
-    _attr_device_info = hub_device_info()
 
     def _tasks(self) -> list[Task]:
         raise NotImplementedError
@@ -135,7 +142,18 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         return "\n".join(lines)
 
     async def async_update_todo_item(self, item: TodoItem) -> None:
-        """Checking an item off completes its task; anything else is not editable here."""
+        """Checking an item off completes its task; anything else is not editable here.
+
+        A refusal writes the list again: the to-do card already shows the box ticked, and only a fresh
+        list from its subscription unticks it (otherwise it stays ticked until the page is reloaded).
+        """
+        try:
+            await self._async_check_off(item)
+        except HomeAssistantError:
+            self.async_write_ha_state()
+            raise
+
+    async def _async_check_off(self, item: TodoItem) -> None:
         task = self.manager.engine.task(item.uid) if item.uid is not None else None
         if task is not None and not task.is_open and task.status == "completed":
             if item.status == TodoItemStatus.COMPLETED:
@@ -161,7 +179,7 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 raise Unauthorized(context=context, entity_id=self.entity_id, permission=POLICY_CONTROL)
         task_id = task.id
         try:
-            await self.manager.async_run(
+            await self.manager.async_run_grouped(
                 lambda engine: engine.complete_task(
                     task_id, user=actor.audit_name, source="todo", on_behalf=actor.is_admin
                 )
@@ -201,6 +219,7 @@ class BpoPersonTasks(BpoTaskList):
         self.person = person
         self._attr_unique_id = f"tasks_{person}"
         self._attr_translation_placeholders = {"person": person_name}
+        self.entity_id = f"{Platform.TODO}.{slugify(f'{TITLE} my tasks {person_name}')}"
 
     def _tasks(self) -> list[Task]:
         return self.manager.lists.tasks(person_list(self.person))
@@ -222,6 +241,7 @@ class BpoQueueTasks(BpoTaskList):
         self.group = group
         self._attr_unique_id = f"queue_{group}"
         self._attr_translation_placeholders = {"group": group}
+        self.entity_id = f"{Platform.TODO}.{slugify(f'{TITLE} queue {group}')}"
 
     @property
     def available(self) -> bool:

@@ -46,7 +46,7 @@ def test_unknown_key_without_close_match_lists_allowed_keys() -> None:
     found = messages("- {id: a, end: completed, zzz: 1}\n")
     assert found == [
         "unknown key 'zzz' (allowed here: id, when, next, timeout, on_timeout, join, default, task, "
-        "parallel, choose, wait, action, end)"
+        "parallel, choose, wait, action, end, repeat)"
     ]
 
 

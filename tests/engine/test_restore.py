@@ -117,7 +117,7 @@ async def test_catch_up_fire_runs_latest_missed_tick_once_and_skip_runs_none() -
         assert len(started) == expected, policy
         if expected:
             assert started[0].dedupe_key() == "alice@20250301T0800Z"
-        crons = [t.due for t in later._timers.pending() if t.kind == "cron"]
+        crons = [t.due for t in later.state.timers.pending() if t.kind == "cron"]
         assert crons == [datetime(2025, 4, 1, 7, tzinfo=UTC)]  # 09:00 CEST
 
 

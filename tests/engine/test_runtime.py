@@ -233,8 +233,8 @@ async def test_start_is_idempotent_per_key_and_schedule_tick() -> None:
     await engine.tick()
     assert len(engine.instances()) == 2
     # re-firing the same tick (as after a crash before the cursor was saved) creates nothing new
-    sched = engine._current["device_security_report"]
-    await engine._fan_out(sched, sched.process.starts[0], clock.now(), clock.now())  # type: ignore[arg-type]
+    sched = engine.state.current["device_security_report"]
+    await engine._starts.fan_out(sched, sched.process.starts[0], clock.now(), clock.now())  # type: ignore[arg-type]
     assert len(engine.instances()) == 2
 
 

@@ -254,7 +254,7 @@ def _one_step(step: str, extra: str = "") -> str:
 @pytest.mark.parametrize(
     ("step", "fragment"),
     [
-        ("    - {id: a}\n", "exactly one of task, parallel, choose, wait, action, end; it has none"),
+        ("    - {id: a}\n", "exactly one of task, parallel, choose, wait, action, end, repeat; it has none"),
         ("    - {id: a, end: completed, task: {group: g}}\n", "it has task, end"),
         ("    - {id: a, task: {title: x}}\n", "needs an assignee, a group or candidates"),
         ("    - {id: A-1, end: completed}\n", "step id must be lowercase"),

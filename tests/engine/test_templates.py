@@ -63,3 +63,21 @@ def test_compiled_templates_are_cached() -> None:
     t.render_str("{{ item | upper }}", ctx(item="bob"))
     assert len(t._cache_text) == 1
     assert t.render_str("{{ item | upper }}", ctx(item="bob")) == "BOB"
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{{ dict(a=1)[fields.name] + 1 }}", "UndefinedError"),  # jinja would quote the missing key
+        ("{{ fields.name | int + 'a' }}", "TypeError"),
+        ("{{ 1 // (fields.name | int) }}", "ZeroDivisionError"),
+    ],
+)
+@pytest.mark.parametrize("native", [False, True])
+def test_a_failed_render_never_quotes_a_value(source: str, why: str, native: bool) -> None:
+    """The error reaches the instance record, events and Repairs: it names the template and the error type."""
+    t = Templates()
+    with pytest.raises(TemplateFailed) as err:
+        (t.render_native if native else t.render_str)(source, {"fields": {"name": "PII-MARK-4711"}})
+    assert why in str(err.value) and source in str(err.value)
+    assert "PII-MARK" not in str(err.value).replace(source, "")

@@ -35,8 +35,9 @@ async def test_user_flow_creates_single_entry(hass: HomeAssistant) -> None:
 
 
 async def test_setup_and_unload_leave_no_listeners(hass: HomeAssistant) -> None:
-    # platform domains register their own listeners once, on first load: load them before measuring
-    for domain in ("binary_sensor", "calendar", "sensor", "todo", "person"):
+    # platform domains and bpo's dependencies (the web UI's frontend, http, websocket_api) register their
+    # own listeners once, on first load: load them before measuring
+    for domain in ("binary_sensor", "calendar", "sensor", "todo", "person", "frontend", "panel_custom"):
         assert await async_setup_component(hass, domain, {})
     entry = MockConfigEntry(domain=DOMAIN, title="BPO Workflows", data={})
     entry.add_to_hass(hass)

@@ -110,11 +110,12 @@ async def test_save_failure_reaches_the_caller_translated(
 ) -> None:
     await _world(hass, freezer)
     with pytest.raises(HomeAssistantError) as err:
-        # a value JSON cannot hold: the save fails and the start is not acknowledged
+        # a value JSON cannot hold (inside a file field's value, which is kept as given): the save fails
+        # and the start is not acknowledged
         await hass.services.async_call(
             "bpo",
             "start",
-            {"process": "expense_claim", "key": "x", "fields": {"amount": object()}},
+            {"process": "expense_claim", "key": "x", "fields": {"receipt": {"scan": object()}}},
             blocking=True,
         )
     assert (err.value.translation_domain, err.value.translation_key) == (DOMAIN, "save_failed")

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.bpo.const import DOMAIN
 
-from .helpers import async_setup_bare_world
+from .helpers import async_setup_bare_world, bpo_device
 from .test_todo import BLUEPRINTS, DIRECTORY, NOW
 
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "bpo"
@@ -65,3 +65,28 @@ async def test_errors_reach_users_in_their_words(
     template = english["exceptions"]["unknown_process"]["message"]
     assert str(err.value) == template.format(**err.value.translation_placeholders).rstrip(".")
     assert "no_such_process" in str(err.value)
+
+
+def test_every_entity_translation_key_and_every_action_has_an_icon() -> None:
+    """The files themselves: every entity name (platform, key) and every action in services.yaml has one."""
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    named = {(platform, key) for platform, keys in strings["entity"].items() for key in keys}
+    with_icon = {(platform, key) for platform, keys in icons["entity"].items() for key in keys}
+    assert named == with_icon
+    assert all(
+        str(icon["default"]).startswith("mdi:") for keys in icons["entity"].values() for icon in keys.values()
+    )
+    actions = set(yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8")))
+    assert actions == set(icons["services"])
+
+
+async def test_the_hub_device_says_what_it_is_and_which_version(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_admin_user: MockUser
+) -> None:
+    await async_setup_bare_world(hass, freezer, NOW, blueprints=BLUEPRINTS, directory=DIRECTORY)
+    hub = bpo_device(hass, "hub")
+    assert hub is not None
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    assert (hub.name, hub.manufacturer, hub.model) == ("BPO Workflows", "BPO Workflows", "Workflow engine")
+    assert hub.sw_version == manifest["version"]

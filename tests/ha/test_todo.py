@@ -15,9 +15,11 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, snapshot_platform
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from .helpers import World, async_setup_bare_world
+from .ws_helpers import ws_as
 
 TZ = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=TZ)  # a Tuesday
@@ -227,7 +229,8 @@ async def test_person_added_later_gets_a_list(hass: HomeAssistant, world: World)
     await hass.async_block_till_done()
     state = hass.states.get("todo.bpo_workflows_my_tasks_frank")
     assert state is not None and state.state == "0"
-    assert state.attributes["friendly_name"] == "BPO Workflows My tasks (Frank)"
+    # named alone (no device name in front, cut short in the to-do sidebar); the id keeps bpo's prefix
+    assert state.attributes["friendly_name"] == "Frank's tasks"
     # and it is his list: a task assigned to him lands there, not on anyone else's
     await start(hass, "person.frank")
     await hass.async_block_till_done()
@@ -252,3 +255,42 @@ async def test_snapshot(
         await hass.async_block_till_done()
         await snapshot_platform(hass, entity_registry, snapshot, world.entry.entry_id)
         assert await items(hass, "todo.bpo_workflows_my_tasks_alice") == snapshot(name="alice-items")
+
+
+async def test_a_refused_tick_unticks_at_once_and_points_to_the_panel(
+    hass: HomeAssistant,
+    world: World,
+    hass_admin_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The to-do card ticks the box before the call; the refusal must send it the list again, unticked."""
+    await start(hass, "person.alice")
+    [item] = await items(hass, "todo.bpo_workflows_my_tasks_alice")
+    await check_off(hass, "todo.bpo_workflows_my_tasks_alice", item["uid"])
+    queue = "todo.bpo_workflows_queue_approvers"
+    assert hass.states.get(queue).attributes["friendly_name"] == "approvers queue"
+    assert entity_registry.async_get(queue).device_id is None  # so no device name leads its name
+    [queued] = await items(hass, queue)
+    card = await ws_as(hass, hass_ws_client, hass_admin_user)
+    assert await card.ok("todo/item/subscribe", entity_id=queue) is None
+    first = await card.client.receive_json()
+    assert [i["status"] for i in first["event"]["items"]] == ["needs_action"]
+
+    with pytest.raises(ServiceValidationError) as err:  # approve or reject? a checkbox cannot say
+        await check_off(hass, queue, queued["uid"], world.users["bob"].id)
+    assert err.value.translation_key == "needs_service"
+    assert "Open BPO in the sidebar" in str(err.value) and "Developer tools" not in str(err.value)
+    # the card hears the list again, the item still to do, before the answer to anything it asks next
+    await card.client.send_json_auto_id({"type": "ping"})
+    pushed = await card.client.receive_json()
+    assert pushed["type"] == "event", pushed
+    assert [(i["uid"], i["status"]) for i in pushed["event"]["items"]] == [(queued["uid"], "needs_action")]
+    assert (await card.client.receive_json())["type"] == "pong"
+
+    with pytest.raises(Unauthorized):  # carol is not an approver: unticked again too
+        await check_off(hass, queue, queued["uid"], world.users["carol"].id)
+    await card.client.send_json_auto_id({"type": "ping"})
+    assert (await card.client.receive_json())["type"] == "event"
+    assert (await card.client.receive_json())["type"] == "pong"
+    assert world.manager.engine.task(queued["uid"]).is_open

@@ -30,8 +30,9 @@ async def _complete(hass: HomeAssistant, task_id: str, user_id: str, **data: obj
     )
 
 
+@pytest.mark.parametrize("restart", [False, True])
 async def test_supervisor_check_without_supervisor_goes_to_admins(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, restart: bool
 ) -> None:
     assert NO_SUPERVISOR_FOR_ALICE != DIRECTORY
     await hass.config.async_set_time_zone("Asia/Tokyo")
@@ -63,6 +64,12 @@ async def test_supervisor_check_without_supervisor_goes_to_admins(
             await _complete(hass, check.id, world.users[name].id)
         assert engine.task(check.id).is_open
 
+    if restart:  # the issue outlives the entry: the new one must still settle it
+        assert await hass.config_entries.async_unload(world.entry.entry_id)
+        assert await hass.config_entries.async_setup(world.entry.entry_id)
+        await hass.async_block_till_done()
+        engine = world.manager.engine
+        assert ir.async_get(hass).async_get_issue("bpo", ISSUE) is not None
     await _complete(hass, check.id, admin.id)
     done = engine.task(check.id)
     assert done.status == "completed" and done.by == f"user:{admin.id}"

@@ -13,6 +13,10 @@ class WriteFailed(DurableError):
     """A write did not reach the disk; the operation it carried must not be acknowledged."""
 
 
+class Unserialisable(WriteFailed):
+    """The data itself cannot be written (not JSON): retrying the same write can never succeed."""
+
+
 class VersionTooNew(DurableError):
     """A file was written by a newer bpo whose format this code cannot read."""
 

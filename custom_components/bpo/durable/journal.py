@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from .codec import DecodeError, EncodeError, dumps, loads
-from .errors import Corrupted, VersionTooNew, WriteFailed
+from .errors import Corrupted, Unserialisable, VersionTooNew, WriteFailed
 from .fileops import FileOps, RealFileOps, remove_temp_files
 
 _LOGGER = logging.getLogger(__name__)
@@ -309,7 +309,7 @@ class JournalStore:
                 puts = {k: dumps(v) for k, v in records.items() if v is not None}
                 meta_bytes = dumps(meta) if meta is not None else None
             except EncodeError as err:
-                raise WriteFailed(f"state is not serialisable: {type(err).__name__}") from None
+                raise Unserialisable(f"state is not serialisable: {type(err).__name__}") from None
             dels = [k for k, v in records.items() if v is None and k in self._records]
             if not puts and not dels and meta_bytes is None:
                 return
@@ -383,7 +383,7 @@ class JournalStore:
                 self._records = {str(r["id"]): dumps(r) for r in records}
                 self._meta = dumps(meta) if meta is not None else None
             except EncodeError as err:
-                raise WriteFailed(f"state is not serialisable: {type(err).__name__}") from None
+                raise Unserialisable(f"state is not serialisable: {type(err).__name__}") from None
             await self._compact_locked()
             self._loaded = True
 

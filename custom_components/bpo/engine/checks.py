@@ -61,10 +61,11 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
     """Cross-step checks; ``located`` pairs every parsed step (branches too) with its key path."""
     _non_empty(process, out)
     _duplicate_ids(located, out)
-    top = {step.id for step in process.steps}
     every = {step.id for _, step in located}
+    # inner step id -> the kind of the step holding it, to say where a jump target sits
+    held = {inner.id: step.kind for _, step in located for inner in step.inner()}
     for path, step in located:
-        _references(step, path, top, every, out)
+        _references(step, path, held, every, out)
         _field_refs(step, path, process, out)
         if step.join == "n_of_m" and step.join_n > len(step.parallel):
             out.add(
@@ -100,7 +101,7 @@ def _duplicate_ids(located: Located, out: Collector) -> None:
             first[step.id] = out.line(path)
 
 
-def _references(step: Step, path: KeyPath, top: set[str], every: set[str], out: Collector) -> None:
+def _references(step: Step, path: KeyPath, held: Mapping[str, str], every: set[str], out: Collector) -> None:
     targets: list[tuple[KeyPath, str]] = []
     if step.next:
         targets.append(((*path, "next"), step.next))
@@ -113,9 +114,10 @@ def _references(step: Step, path: KeyPath, top: set[str], every: set[str], out: 
     for where, target in targets:
         if target not in every:
             out.add(where, f"unknown step '{target}'{suggestion(target, every)}")
-        elif target not in top:
+        elif target in held:
             out.add(
-                where, f"step '{target}' is inside a parallel block; only top-level steps can be jumped to"
+                where,
+                f"step '{target}' is inside a {held[target]} block; only top-level steps can be jumped to",
             )
 
 
@@ -138,7 +140,7 @@ def _blocks(step: Step) -> bool:
         return False
     if step.task is not None or step.wait is not None:
         return True
-    return any(_blocks(branch) for branch in step.parallel)
+    return any(_blocks(inner) for inner in step.inner())
 
 
 def successors(steps: Sequence[Step], index: int, where: Mapping[str, int]) -> list[int]:

@@ -1,7 +1,8 @@
 """Mermaid ``flowchart TD`` of a blueprint's process, for ``bpo graph``.
 
 Shapes: starts are stadiums, tasks rectangles, waits hexagons, actions subroutines,
-choose steps diamonds, parallel steps a fork/join pair of trapezoids, ends circles.
+choose steps diamonds, parallel steps a fork/join pair of trapezoids, repeat steps a parallelogram
+whose body ends in an ``until`` diamond that loops back, ends circles.
 Timeouts are dashed edges. Node ids are prefixed (``s_``) because Mermaid treats a
 bare ``end`` as a keyword.
 """
@@ -32,6 +33,8 @@ def _entry(step: Step) -> str:
 
 
 def _exit(step: Step) -> str:
+    if step.repeat is not None:
+        return _id(step.id) + "_until"
     return _id(step.id) + "_join" if step.parallel else _id(step.id)
 
 
@@ -90,6 +93,8 @@ def _shape(step: Step) -> str:
         return "{" + _text(f"{step.id}: choose{when}") + "}"
     if step.parallel:
         return f"[/{_text(f'{step.id}: parallel{when}')}\\]"
+    if step.repeat is not None:
+        return f"[/{_text(f'{step.id}: repeat, at most {step.repeat.max} rounds{when}')}/]"
     return f"[{_text(step.id + when)}]"
 
 
@@ -106,6 +111,23 @@ def _draw(chart: _Chart, step: Step) -> None:
             chart.edge(_id(step.id), _entry(branch))
             chart.edge(_exit(branch), _exit(step))
             _timeout_edge(chart, branch, _exit(step), {})
+    if step.repeat is not None:
+        _draw_repeat(chart, step, step.repeat.steps, step.repeat.until)
+
+
+def _draw_repeat(chart: _Chart, step: Step, body: tuple[Step, ...], until: str | None) -> None:
+    """The body in order into the ``until`` diamond, which loops back to the repeat step."""
+    test = f"until {until}" if until else "another round?"
+    chart.node(f"{_exit(step)}{{{_text(test)}}}")
+    previous = _id(step.id)
+    for index, inner in enumerate(body):
+        _draw(chart, inner)
+        chart.edge(previous, _entry(inner))
+        following = _entry(body[index + 1]) if index + 1 < len(body) else _exit(step)
+        _timeout_edge(chart, inner, following, {})
+        previous = _exit(inner)
+    chart.edge(previous, _exit(step))
+    chart.edge(_exit(step), _id(step.id), "again", dashed=True)
 
 
 def _timeout_edge(chart: _Chart, step: Step, following: str, entries: dict[str, str]) -> None:

@@ -147,6 +147,15 @@ class ChooseOption:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatSpec:
+    """A bounded loop: run ``steps`` in order, again, until ``until`` is true or ``max`` rounds ran."""
+
+    max: int
+    steps: tuple[Step, ...] = ()
+    until: str | None = None  # template evaluated after each round; None: always ``max`` rounds
+
+
+@dataclass(frozen=True, slots=True)
 class Timeout:
     after: float
     action: TimeoutAction = "fail"
@@ -155,7 +164,7 @@ class Timeout:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node. Exactly one of task/parallel/choose/wait/action/end is set."""
+    """One node. Exactly one of task/parallel/choose/wait/action/end/repeat is set."""
 
     id: str
     pos: SourcePos | None = None
@@ -171,10 +180,12 @@ class Step:
     wait: WaitSpec | None = None
     action: ActionSpec | None = None
     end: EndStatus | None = None
+    repeat: RepeatSpec | None = None
 
     @property
     def kind(self) -> str:
-        for name in ("task", "wait", "action", "end"):
+        """The key of this step's behaviour in the step-kind table (engine/steps/)."""
+        for name in ("task", "wait", "action", "end", "repeat"):
             if getattr(self, name) is not None:
                 return name
         if self.parallel:
@@ -182,6 +193,10 @@ class Step:
         if self.choose:
             return "choose"
         return "noop"
+
+    def inner(self) -> tuple[Step, ...]:
+        """The steps this one holds: parallel branches or a repeat body."""
+        return self.repeat.steps if self.repeat is not None else self.parallel
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +213,7 @@ class Process:
     pii_cleared: tuple[str, ...] = ()  # who may see pii fields unmasked (same forms)
 
     def step(self, step_id: str) -> Step:
-        """Find a step anywhere, including parallel branches."""
+        """Find a step anywhere, including parallel branches and repeat bodies."""
         found = _find(self.steps, step_id)
         if found is None:
             raise KeyError(step_id)
@@ -209,7 +224,7 @@ def _find(steps: tuple[Step, ...], step_id: str) -> Step | None:
     for step in steps:
         if step.id == step_id:
             return step
-        inner = _find(step.parallel, step_id)
+        inner = _find(step.inner(), step_id)
         if inner is not None:
             return inner
     return None

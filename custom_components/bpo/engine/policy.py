@@ -207,6 +207,6 @@ def _runs_before(process: Process, step: Step) -> set[str]:
 
 def _flatten(step: Step) -> list[Step]:
     out = [step]
-    for branch in step.parallel:
-        out.extend(_flatten(branch))
+    for inner in step.inner():
+        out.extend(_flatten(inner))
     return out

@@ -6,14 +6,16 @@ on: unknown process or task, a wrong outcome, a bad form, or a user who may not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .core import Compiled
+from .compiled import Compiled
+from .context import Context
+from .cron import CronSchedule
 from .model import Blueprint, EventStart, FieldDef, ScheduleStart, TaskSpec
 from .runtime_errors import InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound, UnknownProcess
-from .starts import Starts
 from .state import ADMINS_QUEUE, Instance, Task
 
 
@@ -32,15 +34,20 @@ class Upcoming:
     location: str | None = None  # visits: the rendered visit_location
 
 
-class Queries(Starts):
-    """Queries and validation helpers of the engine; see the module docstring."""
+class Queries:
+    """Queries and validation helpers of the engine over the shared state; see the module docstring."""
+
+    def __init__(self, ctx: Context, cron: Callable[[str], CronSchedule]) -> None:
+        self.ctx = ctx
+        self.state = ctx.state
+        self._cron = cron  # the starts' cron cache: parsed once per expression
 
     # -- queries ---------------------------------------------------------------------------------------
     def blueprints(self) -> list[Blueprint]:
-        return [cp.blueprint for cp in self._current.values()]
+        return [cp.blueprint for cp in self.state.current.values()]
 
     def process_keys(self) -> list[str]:
-        return list(self._current)
+        return list(self.state.current)
 
     def event_types(self) -> set[str]:
         """Event types to feed to :meth:`handle_event`: current event starts, and the waits of every
@@ -48,30 +55,30 @@ class Queries(Starts):
         event the current version no longer mentions)."""
         found = {
             start.event
-            for cp in self._current.values()
+            for cp in self.state.current.values()
             for start in cp.process.starts
             if isinstance(start, EventStart)
         }
-        for cp in self._versions.values():
+        for cp in self.state.versions.values():
             found.update(s.wait.event for s in cp.steps.values() if s.wait is not None and s.wait.event)
         return found
 
     def blueprint(self, process_key: str) -> Blueprint | None:
-        cp = self._current.get(process_key)
+        cp = self.state.current.get(process_key)
         return cp.blueprint if cp is not None else None
 
     def suspended(self) -> dict[str, datetime]:
-        return {k: datetime.fromisoformat(v) for k, v in self._meta.suspended.items()}
+        return {k: datetime.fromisoformat(v) for k, v in self.state.meta.suspended.items()}
 
     def instance(self, instance_id: str) -> Instance | None:
-        return self._instances.get(instance_id)
+        return self.state.instances.get(instance_id)
 
     def instances(
         self, *, process: str | None = None, status: str | None = None, key: str | None = None
     ) -> list[Instance]:
         return [
             i
-            for i in self._instances.values()
+            for i in self.state.instances.values()
             if (process is None or i.process == process)
             and (status is None or i.status == status)
             and (key is None or i.key == key)
@@ -79,7 +86,7 @@ class Queries(Starts):
 
     def task(self, task_id: str) -> Task | None:
         try:
-            return self._find_task(task_id)[1]
+            return self.find_task(task_id)[1]
         except TaskNotFound:
             return None
 
@@ -88,7 +95,7 @@ class Queries(Starts):
     ) -> list[Task]:
         return [
             t
-            for t in self._open.values()
+            for t in self.state.open.values()
             if (assignee is None or t.assignee == assignee or assignee in t.candidates)
             and (group is None or t.group == group)
             and (process is None or t.process == process)
@@ -96,7 +103,7 @@ class Queries(Starts):
 
     def stats(self, process_key: str, *, period: timedelta = timedelta(days=30)) -> dict[str, int]:
         """Running instances, overdue open tasks, and instances completed within ``period`` (no scan)."""
-        return self._stats.query(process_key, self.clock.now() - period)
+        return self.state.stats.query(process_key, self.ctx.clock.now() - period)
 
     def upcoming(self, start: datetime, end: datetime, *, per_schedule: int | None = None) -> list[Upcoming]:
         """Scheduled starts and open-task due dates in ``(start, end]``, plus open-task visits that overlap
@@ -104,14 +111,14 @@ class Queries(Starts):
         ``per_schedule`` caps the starts listed per schedule (an every-minute schedule fires 44,640 times
         a month)."""
         out: list[Upcoming] = []
-        for proc, cp in self._current.items():
-            if proc in self._meta.suspended:
+        for proc, cp in self.state.current.items():
+            if proc in self.state.meta.suspended:
                 continue
             for sched_start in cp.process.starts:
                 if isinstance(sched_start, ScheduleStart):
                     for at in self._cron(sched_start.cron).between(start, end, per_schedule):
                         out.append(Upcoming("start", at, proc, cp.blueprint.name or proc))
-        for task in self._open.values():
+        for task in self.state.open.values():
             if task.visit is not None and task.visit.at <= end:
                 visit = self._visit_entry(task)
                 if visit is not None and visit.end is not None and visit.end > start:
@@ -127,7 +134,7 @@ class Queries(Starts):
 
     def task_entries(self, task_id: str) -> list[Upcoming]:
         """The calendar entries of one open task (its due date, its visit): O(1), for incremental views."""
-        task = self._open.get(task_id)
+        task = self.state.open.get(task_id)
         if task is None:
             return []
         out: list[Upcoming] = []
@@ -142,8 +149,8 @@ class Queries(Starts):
     def next_starts(self, after: datetime) -> list[Upcoming]:
         """The next scheduled start of every schedule of every running blueprint: O(schedules)."""
         out: list[Upcoming] = []
-        for proc, cp in self._current.items():
-            if proc in self._meta.suspended:
+        for proc, cp in self.state.current.items():
+            if proc in self.state.meta.suspended:
                 continue
             for sched_start in cp.process.starts:
                 if isinstance(sched_start, ScheduleStart):
@@ -153,8 +160,8 @@ class Queries(Starts):
         return out
 
     def _visit_entry(self, task: Task) -> Upcoming | None:
-        inst = self._instances.get(task.instance_id)
-        cp = self._compiled(inst) if inst is not None else None
+        inst = self.state.instances.get(task.instance_id)
+        cp = self.ctx.compiled(inst) if inst is not None else None
         step = cp.steps.get(task.step) if cp is not None else None
         if task.visit is None or step is None or step.task is None:
             return None
@@ -172,15 +179,15 @@ class Queries(Starts):
         )
 
     # -- validation helpers ------------------------------------------------------------------------------
-    def _process(self, process_key: str) -> Compiled:
-        cp = self._current.get(process_key)
+    def process(self, process_key: str) -> Compiled:
+        cp = self.state.current.get(process_key)
         if cp is None:
-            known = ", ".join(sorted(self._current)) or "none loaded"
+            known = ", ".join(sorted(self.state.current)) or "none loaded"
             raise UnknownProcess(f"no blueprint defines process {process_key!r} (known: {known})")
         return cp
 
-    def _find_task(self, task_id: str) -> tuple[Instance, Task]:
-        inst = self._instances.get(task_id.split(".", 1)[0])
+    def find_task(self, task_id: str) -> tuple[Instance, Task]:
+        inst = self.state.instances.get(task_id.split(".", 1)[0])
         if inst is not None:
             for task in inst.tasks:
                 if task.id == task_id:
@@ -188,7 +195,7 @@ class Queries(Starts):
         raise TaskNotFound(f"no task {task_id!r}")
 
     @staticmethod
-    def _check_outcome(task: Task, spec: TaskSpec, outcome: str | None) -> str:
+    def check_outcome(task: Task, spec: TaskSpec, outcome: str | None) -> str:
         if outcome is None:
             if len(spec.outcomes) == 1:
                 return spec.outcomes[0]
@@ -202,7 +209,7 @@ class Queries(Starts):
             )
         return outcome
 
-    def _check_form(self, cp: Compiled, task: Task, spec: TaskSpec, form: dict[str, Any]) -> dict[str, Any]:
+    def check_form(self, cp: Compiled, task: Task, spec: TaskSpec, form: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(form) - set(spec.form))
         if unknown:
             raise InvalidForm(
@@ -226,7 +233,7 @@ class Queries(Starts):
             raise InvalidForm(f"task {task.id} ({task.title}): " + "; ".join(problems))
         return out
 
-    def _check_user(self, cp: Compiled, task: Task, spec: TaskSpec, user: str | None) -> None:
+    def check_user(self, cp: Compiled, task: Task, spec: TaskSpec, user: str | None) -> None:
         """``user`` is a person id in the assignee namespace; None means a system/admin action."""
         if user is None:
             return
@@ -237,7 +244,7 @@ class Queries(Starts):
             )
         anyone = task.assignee is None and not task.candidates and task.group is None
         in_group = bool(
-            task.group and self.directory is not None and task.group in self.directory.groups_of(user)
+            task.group and self.ctx.directory is not None and task.group in self.ctx.directory.groups_of(user)
         )
         if not (anyone or user == task.assignee or user in task.candidates or in_group):
             owner = task.assignee or task.group or ", ".join(task.candidates)
@@ -246,7 +253,7 @@ class Queries(Starts):
             raise NotAllowed(f"{user} is not cleared for PII work and may not complete task {task.id}")
 
     def _cleared(self, cp: Compiled, user: str) -> bool:
-        groups = set(self.directory.groups_of(user)) if self.directory is not None else set()
+        groups = set(self.ctx.directory.groups_of(user)) if self.ctx.directory is not None else set()
         for entry in cp.process.pii_cleared:
             if entry in (user, f"user:{user}") or (entry.startswith("group:") and entry[6:] in groups):
                 return True
@@ -292,3 +299,9 @@ def _coerce(fdef: FieldDef, value: Any) -> Any:
     if isinstance(value, dict | list | int | float | bool):
         return value
     return str(value)
+
+
+def check_value(fdef: FieldDef, value: Any) -> Any:
+    """The form-value check of :meth:`Queries._check_form` for one value, for callers validating a start's
+    fields before starting (the HA layer); raises ``ValueError`` saying what was expected."""
+    return _coerce(fdef, value)

@@ -1,5 +1,10 @@
 """The public ``Engine``: what the HA layer, the CLI simulator and the tests call.
 
+A facade over composed parts, none inheriting from another: the state object (:mod:`.enginestate`), the
+shared context (:mod:`.context`), the outbox (:mod:`.outbox`), the flow and its table of step kinds
+(:mod:`.flow`, :mod:`.steps`), token deadlines (:mod:`.deadlines`), starts (:mod:`.starts`) and the read
+side (:mod:`.queries`).
+
 Lifecycle: ``Engine(...)`` -> ``set_blueprints(...)`` -> ``await restore()`` -> then any of the operations
 below; after each, arm ONE host timer at ``next_deadline()`` and call ``await tick()`` when it fires
 (``tick`` returns the next deadline too). Operations persist the changed instance records and the meta
@@ -31,12 +36,19 @@ group, outcome`` — None where not applicable — plus the extras listed; PII f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from .core import Compiled, compile_blueprint, paused_gc
+from .compiled import Compiled, compile_blueprint, paused_gc
+from .context import Context
+from .deadlines import Deadlines
+from .enginestate import EngineState
+from .flow import Flow
 from .history import Parser
 from .model import Blueprint
+from .outbox import Outbox
+from .ports import ActionPort, BusinessCalendar, Clock, Directory, EventSink, StateStore
 from .queries import Queries, Upcoming
 from .runtime_errors import (
     BlueprintSuspended,
@@ -46,77 +58,137 @@ from .runtime_errors import (
     TaskNotFound,
     failure_text,
 )
-from .starts import SCHEDULE_PREFIX
+from .starts import SCHEDULE_PREFIX, Starts
 from .state import CANCELLED, OPEN, Instance, Meta, Task
+from .steps import install_kinds
+from .steps.task import TaskKind
+from .steps.wait import WaitKind
 
 __all__ = ["Engine", "Upcoming"]  # Upcoming: re-exported for the HA calendar
 
 
-class Engine(Queries):
-    """Durable, deterministic workflow runtime; see the module docstring (queries: :mod:`.queries`)."""
+class Engine:
+    """Durable, deterministic workflow runtime; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        store: StateStore,
+        events: EventSink,
+        tz: ZoneInfo,
+        actions: ActionPort | None = None,
+        directory: Directory | None = None,
+        calendars: Mapping[str, BusinessCalendar] | None = None,
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.tz = tz
+        self.state = EngineState()  # read it for inspection only; operations below change it
+        self._ctx = ctx = Context(
+            clock=clock, tz=tz, state=self.state, actions=actions, directory=directory, calendars=calendars
+        )
+        self._outbox = Outbox(self.state, store, events)
+        self._flow = flow = Flow(ctx, self._outbox)
+        install_kinds(flow)
+        self._tasks = flow.kind("task", TaskKind)
+        self._waits = flow.kind("wait", WaitKind)
+        self._deadlines = Deadlines(flow)
+        self._starts = Starts(flow)
+        self._queries = Queries(ctx, self._starts.cron)
+
+    # -- ports the host may swap at run time (tests, reloads) ---------------------------------------
+    @property
+    def clock(self) -> Clock:
+        return self._ctx.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._ctx.clock = clock
+
+    @property
+    def actions(self) -> ActionPort | None:
+        return self._ctx.actions
+
+    @actions.setter
+    def actions(self, actions: ActionPort | None) -> None:
+        self._ctx.actions = actions
+
+    @property
+    def directory(self) -> Directory | None:
+        return self._ctx.directory
+
+    @directory.setter
+    def directory(self, directory: Directory | None) -> None:
+        self._ctx.directory = directory
+
+    @property
+    def calendars(self) -> Mapping[str, BusinessCalendar]:
+        return self._ctx.calendars
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
 
     # -- configuration --------------------------------------------------------------------------------
     def set_blueprints(self, blueprints: Iterable[Blueprint]) -> None:
         """Install the current blueprints; running instances keep the version they started with."""
+        state = self.state
         current = {bp.process.key: compile_blueprint(bp) for bp in blueprints}
         versions: dict[tuple[str, str], Compiled] = {(k, cp.process.version): cp for k, cp in current.items()}
-        for inst in self._instances.values():
+        for inst in state.instances.values():
             ref = (inst.process, inst.version)
-            if inst.is_running and ref not in versions and ref in self._versions:
-                versions[ref] = self._versions[ref]
-        self._current = current
-        self._versions = versions
-        self._record_sources()
-        now = self.clock.now()
-        self._arm_schedules(now)
-        for inst in self._instances.values():
+            if inst.is_running and ref not in versions and ref in state.versions:
+                versions[ref] = state.versions[ref]
+        state.current = current
+        state.versions = versions
+        self._ctx.record_sources()
+        self._starts.arm_schedules(self.clock.now())
+        for inst in state.instances.values():
             self._arm_instance(inst)
 
     def _arm_instance(self, inst: Instance) -> None:
-        cp = self._compiled(inst)
+        cp = self._ctx.compiled(inst)
         if cp is None or not inst.is_running:
             return
         try:
             for tok in inst.tokens():
-                self._arm(cp, tok)
+                self._flow.arm(cp, tok)
         except Exception as err:  # noqa: BLE001 - one instance's deadline never stops loading the others
-            self._fail_instance(inst, self.clock.now(), f"deadline failed: {failure_text(err)}", None)
+            self._flow.fail_instance(inst, self.clock.now(), f"deadline failed: {failure_text(err)}", None)
 
     async def restore(self) -> None:
         """Load every record from the store and rebuild indexes and the timer heap."""
-        with paused_gc():  # bulk load builds ~10 acyclic objects per record (see core.paused_gc)
+        with paused_gc():  # bulk load builds ~10 acyclic objects per record (see compiled.paused_gc)
             meta, records = await self.store.load()
             self._load_records(meta, records)
-        self._dirty.clear()
-        self._record_sources()  # the stored meta replaced what set_blueprints recorded
-        self._arm_schedules(self.clock.now())
+        self.state.dirty.clear()
+        self._ctx.record_sources()  # the stored meta replaced what set_blueprints recorded
+        self._starts.arm_schedules(self.clock.now())
 
     def _load_records(self, meta: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> None:
-        self._meta = Meta.from_dict(dict(meta)) if meta else Meta()
-        self._instances.clear()
-        self._open.clear()
-        self._stats.clear()
-        self._dedupe.clear()
-        self._ticks.clear()
-        self._waiting.clear()
-        for key in list(self._armed):
-            self._timers.cancel(key)
+        state = self.state
+        state.meta = Meta.from_dict(dict(meta)) if meta else Meta()
+        state.clear_indexes()
+        for key in list(state.armed):
+            state.timers.cancel(key)
         parse = Parser()  # shares equal datetimes and history lines across records
+        flow = self._flow
         for rec in records:
             inst = Instance.from_dict(rec if isinstance(rec, dict) else dict(rec), parse)
-            self._instances[inst.id] = inst
-            self._index(inst)
-            self._stats.update(inst.id, inst)
+            state.instances[inst.id] = inst
+            state.index(inst)
+            state.stats.update(inst.id, inst)
             if not inst.is_running:
                 continue
             for task in inst.tasks:
                 if task.status == OPEN:
-                    self._open[task.id] = task
-            cp = self._compiled(inst)
-            for wait in inst.waits or ():
-                spec = cp.steps[wait.step].wait if cp is not None and wait.step in cp.steps else None
-                if spec is not None and spec.event:
-                    self._waiting.setdefault(spec.event, set()).add(inst.id)
+                    state.open[task.id] = task
+            cp = self._ctx.compiled(inst)
+            if cp is not None:
+                for tok in inst.tokens():
+                    step = cp.steps.get(tok.step)
+                    if step is not None:
+                        flow.kind_of(cp, step.id, tok).restored(inst, cp, step, tok)
             self._arm_instance(inst)
 
     # -- operations -----------------------------------------------------------------------------------
@@ -132,8 +204,8 @@ class Engine(Queries):
         dedupe: str | None = None,
     ) -> Instance:
         """Start one instance; with a key (or dedupe id) a running duplicate is returned instead."""
-        cp = self._process(process_key)
-        if process_key in self._meta.suspended:
+        cp = self._queries.process(process_key)
+        if process_key in self.state.meta.suspended:
             raise BlueprintSuspended(
                 f"process {process_key!r} is suspended (start limit reached); resume it first"
             )
@@ -144,7 +216,7 @@ class Engine(Queries):
                 f"it defines {', '.join(cp.process.fields) or 'none'}"
             )
         try:
-            inst = await self._start(
+            inst = await self._starts.start(
                 cp,
                 key=key,
                 item=item,
@@ -156,7 +228,7 @@ class Engine(Queries):
                 strict=True,
             )
         finally:
-            await self._commit()  # a start that tripped the limit still records the suspension
+            await self._outbox.commit()  # a start that tripped the limit still records the suspension
         assert inst is not None  # strict=True raises instead of returning None
         return inst
 
@@ -175,77 +247,130 @@ class Engine(Queries):
         ``on_behalf``: an administrator acts for the assignee; ``user`` is recorded as who did it but is
         not checked against the assignee, candidates or group.
         """
-        inst, task = self._find_task(task_id)
+        queries = self._queries
+        inst, task = queries.find_task(task_id)
         if not task.is_open:
             raise NotAllowed(f"task {task_id} is already {task.status}")
-        cp = self._compiled(inst)
+        cp = self._ctx.compiled(inst)
         spec = cp.steps[task.step].task if cp is not None else None
         if cp is None or spec is None:
             raise TaskNotFound(f"task {task_id}: its blueprint {inst.process!r} is not loaded")
-        outcome = self._check_outcome(task, spec, outcome)
-        clean = self._check_form(cp, task, spec, dict(form or {}))
+        outcome = queries.check_outcome(task, spec, outcome)
+        clean = queries.check_form(cp, task, spec, dict(form or {}))
         if not on_behalf:
-            self._check_user(cp, task, spec, user)
+            queries.check_user(cp, task, spec, user)
         now = self.clock.now()
         try:
-            await self._finish_task(
+            await self._tasks.finish(
                 inst, cp, task, now, outcome=outcome, form=clean, user=user, source=source
             )
         except Exception as err:  # noqa: BLE001 - what follows the task broke: fail this instance only
             step = err.step if isinstance(err, StepError) else task.step
-            self._fail_instance(inst, now, f"after task {task.step}: {failure_text(err)}", step)
-        await self._commit()
+            self._flow.fail_instance(inst, now, f"after task {task.step}: {failure_text(err)}", step)
+        await self._outbox.commit()
         return task
 
     async def reassign(self, task_id: str, assignee: str, *, user: str | None = None) -> Task:
-        inst, task = self._find_task(task_id)
+        inst, task = self._queries.find_task(task_id)
         if not task.is_open:
             raise NotAllowed(f"task {task_id} is already {task.status}")
         if assignee != task.assignee:
-            self._reassign_task(inst, task, assignee, self.clock.now(), who=user, source="service")
-            await self._commit()
+            self._tasks.reassign(inst, task, assignee, self.clock.now(), who=user, source="service")
+            await self._outbox.commit()
         return task
 
     async def cancel(self, instance_id: str, *, user: str | None = None) -> Instance:
-        inst = self._instances.get(instance_id)
+        inst = self.state.instances.get(instance_id)
         if inst is None:
             raise TaskNotFound(f"no instance {instance_id!r}")
         if not inst.is_running:
             raise NotAllowed(f"instance {instance_id} is already {inst.status}")
-        self._close(inst, self._compiled(inst), CANCELLED, self.clock.now(), who=user, source="service")
-        await self._commit()
+        self._flow.close(
+            inst, self._ctx.compiled(inst), CANCELLED, self.clock.now(), who=user, source="service"
+        )
+        await self._outbox.commit()
         return inst
 
     async def resume(self, process_key: str, *, user: str | None = None) -> None:
         """Lift a start-limit suspension and forget the start window."""
-        self._process(process_key)
-        if self._meta.suspended.pop(process_key, None) is not None:
-            self._meta.windows.pop(process_key, None)
-            self._meta_dirty = True
-            self._emit("blueprint_resumed", None, process=process_key, by=user)
-            await self._commit()
+        self._queries.process(process_key)
+        meta = self.state.meta
+        if meta.suspended.pop(process_key, None) is not None:
+            meta.windows.pop(process_key, None)
+            self.state.meta_dirty = True
+            self._outbox.emit("blueprint_resumed", None, process=process_key, by=user)
+            await self._outbox.commit()
 
     async def handle_event(self, event_type: str, data: Mapping[str, Any]) -> list[Instance]:
         """Event starts plus waits resumed by this event; returns those instances."""
         now = self.clock.now()
-        started = await self._event_starts(event_type, data, now)
-        resumed = await self._resume_waits(event_type, data, now)
-        await self._commit()
+        started = await self._starts.event_starts(event_type, data, now)
+        resumed = await self._waits.resume(event_type, data, now)
+        await self._outbox.commit()
         return started + [i for i in resumed if i not in started]
 
     async def tick(self) -> datetime | None:
         """Fire everything due at ``clock.now()``; returns the next deadline to arm."""
         now = self.clock.now()
-        while (key := self._timers.pop_next_key(now)) is not None:
+        timers = self.state.timers
+        while (key := timers.pop_next_key(now)) is not None:
             try:
                 if key.startswith(SCHEDULE_PREFIX):
-                    await self._fire_schedule(key, now)
+                    await self._starts.fire_schedule(key, now)
                 else:
-                    await self._fire_token(key, now)
+                    await self._deadlines.fire(key, now)
             except Exception as err:  # noqa: BLE001 - isolation: see deadlines.py
-                self._deadline_failed(key, now, err, SCHEDULE_PREFIX)
-        await self._commit()
+                self._deadlines.failed(key, now, err, SCHEDULE_PREFIX)
+        await self._outbox.commit()
         return self.next_deadline()
 
     def next_deadline(self) -> datetime | None:
-        return self._timers.next_due()
+        return self.state.timers.next_due()
+
+    async def save_all(self) -> None:
+        """Write every instance record and the meta record through the store (full snapshot)."""
+        await self._outbox.save_all()
+
+    # -- queries (see queries.py) ---------------------------------------------------------------------
+    def blueprints(self) -> list[Blueprint]:
+        return self._queries.blueprints()
+
+    def process_keys(self) -> list[str]:
+        return self._queries.process_keys()
+
+    def event_types(self) -> set[str]:
+        return self._queries.event_types()
+
+    def blueprint(self, process_key: str) -> Blueprint | None:
+        return self._queries.blueprint(process_key)
+
+    def suspended(self) -> dict[str, datetime]:
+        return self._queries.suspended()
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._queries.instance(instance_id)
+
+    def instances(
+        self, *, process: str | None = None, status: str | None = None, key: str | None = None
+    ) -> list[Instance]:
+        return self._queries.instances(process=process, status=status, key=key)
+
+    def task(self, task_id: str) -> Task | None:
+        return self._queries.task(task_id)
+
+    def open_tasks(
+        self, assignee: str | None = None, group: str | None = None, process: str | None = None
+    ) -> list[Task]:
+        return self._queries.open_tasks(assignee, group, process)
+
+    def stats(self, process_key: str, *, period: timedelta = timedelta(days=30)) -> dict[str, int]:
+        return self._queries.stats(process_key, period=period)
+
+    def upcoming(self, start: datetime, end: datetime, *, per_schedule: int | None = None) -> list[Upcoming]:
+        return self._queries.upcoming(start, end, per_schedule=per_schedule)
+
+    def task_entries(self, task_id: str) -> list[Upcoming]:
+        return self._queries.task_entries(task_id)
+
+    def next_starts(self, after: datetime) -> list[Upcoming]:
+        return self._queries.next_starts(after)

@@ -74,7 +74,7 @@ def _steps(bp: Blueprint) -> dict[str, Step]:
     def walk(steps: tuple[Step, ...]) -> None:
         for step in steps:
             found[step.id] = step
-            walk(step.parallel)
+            walk(step.inner())
 
     walk(bp.process.steps)
     return found

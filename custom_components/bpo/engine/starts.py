@@ -23,11 +23,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .core import Compiled
+from .compiled import Compiled
 from .cron import CronSchedule
-from .deadlines import Deadlines
+from .flow import Flow
 from .model import EventStart, ManualStart, ScheduleStart
-from .runtime_errors import BlueprintSuspended, StartFailed, StepError, failure_text
+from .outbox import mask
+from .runtime_errors import BlueprintSuspended, StartFailed, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
 from .timers import Timer
 
@@ -36,75 +37,82 @@ FAN_OUT_BATCH = 100  # instances per commit of a schedule fan-out
 SCHEDULE_PREFIX = "s|"
 
 
-class Starts(Deadlines):
-    """Start handling; see the module docstring."""
+class Starts:
+    """Start handling over the shared state; see the module docstring."""
 
-    def _cron(self, expr: str) -> CronSchedule:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.ctx = flow.ctx
+        self.state = flow.state
+        self.outbox = flow.outbox
+        self._crons: dict[str, CronSchedule] = {}
+
+    def cron(self, expr: str) -> CronSchedule:
         sched = self._crons.get(expr)
         if sched is None:
-            sched = self._crons[expr] = CronSchedule.parse(expr, self.tz)
+            sched = self._crons[expr] = CronSchedule.parse(expr, self.ctx.tz)
         return sched
 
     # -- schedules ------------------------------------------------------------------------------------
-    def _schedule_keys(self) -> dict[str, tuple[Compiled, ScheduleStart]]:
+    def schedule_keys(self) -> dict[str, tuple[Compiled, ScheduleStart]]:
         out: dict[str, tuple[Compiled, ScheduleStart]] = {}
-        for proc, cp in self._current.items():
+        for proc, cp in self.state.current.items():
             for i, start in enumerate(cp.process.starts):
                 if isinstance(start, ScheduleStart):
                     out[f"{SCHEDULE_PREFIX}{proc}|{i}|{start.cron}"] = (cp, start)
         return out
 
-    def _arm_schedules(self, now: datetime) -> None:
+    def arm_schedules(self, now: datetime) -> None:
         """(Re)arm one timer per schedule start at its next tick after the cursor."""
-        wanted = self._schedule_keys()
-        for key in [k for k in self._armed if k not in wanted]:
-            self._timers.cancel(key)
+        wanted = self.schedule_keys()
+        for key in [k for k in self.state.armed if k not in wanted]:
+            self.state.timers.cancel(key)
         for key, (_cp, start) in wanted.items():
-            cursor = self._meta.cursors.get(key)
+            cursor = self.state.meta.cursors.get(key)
             if cursor is None:
-                cursor = self._meta.cursors[key] = now.isoformat()
-                self._meta_dirty = True
-            when = self._cron(start.cron).next_after(datetime.fromisoformat(cursor))
-            self._timers.schedule(Timer(key, when, "cron"))
-        self._armed = set(wanted)
+                cursor = self.state.meta.cursors[key] = now.isoformat()
+                self.state.meta_dirty = True
+            when = self.cron(start.cron).next_after(datetime.fromisoformat(cursor))
+            self.state.timers.schedule(Timer(key, when, "cron"))
+        self.state.armed = set(wanted)
 
-    async def _fire_schedule(self, key: str, now: datetime) -> None:
-        found = self._schedule_keys().get(key)
+    async def fire_schedule(self, key: str, now: datetime) -> None:
+        found = self.schedule_keys().get(key)
         if found is None:
             return
         cp, start = found
-        sched = self._cron(start.cron)
+        sched = self.cron(start.cron)
         latest = sched.last_at_or_before(now)
-        cursor = datetime.fromisoformat(self._meta.cursors.get(key, now.isoformat()))
-        self._timers.schedule(Timer(key, sched.next_after(now), "cron"))
+        cursor = datetime.fromisoformat(self.state.meta.cursors.get(key, now.isoformat()))
+        self.state.timers.schedule(Timer(key, sched.next_after(now), "cron"))
         if latest is None or latest <= cursor:
             return
         if now - latest <= GRACE or cp.process.catch_up != "skip":
-            await self._fan_out(cp, start, latest, now)
+            await self.fan_out(cp, start, latest, now)
         # Only now: a fan-out committed in batches and cut short by a crash fires again on restart, and
         # the per-tick index answers the items it already started (no duplicates, none missing).
-        self._meta.cursors[key] = latest.isoformat()
-        self._meta_dirty = True
+        self.state.meta.cursors[key] = latest.isoformat()
+        self.state.meta_dirty = True
 
-    async def _fan_out(self, cp: Compiled, start: ScheduleStart, tick: datetime, now: datetime) -> None:
-        base: dict[str, Any] = {"now": lambda: now.astimezone(self.tz), "inputs": cp.inputs, "item": None}
-        items = self._templates.render_native(start.for_each, base)
+    async def fan_out(self, cp: Compiled, start: ScheduleStart, tick: datetime, now: datetime) -> None:
+        base: dict[str, Any] = {"now": lambda: now.astimezone(self.ctx.tz), "inputs": cp.inputs, "item": None}
+        items = self.ctx.templates.render_native(start.for_each, base)
         if items is None:
             items = [None]
         elif isinstance(items, str | bytes) or not isinstance(items, list | tuple):
             items = [items]
         tick_id = tick.strftime("%Y%m%dT%H%MZ")
-        render = self._templates.render_str
+        render = self.ctx.templates.render_str
         for done, item in enumerate(items):
             if done and done % FAN_OUT_BATCH == 0:
                 # Commit what is started and let the event loop run: 10k starts are 100 short steps,
                 # never one long stall of Home Assistant.
-                await self._commit()
+                await self.outbox.commit()
                 await asyncio.sleep(0)
             ctx = {**base, "item": item} if start.key or start.fields else base
             key = render(start.key, ctx) if start.key else (tick_id if item is None else str(item))
-            fields = self._templates.render_value(start.fields, ctx) if start.fields else None
-            inst = await self._start(
+            fields = self.ctx.templates.render_value(start.fields, ctx) if start.fields else None
+            inst = await self.start(
                 cp,
                 key=key,
                 item=item,
@@ -116,26 +124,26 @@ class Starts(Deadlines):
                 strict=False,
                 tick=tick_id,
             )
-            if inst is None and cp.process.key in self._meta.suspended:
+            if inst is None and cp.process.key in self.state.meta.suspended:
                 break  # suspended by the limit: stop this fan-out
 
     # -- starting -------------------------------------------------------------------------------------
     def _admit(self, cp: Compiled, now: datetime) -> bool:
         proc = cp.process.key
-        if proc in self._meta.suspended:
+        if proc in self.state.meta.suspended:
             return False
         lim = cp.process.limits
         if lim.max_starts is None:
             return True
-        window = self._meta.windows.setdefault(proc, [])
+        window = self.state.meta.windows.setdefault(proc, [])
         stamp = now.timestamp()
         drop = bisect_right(window, stamp - lim.window)
         if drop:
             del window[:drop]
-        self._meta_dirty = True
+        self.state.meta_dirty = True
         if len(window) >= lim.max_starts:
-            self._meta.suspended[proc] = now.isoformat()
-            self._emit(
+            self.state.meta.suspended[proc] = now.isoformat()
+            self.outbox.emit(
                 "blueprint_suspended",
                 None,
                 process=proc,
@@ -147,7 +155,7 @@ class Starts(Deadlines):
         window.append(stamp)
         return True
 
-    async def _start(
+    async def start(
         self,
         cp: Compiled,
         *,
@@ -164,11 +172,11 @@ class Starts(Deadlines):
         proc = cp.process.key
         found: str | None = None
         if tick is not None:
-            found = self._ticks.get((proc, tick), {}).get(key)
+            found = self.state.ticks.get((proc, tick), {}).get(key)
         elif dedupe is not None:
-            found = self._dedupe.get(proc, {}).get(dedupe)
+            found = self.state.dedupe.get(proc, {}).get(dedupe)
         if found is not None:
-            existing = self._instances.get(found)
+            existing = self.state.instances.get(found)
             if existing is not None and (existing.is_running or existing.source == "schedule"):
                 return existing
         if not self._admit(cp, now):
@@ -177,8 +185,8 @@ class Starts(Deadlines):
                     f"process {proc!r} is suspended (start limit reached); resume it first"
                 )
             return None
-        self._meta.counter += 1
-        self._meta_dirty = True
+        self.state.meta.counter += 1
+        self.state.meta_dirty = True
         data: dict[str, Any] = {}  # replaced by the shared NO_FIELDS below when it stays empty
         for start in cp.process.starts:
             if isinstance(start, ManualStart) and source not in ("schedule", "event"):
@@ -189,7 +197,7 @@ class Starts(Deadlines):
         if fields:
             data.update(fields)
         inst = Instance(
-            f"i{self._meta.counter}",
+            f"i{self.state.meta.counter}",
             proc,
             cp.process.version,
             key,
@@ -202,74 +210,64 @@ class Starts(Deadlines):
             tick=tick,
         )
         self._register(inst)
-        self._log(inst, now, "instance_started", who=user, source=source)
-        self._emit("instance_started", inst, source=source, by=user, item=item, fields=self._mask(cp, data))
+        self.outbox.log(inst, now, "instance_started", who=user, source=source)
+        self.outbox.emit("instance_started", inst, source=source, by=user, item=item, fields=mask(cp, data))
         try:
             if cp.first is None:
-                self._close(inst, cp, COMPLETED, now)
+                self.flow.close(inst, cp, COMPLETED, now)
             else:
-                await self._enter(inst, cp, cp.first, None, now)
+                await self.flow.enter(inst, cp, cp.first, None, now)
         except Exception as err:  # a start that fails part-way leaves nothing behind
             self._forget(inst)
             reason = failure_text(err)
             if strict:
                 raise StartFailed(f"process {proc!r} could not start: {reason}") from err
-            self._emit("start_failed", None, process=proc, key=key, source=source, error=reason)
+            self.outbox.emit("start_failed", None, process=proc, key=key, source=source, error=reason)
             return None
         return inst
 
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
-        self._instances.pop(inst.id, None)
-        self._dirty.discard(inst.id)
+        self.state.instances.pop(inst.id, None)
+        self.state.dirty.discard(inst.id)
         for tok in inst.tokens():
-            self._timers.discard(tok.id)
-            self._open.pop(tok.id, None)
-        for waiting in self._waiting.values():
+            self.state.timers.discard(tok.id)
+            self.state.open.pop(tok.id, None)
+        for waiting in self.state.waiting.values():
             waiting.discard(inst.id)
         if inst.tick is not None:
-            self._ticks.get((inst.process, inst.tick), {}).pop(inst.key, None)
-        elif inst.dedupe is not None and self._dedupe.get(inst.process, {}).get(inst.dedupe) == inst.id:
-            del self._dedupe[inst.process][inst.dedupe]
-        self._outbox = [event for event in self._outbox if event.data.get("instance_id") != inst.id]
+            self.state.ticks.get((inst.process, inst.tick), {}).pop(inst.key, None)
+        elif inst.dedupe is not None and self.state.dedupe.get(inst.process, {}).get(inst.dedupe) == inst.id:
+            del self.state.dedupe[inst.process][inst.dedupe]
+        self.outbox.drop_events_of(inst.id)
 
     def _register(self, inst: Instance) -> None:
-        self._instances[inst.id] = inst
-        self._index(inst)
-        self._dirty.add(inst.id)
+        self.state.instances[inst.id] = inst
+        self.state.index(inst)
+        self.state.dirty.add(inst.id)
 
     # -- events ---------------------------------------------------------------------------------------
-    def _matches(self, match: Mapping[str, object], data: Mapping[str, Any], ctx: Mapping[str, Any]) -> bool:
-        for name, want in match.items():
-            if name not in data:
-                return False
-            expected = self._templates.render_native(want, ctx)
-            got = data[name]
-            if got != expected and str(got) != str(expected):
-                return False
-        return True
-
-    async def _event_starts(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
+    async def event_starts(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
         out: list[Instance] = []
-        for cp in list(self._current.values()):
+        for cp in list(self.state.current.values()):
             for start in cp.process.starts:
                 if not isinstance(start, EventStart) or start.event != event_type:
                     continue
                 ctx: dict[str, Any] = {
                     "event": data,
-                    "now": lambda: now.astimezone(self.tz),
+                    "now": lambda: now.astimezone(self.ctx.tz),
                     "inputs": cp.inputs,
                     "item": dict(data),
                 }
-                if not self._matches(start.match, data, ctx):
+                if not self.ctx.matches(start.match, data, ctx):
                     continue
                 key = (
-                    self._templates.render_str(start.key, ctx)
+                    self.ctx.templates.render_str(start.key, ctx)
                     if start.key
                     else (str(data["id"]) if data.get("id") is not None else None)
                 )
-                fields = self._templates.render_value(start.fields, ctx) if start.fields else None
-                inst = await self._start(
+                fields = self.ctx.templates.render_value(start.fields, ctx) if start.fields else None
+                inst = await self.start(
                     cp,
                     key=key,
                     item=dict(data),
@@ -282,39 +280,4 @@ class Starts(Deadlines):
                 )
                 if inst is not None:
                     out.append(inst)
-        return out
-
-    async def _resume_waits(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
-        out: list[Instance] = []
-        waiting = self._waiting.get(event_type)
-        for iid in sorted(waiting or ()):
-            inst = self._instances.get(iid)
-            cp = self._compiled(inst) if inst is not None else None
-            if inst is None or cp is None or not inst.is_running:
-                if waiting is not None:
-                    waiting.discard(iid)
-                continue
-            hit = False
-            still = False
-            for wait in list(inst.waits or ()):
-                spec = cp.steps[wait.step].wait
-                if spec is None or spec.event != event_type:
-                    continue
-                try:
-                    matched = self._matches(spec.match, data, self._ctx(inst, cp, now, event=data))
-                    if matched:
-                        await self._wait_done(inst, cp, wait, now, "event", dict(data))
-                except Exception as err:  # noqa: BLE001 - one instance's failure never stops the others
-                    step = err.step if isinstance(err, StepError) else wait.step
-                    self._fail_instance(inst, now, f"event {event_type}: {failure_text(err)}", step)
-                    hit = True
-                    break
-                if matched:
-                    hit = True
-                else:
-                    still = True
-            if not still and waiting is not None:
-                waiting.discard(iid)
-            if hit:
-                out.append(inst)
         return out

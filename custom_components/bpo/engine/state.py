@@ -274,6 +274,18 @@ class Instance:
         out.extend(self.joins or ())
         return out
 
+    def remove_token(self, token: Wait | Join) -> None:
+        """Drop an active wait or join from its list (tasks stay: they keep their final status)."""
+        if isinstance(token, Wait):
+            if self.waits is not None:
+                self.waits.remove(token)
+                if not self.waits:
+                    self.waits = None
+        elif self.joins is not None:
+            self.joins.remove(token)
+            if not self.joins:
+                self.joins = None
+
     def token(self, token_id: str) -> Token | None:
         for tok in self.tokens():
             if tok.id == token_id:

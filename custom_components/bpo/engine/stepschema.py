@@ -16,6 +16,7 @@ from .model import (
     Escalation,
     JoinMode,
     NotifyText,
+    RepeatSpec,
     SourcePos,
     Step,
     TaskSpec,
@@ -25,8 +26,8 @@ from .model import (
 )
 from .reader import Reader, describe
 
-KINDS = ("task", "parallel", "choose", "wait", "action", "end")
-BRANCH_KINDS = ("task", "wait", "action", "parallel")
+KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat")
+BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat")  # also what a repeat body may hold
 STEP_KEYS = ("id", "when", "next", "timeout", "on_timeout", "join", "default", *KINDS)
 TASK_KEYS = (
     "title",
@@ -50,6 +51,8 @@ TASK_KEYS = (
 NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
 WAIT_KEYS = ("event", "match", "until", "delay")
+REPEAT_KEYS = ("max", "until", "steps")
+REPEAT_MAX = 100  # rounds a repeat may run at most (documented in docs/blueprint-language.md)
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
 TIMEOUT_ACTIONS: tuple[TimeoutAction, ...] = ("complete", "fail", "escalate")
 END_STATUSES: tuple[EndStatus, ...] = ("completed", "failed", "cancelled")
@@ -59,16 +62,28 @@ Located = list[tuple[KeyPath, Step]]
 
 
 def parse_steps(
-    value: object, path: KeyPath, r: Reader, located: Located, *, branch: bool = False
+    value: object,
+    path: KeyPath,
+    r: Reader,
+    located: Located,
+    *,
+    branch: bool = False,
+    holder: str = "parallel",
 ) -> tuple[Step, ...]:
+    """``branch``: the steps are held by a ``holder`` step (parallel, repeat) and follow its rules."""
     if not isinstance(value, list):
         r.error(path, f"expected a list of steps, got {describe(value)}")
         return ()
-    steps = [parse_step(item, (*path, index), r, located, branch=branch) for index, item in enumerate(value)]
+    steps = [
+        parse_step(item, (*path, index), r, located, branch=branch, holder=holder)
+        for index, item in enumerate(value)
+    ]
     return tuple(step for step in steps if step is not None)
 
 
-def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branch: bool) -> Step | None:
+def parse_step(
+    raw: object, path: KeyPath, r: Reader, located: Located, *, branch: bool, holder: str = "parallel"
+) -> Step | None:
     m = r.mapping(raw, path, STEP_KEYS, required=("id",))
     if m is None:
         return None
@@ -85,18 +100,24 @@ def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branc
     if kind is not None and kind not in allowed:
         r.error(
             (*path, kind),
-            f"'{kind}' is not allowed inside parallel; a branch is one {', '.join(BRANCH_KINDS)} step",
+            f"'{kind}' is not allowed inside {holder}; "
+            + (
+                f"a branch is one {', '.join(BRANCH_KINDS)} step"
+                if holder == "parallel"
+                else f"its steps are {', '.join(BRANCH_KINDS)} steps"
+            ),
         )
     fields: dict[str, object] = {"id": step_id, "pos": SourcePos(r.out.file, r.out.line(path) or 0)}
     if "when" in m:
         fields["when"] = _when(m["when"], (*path, "when"), r)
     if "next" in m:
         if branch:
-            r.error((*path, "next"), "a step inside parallel cannot have next; branches end at the join")
+            ends = "branches end at the join" if holder == "parallel" else "the body runs in order"
+            r.error((*path, "next"), f"a step inside {holder} cannot have next; {ends}")
         elif kind == "end":
             r.error((*path, "next"), "an end step cannot have next")
         fields["next"] = r.text(m["next"], (*path, "next"))
-    _timeout(m, path, r, kind, branch, fields)
+    _timeout(m, path, r, kind, branch, fields, holder)
     if "join" in m and kind != "parallel":
         r.error((*path, "join"), "join only belongs on a parallel step")
     if "default" in m and kind != "choose":
@@ -115,6 +136,8 @@ def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branc
             r.error((*path, "parallel"), "parallel needs at least one branch")
         fields["parallel"] = branches
         _join(m, path, r, fields)
+    elif kind == "repeat":
+        fields["repeat"] = parse_repeat(m["repeat"], (*path, "repeat"), r, located)
     elif kind == "choose":
         fields["choose"] = _choose(m["choose"], (*path, "choose"), r)
         if "default" in m:
@@ -125,7 +148,13 @@ def parse_step(raw: object, path: KeyPath, r: Reader, located: Located, *, branc
 
 
 def _timeout(
-    m: dict[str, object], path: KeyPath, r: Reader, kind: str | None, branch: bool, fields: dict[str, object]
+    m: dict[str, object],
+    path: KeyPath,
+    r: Reader,
+    kind: str | None,
+    branch: bool,
+    fields: dict[str, object],
+    holder: str,
 ) -> None:
     if "on_timeout" in m and "timeout" not in m:
         r.error((*path, "on_timeout"), "on_timeout needs a timeout on the same step")
@@ -146,13 +175,32 @@ def _timeout(
         if target is not None and "goto" in target:
             action, goto = "goto", r.text(target["goto"], (*on_path, "goto"))
             if branch:
-                r.error(on_path, "inside parallel, on_timeout can be complete, fail or escalate (not goto)")
+                r.error(on_path, f"inside {holder}, on_timeout can be complete, fail or escalate (not goto)")
     elif raw in TIMEOUT_ACTIONS:
         action = TIMEOUT_ACTIONS[TIMEOUT_ACTIONS.index(raw)]
     else:
         r.error(on_path, f"expected complete, fail, escalate or {{goto: <step id>}}, got {describe(raw)}")
     if after is not None:
         fields["timeout"] = Timeout(after=after, action=action, goto=goto)
+
+
+def parse_repeat(value: object, path: KeyPath, r: Reader, located: Located) -> RepeatSpec | None:
+    """``repeat: {max: N, until: <template>, steps: [...]}``: a bounded loop over a step sequence."""
+    m = r.mapping(value, path, REPEAT_KEYS, required=("max", "steps"))
+    if m is None:
+        return None
+    rounds = r.integer(m["max"], (*path, "max"), 1) if "max" in m else None
+    if rounds is not None and rounds > REPEAT_MAX:
+        r.error((*path, "max"), f"max is at most {REPEAT_MAX} rounds, got {rounds}")
+    until = _when(m["until"], (*path, "until"), r) if "until" in m else None
+    steps: tuple[Step, ...] = ()
+    if "steps" in m:
+        steps = parse_steps(m["steps"], (*path, "steps"), r, located, branch=True, holder="repeat")
+        if not steps and isinstance(m["steps"], list):
+            r.error((*path, "steps"), "repeat needs at least one step")
+    if rounds is None or rounds > REPEAT_MAX or not steps:
+        return None
+    return RepeatSpec(max=rounds, steps=steps, until=until)
 
 
 def _join(m: dict[str, object], path: KeyPath, r: Reader, fields: dict[str, object]) -> None:

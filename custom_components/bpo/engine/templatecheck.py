@@ -31,13 +31,14 @@ from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too
 # parses only; gives the filter and test names the sandbox knows. The bounded environment matters: jinja's
 # compiler (run by jinja2.meta) folds constants, and only there are ** and * never folded (9 ** 9 ** 9)
 _ENV = Templates().environment
-# names every runtime template sees (core._ctx) plus the directory helpers bound to the environment
+# names every runtime template sees (Context.template_ctx) plus the directory helpers of the environment
 BASE_NAMES = frozenset({"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members"})
-# extra names by where the template is written (see notify.py and deadlines._escalate)
+# extra names by where the template is written (see notify.py and steps/task_deadlines.py)
 NOTIFY_NAMES = frozenset({"task", "kind", "lang", "process"})
 INSTANCE_ATTRS = frozenset({"id", "key", "started"})
 STEP_ATTRS = frozenset({"outcome", "form", "by", "status", "completed_at", "data", "result"})
 WAIT_OUTCOMES = ("event", "time", "timeout")
+REPEAT_OUTCOMES = ("until", "max")  # see steps/repeat.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class Scope:
             return step.task.outcomes
         if step.wait is not None:
             return WAIT_OUTCOMES
+        if step.repeat is not None:
+            return REPEAT_OUTCOMES
         return None
 
 

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError, nodes
+from jinja2 import ChainableUndefined, TemplateError, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nativetypes import NativeCodeGenerator, NativeTemplate, native_concat
 from jinja2.runtime import Context
@@ -146,7 +146,7 @@ class _Bounded(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and power_too_big(left, right):
-            raise TemplateTooBig(f"{left} ** {right} is too large (more than {MAX_POWER_BITS} bits)")
+            raise TemplateTooBig(f"a power is too large (more than {MAX_POWER_BITS} bits)")
         if operator == "*" and repeat_too_big(left, right):
             raise TemplateTooBig(f"repeating text or a list into more than {MAX_SIZE} items")
         if operator == "%" and isinstance(left, str) and _BIG_FORMAT.search(left):
@@ -213,6 +213,15 @@ _SandboxedNative.template_class = NativeTemplate
 
 # What a sandboxed expression can raise at render time besides jinja's errors ({{ 1 / 0 }}, {{ "a" + 1 }}).
 _RENDER_ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
+
+
+def _why(err: Exception) -> str:
+    """Why a render failed, never quoting a value: a missing key (``{{ d[fields.name] }}``) and Python's own
+    errors (``strptime``) may quote a field's value, so they are named by type; jinja's other errors and
+    our limits name only the template's own parts."""
+    if isinstance(err, UndefinedError):
+        return "UndefinedError (a name, key or attribute the template uses is missing)"
+    return str(err) if isinstance(err, TemplateError) else type(err).__name__
 
 
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}")
@@ -324,7 +333,7 @@ class Templates:
             self._text.budget.reset()
             text = str(tpl.render(ctx))
         except _RENDER_ERRORS as err:
-            raise TemplateFailed(f"template {_quoted(source)} failed: {err}") from err
+            raise TemplateFailed(f"template {_quoted(source)} failed: {_why(err)}") from err
         if len(text) > MAX_SIZE:
             raise TemplateFailed(f"template {_quoted(source)} rendered more than {MAX_SIZE} characters")
         return text
@@ -339,7 +348,7 @@ class Templates:
             self._native.budget.reset()
             value = tpl.render(ctx)
         except _RENDER_ERRORS as err:
-            raise TemplateFailed(f"template {_quoted(source)} failed: {err}") from err
+            raise TemplateFailed(f"template {_quoted(source)} failed: {_why(err)}") from err
         if _sized(value) > MAX_SIZE:
             raise TemplateFailed(
                 f"template {_quoted(source)} rendered more than {MAX_SIZE} characters or items"

@@ -1,19 +1,20 @@
-"""Human task steps: open a task (title, people, due date, visit) and finish it with an outcome.
+"""``task``: a human task — opened with title, people, due date and visit; finished with an outcome.
 
-``TaskSteps`` sits between ``Core`` and ``Flow`` in the engine's class chain (see :mod:`.core`); finishing
-a task hands over to ``Flow._step_done``, and a visit is parsed with ``Flow._as_datetime``.
+Its timers (reminders, escalations, the overdue mark) are in :mod:`.task_deadlines`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .core import Compiled, Core
-from .model import Step
-from .state import ADMINS_QUEUE, COMPLETED, Instance, Task, Visit
-from .templates import TemplateFailed
+from ..compiled import Compiled
+from ..model import Step
+from ..outbox import mask
+from ..state import ADMINS_QUEUE, CANCELLED, COMPLETED, TIMED_OUT, Instance, Task, Token, Visit
+from ..templates import TemplateFailed
+from .task_deadlines import TaskDeadlines
 
 
 @lru_cache(maxsize=4096)
@@ -28,24 +29,17 @@ def _person(value: str | None) -> str | None:
     return None if not value or value == "None" else value
 
 
-class TaskSteps(Core):
-    """Task steps; see the module docstring."""
-
-    if TYPE_CHECKING:  # defined in Flow
-
-        def _as_datetime(self, value: object) -> datetime: ...
-
-        async def _step_done(
-            self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime
-        ) -> None: ...
-
-    def _create_task(
+class TaskKind(TaskDeadlines):
+    async def enter(
         self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime
-    ) -> Task:
+    ) -> None:
+        self.create(inst, cp, step, parent, now)
+
+    def create(self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime) -> Task:
         spec = step.task
         assert spec is not None
-        ctx = self._ctx(inst, cp, now)
-        render = self._templates.render_str
+        ctx = self.ctx.template_ctx(inst, cp, now)
+        render = self.ctx.templates.render_str
         assignee = render(spec.assignee, ctx) if spec.assignee else None
         group = render(spec.group, ctx) if spec.group else None
         task = Task(
@@ -58,7 +52,7 @@ class TaskSteps(Core):
             assignee=_person(assignee),
             group=_person(group),
             candidates=tuple(c for c in (_person(render(x, ctx)) for x in spec.candidates) if c),
-            due=self._after(cp, now, spec.due, spec.business_time) if spec.due is not None else None,
+            due=self.ctx.after(cp, now, spec.due, spec.business_time) if spec.due is not None else None,
             parent=parent,
         )
         # People were named but none rendered (an unknown supervisor, an empty group): the admins' queue,
@@ -77,10 +71,10 @@ class TaskSteps(Core):
             inst.tasks.append(task)
         else:
             inst.tasks = [task]  # exact size: most instances only ever hold one task at a time
-        self._open[task.id] = task
-        self._arm(cp, task)
-        self._log(inst, now, "task_created", step=step.id)
-        self._emit(
+        self.state.open[task.id] = task
+        self.flow.arm(cp, task)
+        self.outbox.log(inst, now, "task_created", step=step.id)
+        self.outbox.emit(
             "task_created",
             inst,
             task=task,
@@ -96,29 +90,32 @@ class TaskSteps(Core):
     def _to_admins(self, inst: Instance, task: Task, now: datetime) -> None:
         """Record and announce a task sent to the admins' queue. The event carries ids only (``key`` is
         nulled: it is often a person): the HA layer turns it into a Repair naming process and step."""
-        self._log(
+        self.outbox.log(
             inst, now, "task_unassigned", step=task.step, details={"task": task.id, "queue": ADMINS_QUEUE}
         )
-        self._emit("task_unassigned", inst, task=task, key=None)
+        self.outbox.emit("task_unassigned", inst, task=task, key=None)
 
     def _render_visit(
         self, inst: Instance, task: Task, source: str, where: str | None, ctx: dict[str, Any], now: datetime
     ) -> Visit | None:
         """The appointment of ``task``; an empty render means no visit, anything else that is not a
         date-time is recorded as a problem in the history (the task still opens, without a visit)."""
-        value = self._templates.render_native(source, ctx)
+        templates = self.ctx.templates
+        value = templates.render_native(source, ctx)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            at = self._as_datetime(value)
+            at = self.ctx.as_datetime(value)
         except TemplateFailed:
             problem = f"visit: {str(value)[:80]!r} is not an ISO date/time"
-            self._log(inst, now, "visit_invalid", step=task.step, details={"task": task.id, "error": problem})
+            self.outbox.log(
+                inst, now, "visit_invalid", step=task.step, details={"task": task.id, "error": problem}
+            )
             return None
-        location = self._templates.render_str(where, ctx).strip() if where else ""
+        location = templates.render_str(where, ctx).strip() if where else ""
         return Visit(at, location or None)
 
-    async def _finish_task(
+    async def finish(
         self,
         inst: Instance,
         cp: Compiled,
@@ -137,8 +134,8 @@ class TaskSteps(Core):
         task.completed_at = now
         if form:
             inst.update_fields(form)
-        self._drop_token(inst, task)
-        self._log(
+        self.flow.drop_token(inst, task)
+        self.outbox.log(
             inst,
             now,
             "task_completed",
@@ -147,5 +144,19 @@ class TaskSteps(Core):
             step=task.step,
             details={"task": task.id, "outcome": outcome},
         )
-        self._emit("task_completed", inst, task=task, by=user, source=source, form=self._mask(cp, form))
-        await self._step_done(inst, cp, cp.steps[task.step], task.parent, now)
+        self.outbox.emit("task_completed", inst, task=task, by=user, source=source, form=mask(cp, form))
+        await self.flow.step_done(inst, cp, cp.steps[task.step], task.parent, now)
+
+    def cancel(self, inst: Instance, cp: Compiled, token: Token, now: datetime, reason: str) -> None:
+        assert isinstance(token, Task)
+        token.status = CANCELLED
+        token.completed_at = now
+        self.outbox.log(
+            inst, now, "task_cancelled", step=token.step, details={"task": token.id, "reason": reason}
+        )
+        self.outbox.emit("task_cancelled", inst, task=token, reason=reason)
+
+    def expire(self, inst: Instance, cp: Compiled, token: Token, now: datetime) -> None:
+        assert isinstance(token, Task)
+        token.status = TIMED_OUT
+        token.completed_at = now

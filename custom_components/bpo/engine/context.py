@@ -1,0 +1,170 @@
+"""The narrow context every collaborator shares: ports, the state, templates, versions and time helpers.
+
+Step kinds, deadlines, starts and queries get this object instead of inheriting from each other. The
+HA layer may swap ``actions`` and ``directory`` at run time (on reload); they are read here on each use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .compiled import Compiled, compile_blueprint
+from .enginestate import EngineState
+from .ports import ActionPort, BusinessCalendar, Clock, Directory
+from .state import OPEN, Instance
+from .templates import StepsView, TemplateFailed, Templates
+
+
+class Context:
+    """Shared ports and helpers; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        tz: ZoneInfo,
+        state: EngineState,
+        actions: ActionPort | None,
+        directory: Directory | None,
+        calendars: Mapping[str, BusinessCalendar] | None,
+    ) -> None:
+        self.clock = clock
+        self.tz = tz
+        self.state = state
+        self.actions = actions
+        self.directory = directory
+        self.calendars: Mapping[str, BusinessCalendar] = calendars or {}
+        self.templates = Templates({"supervisor_of": self._supervisor_of, "members": self._members})
+        self._afters: dict[tuple[datetime, float], datetime] = {}  # shared deadlines (see after)
+
+    # -- directory helpers exposed to templates ------------------------------------------------
+    def _supervisor_of(self, who: object) -> str | None:
+        if self.directory is None or who is None:
+            return None
+        return self.directory.supervisor_of(str(who))
+
+    def _members(self, group: object) -> list[str]:
+        if self.directory is None or group is None:
+            return []
+        return self.directory.members(str(group))
+
+    # -- blueprint versions ----------------------------------------------------------------------
+    def compiled(self, inst: Instance) -> Compiled | None:
+        """The blueprint version ``inst`` started with (rebuilt from meta if needed), else the current one."""
+        state = self.state
+        cp = state.versions.get((inst.process, inst.version))
+        if cp is None:
+            cp = self._rebuild_version(inst.process, inst.version)
+        return cp if cp is not None else state.current.get(inst.process)
+
+    def _rebuild_version(self, process: str, version: str) -> Compiled | None:
+        """An instance started before a restart on a blueprint version no file holds any more."""
+        src = self.state.meta.sources.get(f"{process}@{version}")
+        if src is None:
+            return None
+        # imported here: the loader is only needed for this rare case, and stays out of the hot import
+        from .errors import BlueprintError
+        from .schema import parse_blueprint
+
+        try:
+            bp = parse_blueprint(str(src["text"]), str(src["path"]), src.get("inputs") or None)
+        except BlueprintError:
+            return None
+        if bp.process.key != process or bp.process.version != version:
+            return None
+        cp = self.state.versions[(process, version)] = compile_blueprint(bp)
+        return cp
+
+    def record_sources(self) -> None:
+        """Keep the source of every version that is current or still runs an instance; drop the rest."""
+        state = self.state
+        wanted: dict[str, dict[str, Any]] = {}
+        for cp in state.current.values():
+            if cp.blueprint.source:
+                wanted[f"{cp.process.key}@{cp.process.version}"] = {
+                    "path": cp.blueprint.path,
+                    "text": cp.blueprint.source,
+                    "inputs": dict(cp.blueprint.given_inputs),
+                }
+        for inst in state.instances.values():
+            ref = f"{inst.process}@{inst.version}"
+            if inst.is_running and ref not in wanted and ref in state.meta.sources:
+                wanted[ref] = state.meta.sources[ref]
+        if wanted != state.meta.sources:
+            state.meta.sources = wanted
+            state.meta_dirty = True
+
+    # -- time ------------------------------------------------------------------------------------------
+    def after(self, cp: Compiled, base: datetime, seconds: float, business: bool) -> datetime:
+        if business and cp.process.calendar is not None:
+            cal = self.calendars.get(cp.process.calendar)
+            if cal is not None:
+                return cal.add(base, seconds)
+        # A fan-out asks for the same due date thousands of times in a row: hand back one shared
+        # (immutable) datetime instead of a copy per task.
+        if base.tzinfo is not UTC:  # equal instants in other zones would alias; keep them apart
+            return base + timedelta(seconds=seconds)
+        memo = self._afters
+        when = memo.get((base, seconds))
+        if when is None:
+            if len(memo) > 64:
+                memo.clear()
+            when = memo[(base, seconds)] = base + timedelta(seconds=seconds)
+        return when
+
+    def as_datetime(self, value: object) -> datetime:
+        """A rendered date-time (a datetime or ISO text; naive means local time) as aware UTC."""
+        if isinstance(value, datetime):
+            when = value
+        else:
+            try:
+                when = datetime.fromisoformat(str(value).strip())
+            except ValueError as err:
+                raise TemplateFailed(f"wait until: {value!r} is not an ISO date/time") from err
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.tz)
+        return when.astimezone(UTC)
+
+    # -- templates ---------------------------------------------------------------------------------------
+    def matches(self, match: Mapping[str, object], data: Mapping[str, Any], ctx: Mapping[str, Any]) -> bool:
+        """Every ``match`` key is in ``data`` with the (rendered) expected value (event starts, waits)."""
+        for name, want in match.items():
+            if name not in data:
+                return False
+            expected = self.templates.render_native(want, ctx)
+            got = data[name]
+            if got != expected and str(got) != str(expected):
+                return False
+        return True
+
+    def template_ctx(self, inst: Instance, cp: Compiled, now: datetime, **extra: Any) -> dict[str, Any]:
+        """The names a step's templates see (templatecheck.py lists the same names)."""
+        local_now = now.astimezone(self.tz)
+        ctx: dict[str, Any] = {
+            "now": lambda: local_now,
+            "item": inst.item,
+            "fields": inst.fields,
+            "steps": StepsView(lambda: self._steps_data(inst)),
+            "instance": {"id": inst.id, "key": inst.key, "started": inst.started.astimezone(self.tz)},
+            "inputs": cp.inputs,
+        }
+        ctx.update(extra)
+        return ctx
+
+    def _steps_data(self, inst: Instance) -> dict[str, Mapping[str, Any]]:
+        out: dict[str, Mapping[str, Any]] = {}
+        for task in inst.tasks:
+            if task.status != OPEN:
+                out[task.step] = {
+                    "outcome": task.outcome,
+                    "form": task.form or {},
+                    "by": task.by,
+                    "status": task.status,
+                    "completed_at": task.completed_at.astimezone(self.tz) if task.completed_at else None,
+                }
+        for step_id, result in (inst.results or {}).items():
+            out[step_id] = result
+        return out

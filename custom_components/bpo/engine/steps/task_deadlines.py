@@ -1,0 +1,138 @@
+"""A task's own timers: reminders, escalation levels, the overdue mark; and reassignment.
+
+Each fires once per level even when handled late (after downtime several missed reminders collapse into
+one ``task_reminded`` whose ``count`` says how many were due); see deadlines.py for the timer rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..compiled import Compiled
+from ..deadlines import LATE
+from ..model import Escalation, Step
+from ..state import Instance, Task, Token
+from .base import BaseKind
+
+
+class TaskDeadlines(BaseKind):
+    """The deadline half of the task kind (``TaskKind`` adds opening and finishing)."""
+
+    def business_time(self, step: Step) -> bool:
+        return step.task is not None and step.task.business_time
+
+    def deadlines(self, cp: Compiled, step: Step, token: Token) -> list[datetime]:
+        assert isinstance(token, Task)
+        out: list[datetime] = []
+        spec = step.task
+        if spec is not None:
+            after = self.ctx.after
+            business = spec.business_time
+            if token.reminders < len(spec.remind):
+                out.append(after(cp, token.created, spec.remind[token.reminders], business))
+            if token.escalations < len(spec.escalate):
+                out.append(after(cp, token.created, spec.escalate[token.escalations].after, business))
+        if token.due is not None and not token.overdue:
+            out.append(token.due)
+        return out
+
+    async def on_timer(self, inst: Instance, cp: Compiled, step: Step, token: Token, now: datetime) -> bool:
+        assert isinstance(token, Task)
+        if step.task is not None:
+            self._due(inst, cp, token, step, now)
+        return token.is_open
+
+    def _due(self, inst: Instance, cp: Compiled, task: Task, step: Step, now: datetime) -> None:
+        spec = step.task
+        assert spec is not None
+        after = self.ctx.after
+        biz = spec.business_time
+        fired = 0
+        last_at = now
+        while task.reminders < len(spec.remind):
+            at = after(cp, task.created, spec.remind[task.reminders], biz)
+            if at > now:
+                break
+            task.reminders += 1
+            fired += 1
+            last_at = at
+        if fired:
+            self.outbox.log(
+                inst, now, "task_reminded", step=task.step, details={"task": task.id, "count": fired}
+            )
+            self.outbox.emit(
+                "task_reminded",
+                inst,
+                task=task,
+                title=task.title,
+                count=fired,
+                late=now - last_at > LATE,
+                due=task.due.isoformat() if task.due else None,
+            )
+        while task.is_open and task.escalations < len(spec.escalate):
+            esc = spec.escalate[task.escalations]
+            at = after(cp, task.created, esc.after, biz)
+            if at > now:
+                break
+            task.escalations += 1
+            self._escalate(inst, cp, task, esc, now, late=now - at > LATE)
+        if task.due is not None and not task.overdue and task.due <= now:
+            task.overdue = True
+            self.outbox.log(inst, now, "task_overdue", step=task.step, details={"task": task.id})
+            self.outbox.emit(
+                "task_overdue",
+                inst,
+                task=task,
+                title=task.title,
+                due=task.due.isoformat(),
+                late=now - task.due > LATE,
+            )
+        self.state.touch(inst)
+
+    def _escalate(
+        self, inst: Instance, cp: Compiled, task: Task, esc: Escalation, now: datetime, *, late: bool
+    ) -> None:
+        ctx = self.ctx.template_ctx(
+            inst, cp, now, task={"assignee": task.assignee, "group": task.group, "id": task.id}
+        )
+        render = self.ctx.templates.render_str
+        notify = [n for n in (render(x, ctx) for x in esc.notify) if n and n != "None"]
+        target = render(esc.reassign, ctx) if esc.reassign else None
+        target = None if not target or target == "None" else target
+        level = task.escalations
+        self.outbox.log(
+            inst,
+            now,
+            "escalated",
+            step=task.step,
+            details={"task": task.id, "level": level, "notify": notify, "reassign": target},
+        )
+        self.outbox.emit(
+            "escalated",
+            inst,
+            task=task,
+            title=task.title,
+            level=level,
+            reason="escalation",
+            notify=notify,
+            reassign=target,
+            late=late,
+        )
+        if target is not None and target != task.assignee:
+            self.reassign(inst, task, target, now, who=None, source="escalation")
+
+    def reassign(
+        self, inst: Instance, task: Task, assignee: str, now: datetime, *, who: str | None, source: str
+    ) -> None:
+        previous = task.assignee
+        task.assignee = assignee
+        self.outbox.log(
+            inst,
+            now,
+            "task_reassigned",
+            who=who,
+            source=source,
+            step=task.step,
+            details={"task": task.id, "from": previous, "to": assignee},
+        )
+        self.outbox.emit("task_reassigned", inst, task=task, title=task.title, previous=previous, by=who)
