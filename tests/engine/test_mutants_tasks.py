@@ -240,3 +240,42 @@ async def test_finishing_without_a_form_stores_none_and_keeps_the_fields() -> No
     assert inst.tasks[0].form is None and inst.fields["note"] == "keep"
     assert sink.of("task_completed")[0]["form"] == {}
     assert inst.status == "completed"
+
+
+async def test_a_task_closed_by_a_join_is_cancelled_with_its_reason() -> None:
+    steps = (
+        "    - id: p\n"
+        "      join: any\n"
+        "      parallel:\n"
+        "        - {id: fast, task: {assignee: ann}}\n"
+        "        - {id: slow, task: {assignee: bob, due: 1d}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    fast, slow = inst.tasks
+    clock.advance(60)
+    await engine.complete_task(fast.id)
+    assert (slow.status, slow.completed_at, slow.outcome) == ("cancelled", clock.now(), None)
+    [line] = [h for h in inst.history if h.what == "task_cancelled"]
+    assert (line.step, line.details) == ("slow", {"task": slow.id, "reason": "join"})
+    [event] = sink.of("task_cancelled")
+    assert (event["task_id"], event["step"], event["reason"]) == (slow.id, "slow", "join")
+    assert [t.step for t in engine.open_tasks()] == ["after"]
+    assert engine.next_deadline() is None  # the cancelled task's due date no longer fires
+
+
+async def test_a_task_that_times_out_is_closed_at_that_instant() -> None:
+    steps = (
+        "    - {id: check, timeout: 2h, on_timeout: complete, task: {assignee: ann, optional: true}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, clock, _ = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    check = inst.tasks[0]
+    clock.advance_to(T0 + timedelta(hours=2))
+    await engine.tick()
+    assert (check.status, check.completed_at) == ("timed_out", T0 + timedelta(hours=2))
+    assert [t.step for t in engine.open_tasks()] == ["after"]
