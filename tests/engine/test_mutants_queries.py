@@ -3,14 +3,14 @@ group, the per-process statistics and the calendar of upcoming starts and due da
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.model import Limits, ScheduleStart, Step, TaskSpec
-from custom_components.bpo.engine.queries import Upcoming
+from custom_components.bpo.engine.queries import Upcoming, check_value
 from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.runtime_errors import (
     BlueprintSuspended,
@@ -289,3 +289,22 @@ async def test_bool_form_values_in_every_spelling(typed: str, stored: bool) -> N
     inst = await engine.start("b")
     await engine.complete_task(inst.tasks[0].id, form={"ok": typed})
     assert inst.fields["ok"] is stored
+
+
+def test_check_value_applies_the_form_rules_to_one_start_field() -> None:
+    head = (
+        "  start: [{manual: {}}]\n"
+        "  fields:\n"
+        "    amount: {type: number}\n"
+        "    verdict: {type: choice, options: [ok, bad]}\n"
+        "    checked_on: {type: date}\n"
+    )
+    fields = parse_blueprint(process_yaml("v", ONE_TASK, head=head), "v.yaml").process.fields
+    assert check_value(fields["amount"], " 12 ") == 12
+    assert check_value(fields["amount"], "1.5") == 1.5
+    assert check_value(fields["verdict"], "ok") == "ok"
+    assert check_value(fields["checked_on"], date(2026, 1, 31)) == "2026-01-31"
+    with pytest.raises(ValueError, match=r"^expected one of ok, bad, got 'great'$"):
+        check_value(fields["verdict"], "great")
+    with pytest.raises(ValueError, match=r"^expected a number$"):
+        check_value(fields["amount"], True)
