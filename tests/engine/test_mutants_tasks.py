@@ -262,6 +262,7 @@ async def test_a_task_closed_by_a_join_is_cancelled_with_its_reason() -> None:
     assert (line.step, line.details) == ("slow", {"task": slow.id, "reason": "join"})
     [event] = sink.of("task_cancelled")
     assert (event["task_id"], event["step"], event["reason"]) == (slow.id, "slow", "join")
+    assert (event["instance_id"], event["process"], event["assignee"]) == (inst.id, "tasks", "bob")
     assert [t.step for t in engine.open_tasks()] == ["after"]
     assert engine.next_deadline() is None  # the cancelled task's due date no longer fires
 
