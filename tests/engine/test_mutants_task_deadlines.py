@@ -5,7 +5,9 @@ overdue mark and reassignment by hand. Blueprints are YAML text, read through th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from custom_components.bpo.engine.business_time import calendar_from_config
 
 from .test_mutants_tasks import T0, blueprint, engine_for
 
@@ -66,6 +68,47 @@ async def test_overdue_is_marked_once_with_title_due_and_lateness() -> None:
     [line] = [h for h in inst.history if h.what == "task_overdue"]
     assert (line.step, line.details) == ("report", {"task": task.id})
     assert task.overdue and task.is_open and engine.next_deadline() is None
+    on_time = await engine.start("tasks")  # due at now + 3d; handled exactly five minutes after that
+    clock.advance(3 * DAY + timedelta(minutes=5))
+    await engine.tick()
+    assert [e["late"] for e in sink.of("task_overdue") if e["instance_id"] == on_time.id] == [False]
+
+
+async def test_escalation_templates_see_the_task_group() -> None:
+    steps = (
+        "    - id: triage\n"
+        "      task: {group: desk, escalate: [{after: 1h, notify: ['{{ task.group }}-lead']}]}\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    await engine.start("tasks")
+    clock.advance(3600)
+    await engine.tick()
+    assert [e["notify"] for e in sink.of("escalated")] == [["desk-lead"]]
+
+
+async def test_a_step_timeout_counts_working_time_only_for_business_time_tasks() -> None:
+    office = calendar_from_config({"time_zone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}})
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - id: office\n"
+        "          timeout: 10h\n"
+        "          on_timeout: complete\n"
+        "          task: {assignee: ann, business_time: true}\n"
+        "        - {id: plain, timeout: 10h, on_timeout: complete, task: {assignee: ann}}\n"
+    )
+    engine, clock, _ = engine_for(
+        blueprint(steps, extra="  calendar: office\n"), calendars={"office": office}
+    )
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance_to(T0 + timedelta(hours=10))
+    await engine.tick()
+    assert {t.step: t.status for t in inst.tasks} == {"office": "open", "plain": "timed_out"}
+    clock.advance_to(datetime(2025, 1, 7, 10, tzinfo=UTC))  # 11:00 Tuesday in Berlin: ten working hours
+    await engine.tick()
+    assert {t.step: t.status for t in inst.tasks} == {"office": "timed_out", "plain": "timed_out"}
 
 
 ESCALATING = (
@@ -93,9 +136,9 @@ async def test_escalation_levels_notify_reassign_and_record_what_they_did() -> N
     await engine.restore()
     inst = await engine.start("tasks")
     [task] = inst.tasks
-    clock.advance_to(T0 + DAY)
+    clock.advance_to(T0 + DAY + timedelta(minutes=5))  # exactly five minutes late: not yet "late"
     await engine.tick()
-    clock.advance_to(T0 + 2 * DAY + timedelta(minutes=6))
+    clock.advance_to(T0 + 2 * DAY + timedelta(minutes=5, microseconds=1))
     await engine.tick()
     first, second = sink.of("escalated")
     # level 1: empty and "None" renders are nobody; ann's supervisor (sue) takes the task over
