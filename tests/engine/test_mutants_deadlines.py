@@ -87,6 +87,19 @@ async def test_a_wait_that_times_out_names_its_step_and_no_task() -> None:
     assert [t.step for t in inst.tasks] == ["after"]
 
 
+async def test_a_wait_that_escalates_on_timeout_names_its_step() -> None:
+    engine, clock, sink = engine_for(
+        blueprint("    - {id: hold, timeout: 1h, on_timeout: escalate, wait: {event: go}}\n")
+    )
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance(3600)
+    await engine.tick()
+    [escalated] = sink.of("escalated")
+    assert (escalated["task_id"], escalated["step"], escalated["reason"]) == (None, "hold", "timeout")
+    assert inst.is_running
+
+
 async def test_a_schedule_whose_tick_raises_is_reported_and_the_others_still_start() -> None:
     # the for_each template divides by zero only when it is rendered, at the tick
     broken = (
