@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from custom_components.bpo.engine.clock import VirtualClock
+from custom_components.bpo.engine.field_values import coerce
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.model import Limits, ScheduleStart, Step, TaskSpec
-from custom_components.bpo.engine.queries import Upcoming, check_value
+from custom_components.bpo.engine.queries import Upcoming
 from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.runtime_errors import (
     BlueprintSuspended,
@@ -246,31 +247,31 @@ async def test_refusals_name_what_is_wrong() -> None:
     assert str(missing.value) == "no task 'i1.99'"
     with pytest.raises(InvalidOutcome) as caught_outcome:
         await engine.complete_task(tid, form={"note": "x"})
-    assert str(caught_outcome.value) == f"task {tid} (Fill) needs an outcome: one of accept, reject"
+    assert str(caught_outcome.value) == f"task {tid} (fill) needs an outcome: one of accept, reject"
     with pytest.raises(InvalidOutcome) as caught_outcome:
         await engine.complete_task(tid, outcome="maybe", form={"note": "x"})
     assert str(caught_outcome.value) == (
-        f"task {tid} (Fill) has no outcome 'maybe'; expected one of accept, reject"
+        f"task {tid} (fill) has no outcome 'maybe'; expected one of accept, reject"
     )
     with pytest.raises(InvalidForm) as caught_form:
         await engine.complete_task(tid, outcome="accept", form={"zz": 1, "aa": 2, "note": "x"})
-    assert str(caught_form.value) == (f"task {tid} (Fill) has no form field(s) aa, zz; it collects note, ok")
+    assert str(caught_form.value) == (f"task {tid} (fill) has no form field(s) aa, zz; it collects note, ok")
     with pytest.raises(InvalidForm) as caught_form:
         await engine.complete_task(tid, outcome="accept", form={"note": ""})  # empty is missing
-    assert str(caught_form.value) == f"task {tid} (Fill): note is required"
+    assert str(caught_form.value) == f"task {tid} (fill): note is required"
     await engine.complete_task(tid, outcome="accept", form={"note": "x", "ok": ""})
     assert inst.fields.get("ok") is None and inst.tasks[0].form == {"note": "x"}  # an empty value: not stored
     bare = inst.tasks[1].id
     with pytest.raises(InvalidForm) as caught_form:
         await engine.complete_task(bare, form={"note": "x"})
-    assert str(caught_form.value) == f"task {bare} (Bare) has no form field(s) note; it collects nothing"
+    assert str(caught_form.value) == f"task {bare} (bare) has no form field(s) note; it collects nothing"
     await engine.complete_task(bare)
     orphan = inst.tasks[2]
     assert orphan.group == "_admins"
     with pytest.raises(NotAllowed) as refused:
         await engine.complete_task(orphan.id, user="ann")
     assert str(refused.value) == (
-        f"ann may not complete task {orphan.id} (Orphan); nobody was assigned, so it is in the admins' "
+        f"ann may not complete task {orphan.id} (orphan); nobody was assigned, so it is in the admins' "
         "queue: an administrator completes or reassigns it"
     )
 
@@ -291,7 +292,7 @@ async def test_bool_form_values_in_every_spelling(typed: str, stored: bool) -> N
     assert inst.fields["ok"] is stored
 
 
-def test_check_value_applies_the_form_rules_to_one_start_field() -> None:
+def test_coerce_applies_the_form_rules_to_one_start_field() -> None:
     head = (
         "  start: [{manual: {}}]\n"
         "  fields:\n"
@@ -300,11 +301,11 @@ def test_check_value_applies_the_form_rules_to_one_start_field() -> None:
         "    checked_on: {type: date}\n"
     )
     fields = parse_blueprint(process_yaml("v", ONE_TASK, head=head), "v.yaml").process.fields
-    assert check_value(fields["amount"], " 12 ") == 12
-    assert check_value(fields["amount"], "1.5") == 1.5
-    assert check_value(fields["verdict"], "ok") == "ok"
-    assert check_value(fields["checked_on"], date(2026, 1, 31)) == "2026-01-31"
-    with pytest.raises(ValueError, match=r"^expected one of ok, bad, got 'great'$"):
-        check_value(fields["verdict"], "great")
+    assert coerce(fields["amount"], " 12 ") == 12
+    assert coerce(fields["amount"], "1.5") == 1.5
+    assert coerce(fields["verdict"], "ok") == "ok"
+    assert coerce(fields["checked_on"], date(2026, 1, 31)) == "2026-01-31"
+    with pytest.raises(ValueError, match=r"^expected one of ok, bad$"):
+        coerce(fields["verdict"], "great")
     with pytest.raises(ValueError, match=r"^expected a number$"):
-        check_value(fields["amount"], True)
+        coerce(fields["amount"], True)
