@@ -491,12 +491,6 @@ async def test_no_personal_data_reaches_a_home_agent(
     assert _leaks(_pushes(aioclient_mock, "carol")) == []
 
 
-@pytest.mark.xfail(
-    reason="waits for issue 11 (one PII rule): bpo_instance_started carries an event start's whole data as "
-    "`item`, unmasked, so personal data a channel puts into the contact event reaches the logbook of every "
-    "user; docs/scenarios/work-from-home.md tells admins to send none",
-    strict=False,
-)
 async def test_personal_data_sent_with_the_contact_event_stays_out_of_bpo_events(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -507,7 +501,10 @@ async def test_personal_data_sent_with_the_contact_event_stays_out_of_bpo_events
     )
     await hass.async_block_till_done()
     assert world.manager.engine.instances(process="wfh_contact")
-    assert _leaks(world.bpo_events()) == []
+    # every event bpo fired (the contact event itself is the channel's input, not bpo's output)
+    fired = [e for e in world.bpo_events() if e[0] != "bpo_wfh_contact"]
+    assert any(name == "bpo_instance_started" for name, _ in fired)
+    assert _leaks(fired) == []
 
 
 async def test_the_pages_examples_are_valid_for_bpo_and_home_assistant(hass: HomeAssistant) -> None:
@@ -536,12 +533,6 @@ async def test_the_pages_examples_are_valid_for_bpo_and_home_assistant(hass: Hom
     assert RECORDER_SCHEMA(settings[2])["recorder"]["exclude"]["event_types"] == ["call_service"]
 
 
-@pytest.mark.xfail(
-    reason="waits for issue 11 (one PII rule): a cleared person without the companion app gets a persistent "
-    "notification with personal data unmasked, and persistent notifications are one list every user reads; "
-    "the shipped blueprints avoid it with notify: texts that name no pii field",
-    strict=False,
-)
 async def test_a_cleared_persons_persistent_notification_shows_no_personal_data_to_others(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
 ) -> None:

@@ -214,7 +214,11 @@ class Starts:
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)
-        self.outbox.emit("instance_started", inst, source=source, by=user, item=item, fields=mask(cp, data))
+        # an event start's item is the event's whole data, which may carry personal data no field marks:
+        # the bus event names only a plain item (a person a fan-out started for); the data stays with the
+        # instance and the original event
+        shown = None if isinstance(item, Mapping) else item
+        self.outbox.emit("instance_started", inst, source=source, by=user, item=shown, fields=mask(cp, data))
         try:
             if cp.first is None:
                 self.flow.close(inst, cp, COMPLETED, now)
