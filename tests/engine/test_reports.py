@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from custom_components.bpo.connectors.report import ReportConnector
 from custom_components.bpo.engine import reports
 from custom_components.bpo.engine.errors import BlueprintError
 from custom_components.bpo.engine.schema import parse_blueprint
+from custom_components.bpo.engine.simulate import simulate
 
-from .test_runtime import make
+from .test_docs_examples import BLOCKS
+from .test_runtime import BERLIN, make, run_until
 
 CASES = """
 blueprint: {name: Cases, domain: bpo}
@@ -121,3 +125,80 @@ def test_validate_checks_report_calls(template: str, message: str) -> None:
     with pytest.raises(BlueprintError) as err:
         parse_blueprint(REPORT.replace("TEMPLATE", template.replace('"', '\\"')), "r.yaml")
     assert message in str(err.value)
+
+
+SUPPORT = """
+blueprint: {name: Support case, domain: bpo}
+process:
+  key: support_case
+  start: [{manual: {}}]
+  fields: {email: {type: text, pii: true}}
+  steps:
+    - id: triage
+      task: {group: desk, title: Triage, due: 4h}
+    - id: fix
+      task: {assignee: dana, title: Fix, due: 1d}
+"""
+
+
+class ReportActions:
+    """What the HA layer and the simulator do: connector calls reach a bpo_report writing to a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.written: list[dict[str, Any]] = []
+        self.connector = ReportConnector(folder, lambda: date(2026, 3, 3), self.written.append)
+
+    async def call(
+        self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
+    ) -> Any:
+        assert connector == "bpo_report"
+        return await self.connector.call(op or "", data)
+
+
+def _daily_report() -> str:
+    [block] = [b for b in BLOCKS if b.markers.get("example") == "daily_report"]
+    return block.text
+
+
+async def test_doc_daily_report_writes_counts_and_breaches_without_pii(tmp_path: Path) -> None:
+    report = parse_blueprint(_daily_report(), "docs/blueprint-language.md")
+    support = parse_blueprint(SUPPORT, "support.yaml")
+    actions = ReportActions(tmp_path / "bpo_reports")
+    t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # Monday 10:00 in Berlin
+    engine, clock, _, _ = make([support, report], start=t0, actions=actions)
+    actions.connector.today = lambda: clock.now().astimezone(BERLIN).date()
+    await engine.restore()
+    ann = await engine.start("support_case", key="ann@example.com", fields={"email": "ann@example.com"})
+    await engine.complete_task(ann.tasks[0].id, user=None)  # now at fix, due Tuesday 09:00 UTC
+    await run_until(engine, clock, t0 + timedelta(hours=20))  # Tuesday 06:00 Berlin
+    for name in ("bo", "cy"):  # triage due Tuesday 09:00 UTC
+        await engine.start("support_case", key=f"K-{name}", fields={"email": f"{name}@example.com"})
+    await run_until(engine, clock, datetime(2026, 3, 4, 6, 0, tzinfo=UTC))  # Wednesday 07:00 Berlin
+    folder = tmp_path / "bpo_reports"
+    tuesday = (folder / "cases-2026-03-03.md").read_text()
+    assert tuesday.startswith("# Support cases on 2026-03-03\n"), tuesday
+    assert "| running | 3 |" in tuesday and "| triage | 2 |" in tuesday and "| fix | 1 |" in tuesday
+    assert (folder / "case_breaches-2026-03-03.csv").read_text() == "instance,key,step,assignee,due\n"
+    breaches = (folder / "case_breaches-2026-03-04.csv").read_text().splitlines()
+    assert breaches[0] == "instance,key,step,assignee,due"
+    # all three were due Tuesday 10:00 Berlin; same due time: by task id (the oldest case first)
+    assert [line.split(",")[1:] for line in breaches[1:]] == [
+        ["***", "fix", "dana", "2026-03-03T10:00+01:00"],
+        ["K-bo", "triage", "", "2026-03-03T10:00+01:00"],
+        ["K-cy", "triage", "", "2026-03-03T10:00+01:00"],
+    ]
+    everything = "".join(p.read_text() for p in folder.iterdir())
+    assert "example.com" not in everything
+    assert [w["name"] for w in actions.written] == ["cases", "case_breaches"] * 2
+    assert actions.written[0] == {
+        "process": "support_case",
+        "name": "cases",
+        "path": "bpo_reports/cases-2026-03-03.md",
+    }
+
+
+def test_doc_daily_report_simulates_one_run_a_day() -> None:
+    report = parse_blueprint(_daily_report(), "docs/blueprint-language.md")
+    timeline = simulate(report, start=datetime(2026, 3, 2, 8, tzinfo=BERLIN), days=2, tz=BERLIN)
+    assert timeline.summary["actions called"] == 4  # two files a day, 07:00 on Tuesday and Wednesday
+    assert timeline.summary["instances completed"] == 2
