@@ -202,3 +202,7 @@ def test_doc_daily_report_simulates_one_run_a_day() -> None:
     timeline = simulate(report, start=datetime(2026, 3, 2, 8, tzinfo=BERLIN), days=2, tz=BERLIN)
     assert timeline.summary["actions called"] == 4  # two files a day, 07:00 on Tuesday and Wednesday
     assert timeline.summary["instances completed"] == 2
+
+
+async def test_instances_defaults_to_the_templates_own_process() -> None:
+    assert await _render("{{ instances() | map(attribute='process') | list }}") == "['case_report']"
