@@ -25,6 +25,7 @@ from .manager import BpoManager, HassActions
 from .mdm_services import async_register_mdm_services
 from .mdm_sync import MdmStore, MdmSync, async_options_changed, async_setup_mdm
 from .options_flow import CONF_COMPLETED_DAYS, DEFAULT_COMPLETED_DAYS
+from .report_files import async_add_report_connector
 from .services import async_register_services
 from .storage import BpoStore, StoreCorrupted, StoreVersionError, async_raise_recovery_issue
 from .websocket_api import async_register_websocket_commands
@@ -78,6 +79,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: BpoConfigEntry) -> bool:
         actions = manager.engine.actions
         hub = actions.connectors if isinstance(actions, HassActions) else None
         await async_setup_mdm(hass, entry, mdm, hub)  # before the engine: resumed steps may call bpo_mdm
+        if hub is not None:
+            entry.async_on_unload(async_add_report_connector(hass, hub))
         await manager.async_start()
     except StoreVersionError as err:
         # a newer bpo's files: never read or rewrite them

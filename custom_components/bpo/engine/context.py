@@ -19,6 +19,7 @@ from .durations import DurationError, rendered_duration
 from .enginestate import EngineState
 from .itemscope import item_for
 from .ports import ActionPort, BusinessCalendar, Clock, ClosedDays, Directory
+from .reports import report_helpers
 from .state import OPEN, Instance
 from .templates import StepsView, TemplateFailed, Templates
 
@@ -50,6 +51,7 @@ class Context:
                 "supervisor_of": self._supervisor_of,
                 "members": self._members,
                 **date_helpers(tz, self._working_calendar),
+                **report_helpers(state, self.compiled, tz),
             }
         )
         self._afters: dict[tuple[datetime, float], datetime] = {}  # shared deadlines (see after)

@@ -31,7 +31,7 @@ from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
 
-from . import datehelpers
+from . import datehelpers, reports
 from .cron import CronError, zone
 from .durations import DurationError, parse_duration
 from .errors import Collector, KeyPath
@@ -43,7 +43,18 @@ from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too
 _ENV = Templates().environment
 # names every runtime template sees (Context.template_ctx) plus the directory helpers of the environment
 BASE_NAMES = frozenset(
-    {"now", "item", "fields", "steps", "instance", "inputs", "supervisor_of", "members", *datehelpers.NAMES}
+    {
+        "now",
+        "item",
+        "fields",
+        "steps",
+        "instance",
+        "inputs",
+        "supervisor_of",
+        "members",
+        *datehelpers.NAMES,
+        *reports.NAMES,
+    }
 )
 # extra names by where the template is written (see notify.py and steps/task_deadlines.py)
 NOTIFY_NAMES = frozenset({"task", "kind", "lang", "process"})
@@ -166,6 +177,7 @@ def problems(
     found.extend(_bombs(tree))
     for call in tree.find_all(nodes.Call):
         found.extend(_date_helper_call(call, scope))
+        found.extend(_report_call(call))
     return list(dict.fromkeys(found))
 
 
@@ -211,6 +223,31 @@ def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
             zone(str(zone_arg.value))
         except CronError as err:
             yield f"{name}(): {err}"
+
+
+def _report_call(call: nodes.Call) -> Iterator[str]:
+    """The report helpers' (reports.py) argument count and names, and literal statuses and groupings."""
+    if not isinstance(call.node, nodes.Name) or call.node.name not in reports.ARITY:
+        return
+    name = call.node.name
+    params = reports.PARAMS[name]
+    low, high = reports.ARITY[name]
+    given = len(call.args) + len(call.kwargs)
+    for kw in call.kwargs:
+        if kw.key not in params:
+            yield f"{name}() has no argument '{kw.key}' (it takes {', '.join(params)})"
+    if not low <= given <= high:
+        yield f"{name}() takes {', '.join(params[:high])}: {low} to {high} arguments, got {given}"
+    args: dict[str, nodes.Expr] = dict(zip(params, call.args, strict=False))
+    args.update({kw.key: kw.value for kw in call.kwargs})
+    status = args.get("status")
+    if isinstance(status, nodes.Const) and status.value is not None and status.value not in reports.STATUSES:
+        statuses = sorted(reports.STATUSES)
+        hint = _hint(str(status.value), statuses)
+        yield f"{name}(): no status '{status.value}' (one of {', '.join(statuses)}){hint}"
+    by = args.get("by")
+    if name == "count_by" and isinstance(by, nodes.Const) and by.value not in reports.COUNT_BY:
+        yield f"count_by(): cannot count by '{by.value}' (one of {', '.join(reports.COUNT_BY)})"
 
 
 def _hint(word: str, choices: Collection[str]) -> str:
