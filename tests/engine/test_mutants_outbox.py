@@ -16,7 +16,8 @@ import pytest
 from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore, NullStore
 from custom_components.bpo.engine.ports import EngineEvent
-from custom_components.bpo.engine.runtime import BlueprintSuspended, Engine
+from custom_components.bpo.engine.runtime import Engine
+from custom_components.bpo.engine.runtime_errors import BlueprintSuspended
 from custom_components.bpo.engine.schema import parse_blueprint
 
 from .test_mutants_tasks import T0, Directory, blueprint
