@@ -281,3 +281,53 @@ async def test_equal_history_lines_at_one_instant_are_one_shared_line() -> None:
     other = await engine.start("tasks", user="vic")
     assert one.history[0] == two.history[0] and one.history[0] is two.history[0]  # a fan-out's lines
     assert other.history[0] is not one.history[0] and other.history[0].who == "vic"
+
+
+def version(note: str) -> Any:
+    fields = "{who: {type: text}, note: " + note + "}"
+    return parse_blueprint(blueprint(TWO_TASKS, fields=fields), "tasks.yaml")
+
+
+async def test_event_values_are_checked_against_the_instances_own_blueprint_version() -> None:
+    sink = Sink()
+    engine = Engine(
+        clock=VirtualClock(T0), store=MemoryStore(), events=sink, tz=BERLIN, directory=Directory()
+    )
+    engine.set_blueprints([version("{type: text}")])
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"note": "write to bob@example.com"})
+    assert sink.of("instance_started")[0]["fields"] == {"note": "***"}  # looks like an e-mail address
+    # the new version marks note pii; the running instance keeps its own version, where note is plain
+    # text, so its value is still found by what it looks like
+    engine.set_blueprints([version("{type: text, pii: true}")])
+    await engine.cancel(inst.id)
+    [cancelled] = sink.of("instance_cancelled")
+    assert cancelled["fields"] == {"note": "***"}
+
+
+async def test_an_instance_whose_version_is_lost_is_checked_against_the_current_one() -> None:
+    store = MemoryStore()
+    sink = Sink()
+    engine = Engine(clock=VirtualClock(T0), store=store, events=sink, tz=BERLIN, directory=Directory())
+    engine.set_blueprints([version("{type: text, pii: true}")])
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"note": "write to bob@example.com"})
+    assert store.meta is not None
+    store.meta["sources"] = {}  # a record from before blueprint sources were kept: the version is lost
+    later = Engine(clock=VirtualClock(T0), store=store, events=sink, tz=BERLIN, directory=Directory())
+    later.set_blueprints([version("{type: text}")])
+    await later.restore()
+    await later.cancel(inst.id)
+    [cancelled] = sink.of("instance_cancelled")
+    assert cancelled["fields"] == {"note": "***"}  # plain text in the current version: found by its look
+
+
+async def test_after_a_full_save_only_changed_records_are_written() -> None:
+    plain = PlainStore()
+    engine = engine_with(plain, Sink())
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.save_all()
+    plain.calls.clear()
+    await engine.complete_task(inst.tasks[0].id)
+    assert [(kind, value[0]) for kind, value in plain.calls] == [("one", inst.id)]  # no meta again
