@@ -72,13 +72,23 @@ class ManyStore:
         return None, []
 
 
-class PlainStore(ManyStore):
-    """Only the four required methods: one ``save_instance`` per record."""
+class PlainStore:
+    """Only the required methods: one ``save_instance`` per record, then ``save_meta``."""
 
-    save_many = None  # type: ignore[assignment]
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
 
     async def save_instance(self, instance_id: str, data: Mapping[str, Any]) -> None:
         self.calls.append(("one", (instance_id, json.loads(json.dumps(data)))))
+
+    async def delete_instance(self, instance_id: str) -> None:
+        return None
+
+    async def save_meta(self, data: Mapping[str, Any]) -> None:
+        self.calls.append(("meta", json.loads(json.dumps(data))))
+
+    async def load(self) -> tuple[Mapping[str, Any] | None, Iterable[Mapping[str, Any]]]:
+        return None, []
 
 
 class CountingNullStore(NullStore):
@@ -234,6 +244,7 @@ async def test_a_store_without_commit_gets_records_then_meta() -> None:
     b = await engine.start("tasks")
     assert [kind for kind, _ in plain.calls] == ["one", "meta", "one", "meta"]
     assert [plain.calls[i][1][0] for i in (0, 2)] == [a.id, b.id]
+    assert [plain.calls[i][1][1]["id"] for i in (0, 2)] == [a.id, b.id]
     assert plain.calls[3][1]["counter"] != plain.calls[1][1]["counter"]
     plain.calls.clear()
     await engine.save_all()
@@ -331,3 +342,19 @@ async def test_after_a_full_save_only_changed_records_are_written() -> None:
     plain.calls.clear()
     await engine.complete_task(inst.tasks[0].id)
     assert [(kind, value[0]) for kind, value in plain.calls] == [("one", inst.id)]  # no meta again
+
+
+async def test_an_instance_of_a_lost_blueprint_can_still_be_cancelled() -> None:
+    store = MemoryStore()
+    sink = Sink()
+    engine = engine_with(store, sink)
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob"})
+    assert store.meta is not None
+    store.meta["sources"] = {}  # neither a file nor a kept source holds its version any more
+    later = Engine(clock=VirtualClock(T0), store=store, events=sink, tz=BERLIN, directory=Directory())
+    later.set_blueprints([])
+    await later.restore()
+    cancelled = await later.cancel(inst.id)
+    assert cancelled.status == "cancelled"
+    assert sink.of("instance_cancelled")[0]["instance_id"] == inst.id
