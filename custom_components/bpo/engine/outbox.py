@@ -24,10 +24,15 @@ MASK = "***"
 
 
 def mask(cp: Compiled | None, data: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``data`` with the process's PII fields replaced by ``***`` (events never carry PII)."""
+    """``data`` with the process's PII fields replaced by ``***`` (events never carry PII).
+
+    Without the blueprint version (its file and kept source are both gone) nobody can tell which fields
+    are personal data, so every value is masked."""
     if not data:
         return {}
-    pii = cp.pii if cp is not None else frozenset()
+    if cp is None:
+        return {k: (MASK if v is not None else v) for k, v in data.items()}
+    pii = cp.pii
     return {k: (MASK if k in pii and v is not None else v) for k, v in data.items()}
 
 
