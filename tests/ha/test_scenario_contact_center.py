@@ -7,7 +7,6 @@ bus, people work through ``bpo.complete_task``, and a lead is handed from proces
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import datetime, timedelta
