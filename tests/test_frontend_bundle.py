@@ -94,4 +94,5 @@ def test_panel_graph_parser_reads_every_line_the_engine_draws() -> None:
         ids = {node["id"] for node in parsed["nodes"]}
         assert all(edge["from"] in ids and edge["to"] in ids for edge in parsed["edges"]), chart
         shapes |= {node["shape"] for node in parsed["nodes"]}
-    assert shapes == {"start", "task", "choice", "end", "wait", "action", "parallel"}
+    # "flag": call steps (the contact-center blueprints are the first shipped ones with a call)
+    assert shapes == {"start", "task", "choice", "end", "wait", "action", "parallel", "flag"}

@@ -76,7 +76,14 @@ def all_steps(steps: tuple[Step, ...]) -> list[Step]:
     for step in steps:
         out.append(step)
         out.extend(all_steps(step.parallel))
+        if step.repeat is not None:
+            out.extend(all_steps(step.repeat.steps))
     return out
+
+
+def first(step: Step) -> Step:
+    """The step that runs first when ``step`` begins: a repeat's first inner step."""
+    return first(step.repeat.steps[0]) if step.repeat is not None else step
 
 
 def taken(out: str) -> set[str]:
@@ -101,5 +108,5 @@ def check_runs(sim: Sim, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     ends = {s.end for s in steps if s.end is not None}
     assert ends <= set(re.findall(r" ended: (\w+)", everything))
     top = blueprint.process.steps
-    assert all(top[i + 1].id in taken(everything) for i, s in enumerate(top) if s.wait is not None)
+    assert all(first(top[i + 1]).id in taken(everything) for i, s in enumerate(top) if s.wait is not None)
     return outs
