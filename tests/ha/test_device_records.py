@@ -245,7 +245,7 @@ async def test_snapshot(
 async def test_device_lookup_uses_by_identifier_where_ha_has_it(
     hass: HomeAssistant, world: World, device_registry: dr.DeviceRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """HA 2026.11 replaced ``async_get_device(identifiers=)`` by ``async_get_device_by_identifier``:
+    """HA 2026.11 replaced the deprecated identifiers lookup by ``async_get_device_by_identifier``:
     bpo calls it where it exists, and searches its own entry's devices on older releases."""
     from custom_components.bpo.device_records import entry_device
 

@@ -24,7 +24,7 @@ met is walked once the whole process is known:
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -190,13 +190,11 @@ _PARAMS = {
 }
 
 
-def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
-    """The date helpers' arguments that constants already show wrong, and calendars they need."""
-    if not isinstance(call.node, nodes.Name) or call.node.name not in _ARITY:
-        return
-    name = call.node.name
-    params = _PARAMS[name]
-    low, high = _ARITY[name]
+def _signature(
+    call: nodes.Call, name: str, params: Sequence[str], arity: tuple[int, int]
+) -> Generator[str, None, dict[str, nodes.Expr]]:
+    """Yield what is wrong with a helper call's argument names and count; return its arguments by name."""
+    low, high = arity
     given = len(call.args) + len(call.kwargs)
     for kw in call.kwargs:
         if kw.key not in params:
@@ -205,6 +203,15 @@ def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
         yield f"{name}() takes {', '.join(params[:high])}: {low} to {high} arguments, got {given}"
     args: dict[str, nodes.Expr] = dict(zip(params, call.args, strict=False))
     args.update({kw.key: kw.value for kw in call.kwargs})
+    return args
+
+
+def _date_helper_call(call: nodes.Call, scope: Scope) -> Iterator[str]:
+    """The date helpers' arguments that constants already show wrong, and calendars they need."""
+    if not isinstance(call.node, nodes.Name) or call.node.name not in _ARITY:
+        return
+    name = call.node.name
+    args = yield from _signature(call, name, _PARAMS[name], _ARITY[name])
     business = args.get("business")
     wants_calendar = name in datehelpers.NEEDS_CALENDAR or (
         business is not None and not (isinstance(business, nodes.Const) and not business.value)
@@ -230,16 +237,7 @@ def _report_call(call: nodes.Call) -> Iterator[str]:
     if not isinstance(call.node, nodes.Name) or call.node.name not in reports.ARITY:
         return
     name = call.node.name
-    params = reports.PARAMS[name]
-    low, high = reports.ARITY[name]
-    given = len(call.args) + len(call.kwargs)
-    for kw in call.kwargs:
-        if kw.key not in params:
-            yield f"{name}() has no argument '{kw.key}' (it takes {', '.join(params)})"
-    if not low <= given <= high:
-        yield f"{name}() takes {', '.join(params[:high])}: {low} to {high} arguments, got {given}"
-    args: dict[str, nodes.Expr] = dict(zip(params, call.args, strict=False))
-    args.update({kw.key: kw.value for kw in call.kwargs})
+    args = yield from _signature(call, name, reports.PARAMS[name], reports.ARITY[name])
     status = args.get("status")
     if isinstance(status, nodes.Const) and status.value is not None and status.value not in reports.STATUSES:
         statuses = sorted(reports.STATUSES)
