@@ -147,8 +147,8 @@ def entry_device(hass: HomeAssistant, entry_id: str, identifier: tuple[str, str]
 
     The registry's old lookup by a set of identifiers is deprecated (removed in HA 2027.8); its
     replacement ``async_get_device_by_identifier`` arrived in HA 2026.11, newer than the versions we test
-    on (they need Python 3.14). Where it exists it is used; older releases search the entry's own devices through
-    ``async_entries_for_config_entry``, public on every version we support.
+    on (they need Python 3.14). Where it exists it is used; older releases search the entry's own
+    devices through ``async_entries_for_config_entry``, public on every version we support.
     """
     dev_reg = dr.async_get(hass)
     by_identifier = getattr(dev_reg, "async_get_device_by_identifier", None)
