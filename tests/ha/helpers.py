@@ -10,7 +10,7 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -122,3 +122,38 @@ def bpo_device(hass: HomeAssistant, ident: str) -> dr.DeviceEntry | None:
         ),
         None,
     )
+
+
+def as_user(world: World, name: str) -> Context:
+    """A call made by ``name``'s (non-admin) user."""
+    return Context(user_id=world.users[name].id)
+
+
+async def complete_as(
+    hass: HomeAssistant, world: World, who: str, task_id: str, outcome: str | None = None, **form: Any
+) -> dict[str, Any]:
+    """``bpo.complete_task`` as ``who``, with an outcome and form values; its response."""
+    data: dict[str, Any] = {"task_id": task_id, "form": form}
+    if outcome is not None:
+        data["outcome"] = outcome
+    result = await hass.services.async_call(
+        "bpo", "complete_task", data, blocking=True, return_response=True, context=as_user(world, who)
+    )
+    await hass.async_block_till_done()
+    assert isinstance(result, dict)
+    return result
+
+
+async def list_tasks_as(hass: HomeAssistant, world: World, who: str) -> list[dict[str, Any]]:
+    """Every task ``who`` may see, closed ones included (``bpo.list_tasks``)."""
+    result = await hass.services.async_call(
+        "bpo",
+        "list_tasks",
+        {"include_closed": True},
+        blocking=True,
+        return_response=True,
+        context=as_user(world, who),
+    )
+    assert isinstance(result, dict)
+    rows: list[dict[str, Any]] = result["tasks"]
+    return rows

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.bpo.blueprint_files import SHIPPED
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 
-from .helpers import World, async_setup_world, travel
+from .helpers import World, async_setup_world, complete_as, list_tasks_as, travel
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -63,37 +63,9 @@ async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     return await async_setup_world(hass, directory=DIRECTORY, employees=())
 
 
-def _as(world: World, name: str) -> Context:
-    return Context(user_id=world.users[name].id)
-
-
-async def _complete(
-    hass: HomeAssistant, world: World, who: str, task_id: str, outcome: str | None = None, **form: Any
-) -> None:
-    data: dict[str, Any] = {"task_id": task_id, "form": form}
-    if outcome is not None:
-        data["outcome"] = outcome
-    await hass.services.async_call("bpo", "complete_task", data, blocking=True, context=_as(world, who))
-    await hass.async_block_till_done()
-
-
 def _open(world: World, inst: Any) -> Any:
     (task,) = [t for t in inst.tasks if t.is_open]
     return task
-
-
-async def _list_tasks(hass: HomeAssistant, world: World, who: str) -> list[dict[str, Any]]:
-    result = await hass.services.async_call(
-        "bpo",
-        "list_tasks",
-        {"include_closed": True},
-        blocking=True,
-        return_response=True,
-        context=_as(world, who),
-    )
-    assert isinstance(result, dict)
-    rows: list[dict[str, Any]] = result["tasks"]
-    return rows
 
 
 async def test_onboarding_with_corrections_until_the_client_confirms(
@@ -118,26 +90,30 @@ async def test_onboarding_with_corrections_until_the_client_confirms(
     assert prepare.group == "payroll_staff"
     assert hass.states.get("todo.bpo_workflows_queue_payroll_staff").state == "1"
     with pytest.raises(ServiceValidationError):  # the client cannot do the office's part
-        await _complete(hass, world, "alice", prepare.id, master_data="x", flows="y")
-    await _complete(hass, world, "dave", prepare.id, master_data="acme/master.xlsx", flows="Pay on the 25th")
+        await complete_as(hass, world, "alice", prepare.id, master_data="x", flows="y")
+    await complete_as(
+        hass, world, "dave", prepare.id, master_data="acme/master.xlsx", flows="Pay on the 25th"
+    )
 
     for round_ in range(2):
         confirm = _open(world, inst)
         assert (confirm.step, confirm.group) == ("client_confirmation", "client_acme")
         assert hass.states.get("todo.bpo_workflows_queue_client_acme").state == "1"
         with pytest.raises(ServiceValidationError):  # another client's people are refused
-            await _complete(hass, world, "bob", confirm.id, "confirm")
+            await complete_as(hass, world, "bob", confirm.id, "confirm")
         if round_ == 0:
-            await _complete(hass, world, "alice", confirm.id, "correct", corrections="Two employees missing")
+            await complete_as(
+                hass, world, "alice", confirm.id, "correct", corrections="Two employees missing"
+            )
             fix = _open(world, inst)
             assert (fix.step, fix.group) == ("apply_corrections", "payroll_staff")
-            await _complete(
+            await complete_as(
                 hass, world, "erin", fix.id, master_data="acme/master-v2.xlsx", flows="Pay on the 25th"
             )
-    await _complete(hass, world, "alice", confirm.id, "confirm")
+    await complete_as(hass, world, "alice", confirm.id, "confirm")
     go_live = _open(world, inst)
     assert (go_live.step, go_live.group) == ("go_live", "account_managers")
-    await _complete(hass, world, "sam", go_live.id)
+    await complete_as(hass, world, "sam", go_live.id)
     assert inst.status == "completed"
     assert inst.fields["master_data"] == "acme/master-v2.xlsx"
     assert [t.step for t in inst.tasks] == [
@@ -198,7 +174,7 @@ async def test_payroll_cycle_per_client_with_chasing_and_rework(
     }
 
     # acme answers at once; globex is reminded after 1 and 2 days, the account managers told after 3
-    await _complete(hass, world, "alice", _open(world, acme).id, inputs="acme/2026-03.xlsx")
+    await complete_as(hass, world, "alice", _open(world, acme).id, inputs="acme/2026-03.xlsx")
     for day in (21, 22, 23):
         await travel(hass, freezer, datetime(2026, 3, day, 9, 0, 1, tzinfo=TOKYO))
     reminded = [d["key"] for _, d in world.bpo_events("task_reminded")]
@@ -207,14 +183,14 @@ async def test_payroll_cycle_per_client_with_chasing_and_rework(
     assert [d["notify"] for d in escalated] == [["group:account_managers"]]
 
     # staff process acme; acme rejects once, staff rework, acme accepts
-    await _complete(hass, world, "dave", _open(world, acme).id, report="acme/report-03.pdf")
+    await complete_as(hass, world, "dave", _open(world, acme).id, report="acme/report-03.pdf")
     acceptance = _open(world, acme)
     assert (acceptance.step, acceptance.group) == ("client_acceptance", "client_acme")
-    await _complete(hass, world, "alice", acceptance.id, "reject", rejection="Overtime missing")
+    await complete_as(hass, world, "alice", acceptance.id, "reject", rejection="Overtime missing")
     rework = _open(world, acme)
     assert (rework.step, rework.group) == ("rework", "payroll_staff")
-    await _complete(hass, world, "erin", rework.id, report="acme/report-03-v2.pdf")
-    await _complete(hass, world, "alice", _open(world, acme).id, "accept")
+    await complete_as(hass, world, "erin", rework.id, report="acme/report-03-v2.pdf")
+    await complete_as(hass, world, "alice", _open(world, acme).id, "accept")
     assert acme.status == "completed" and acme.fields["report"] == "acme/report-03-v2.pdf"
     assert globex.status == "running"
 
@@ -249,14 +225,14 @@ async def test_a_file_in_the_shared_folder_becomes_a_request_for_its_client(
     handle = _open(world, inst)
     assert (handle.title, handle.group) == ("acme: new_hire.pdf", "payroll_staff")
 
-    await _complete(hass, world, "dave", handle.id, "need_info", question="Start date?")
+    await complete_as(hass, world, "dave", handle.id, "need_info", question="Start date?")
     ask = _open(world, inst)
     assert (ask.step, ask.group) == ("ask_client", "client_acme")
     assert hass.states.get("todo.bpo_workflows_queue_client_globex").state == "0"
     with pytest.raises(ServiceValidationError):
-        await _complete(hass, world, "bob", ask.id, client_reply="?")
-    await _complete(hass, world, "alice", ask.id, client_reply="April 1st")
-    await _complete(hass, world, "erin", _open(world, inst).id, "done", result="Registered")
+        await complete_as(hass, world, "bob", ask.id, client_reply="?")
+    await complete_as(hass, world, "alice", ask.id, client_reply="April 1st")
+    await complete_as(hass, world, "erin", _open(world, inst).id, "done", result="Registered")
     assert inst.status == "completed" and inst.fields["client_reply"] == "April 1st"
 
     # the portal's web form sends a request through the webhook
@@ -299,13 +275,13 @@ async def test_contact_log_keeps_minutes_and_meeting_agreement(
     for inst in (call, meeting):
         minutes = _open(world, inst)
         assert (minutes.assignee, minutes.group) == ("person.dave", "payroll_staff")
-        await _complete(hass, world, "dave", minutes.id, minutes=f"Minutes of the {inst.fields['kind']}")
+        await complete_as(hass, world, "dave", minutes.id, minutes=f"Minutes of the {inst.fields['kind']}")
     assert call.status == "completed" and [t.step for t in call.tasks] == ["write_minutes"]
     agreement = _open(world, meeting)
     assert (agreement.step, agreement.group) == ("client_agreement", "client_acme")
     # the client objects once; the revised minutes are left unanswered and count as agreed after 3 days
-    await _complete(hass, world, "alice", agreement.id, "object", objection="It was the 20th")
-    await _complete(hass, world, "dave", _open(world, meeting).id, minutes="Bonus on the 20th")
+    await complete_as(hass, world, "alice", agreement.id, "object", objection="It was the 20th")
+    await complete_as(hass, world, "dave", _open(world, meeting).id, minutes="Bonus on the 20th")
     await travel(hass, freezer, MONDAY + timedelta(days=3, minutes=1))
     assert meeting.status == "completed"
     assert [(t.step, t.status) for t in meeting.tasks][-1] == ("client_agreement", "timed_out")
@@ -328,19 +304,19 @@ async def test_each_client_sees_and_acts_only_on_its_own_tasks(
             },
         )
     await hass.async_block_till_done()
-    alice = await _list_tasks(hass, world, "alice")
-    bob = await _list_tasks(hass, world, "bob")
+    alice = await list_tasks_as(hass, world, "alice")
+    bob = await list_tasks_as(hass, world, "bob")
     assert {r["key"] for r in alice} == {"acme-2026-03"} and {r["group"] for r in alice} == {"client_acme"}
     assert {r["key"] for r in bob} == {"globex-2026-03"}
-    staff = await _list_tasks(hass, world, "dave")
+    staff = await list_tasks_as(hass, world, "dave")
     requests = {r["key"] for r in staff if r["process"] == "portal_request"}
     assert requests == {"/s/acme/a.pdf", "/s/globex/a.pdf"}  # the request list
     # account managers see every client's work (viewers)
-    managers = await _list_tasks(hass, world, "sam")
+    managers = await list_tasks_as(hass, world, "sam")
     assert {r["key"] for r in managers} >= {"acme-2026-03", "globex-2026-03", "/s/acme/a.pdf"}
     globex_task = next(r["task_id"] for r in bob)
     with pytest.raises(ServiceValidationError):
-        await _complete(hass, world, "alice", globex_task, inputs="stolen.xlsx")
+        await complete_as(hass, world, "alice", globex_task, inputs="stolen.xlsx")
 
 
 def test_the_pages_home_assistant_settings_are_valid(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from custom_components.bpo.connector_config import parse_inbound
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 from custom_components.bpo.engine.directory import parse_directory
 
-from .helpers import World, async_setup_world, travel
+from .helpers import World, as_user, async_setup_world, complete_as, list_tasks_as, travel
 from .ws_helpers import ws_as
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -86,38 +86,6 @@ def hass_issues(hass: HomeAssistant) -> list[str]:
     return [issue_id for domain, issue_id in ir.async_get(hass).issues if domain == "bpo"]
 
 
-def _as(world: World, name: str) -> Context:
-    return Context(user_id=world.users[name].id)
-
-
-async def _complete(
-    hass: HomeAssistant, world: World, who: str, task_id: str, outcome: str | None = None, **form: Any
-) -> dict[str, Any]:
-    data: dict[str, Any] = {"task_id": task_id, "form": form}
-    if outcome is not None:
-        data["outcome"] = outcome
-    result = await hass.services.async_call(
-        "bpo", "complete_task", data, blocking=True, return_response=True, context=_as(world, who)
-    )
-    await hass.async_block_till_done()
-    assert isinstance(result, dict)
-    return result
-
-
-async def _list_tasks(hass: HomeAssistant, world: World, who: str) -> list[dict[str, Any]]:
-    result = await hass.services.async_call(
-        "bpo",
-        "list_tasks",
-        {"include_closed": True},
-        blocking=True,
-        return_response=True,
-        context=_as(world, who),
-    )
-    assert isinstance(result, dict)
-    rows: list[dict[str, Any]] = result["tasks"]
-    return rows
-
-
 async def _items(hass: HomeAssistant, entity_id: str, context: Context | None = None) -> list[dict[str, Any]]:
     result = await hass.services.async_call(
         "todo",
@@ -167,21 +135,21 @@ async def test_personal_data_contact_goes_center_home_center(
         assert hass.states.get(entity_id).state == "0"
     # a home agent may not take personal-data work, even by naming the task
     with pytest.raises(ServiceValidationError):
-        await _complete(hass, world, "alice", check.id, "verified")
-    await _complete(
+        await complete_as(hass, world, "alice", check.id, "verified")
+    await complete_as(
         hass, world, "carol", check.id, "verified", caller_name="Hanako Yamada", customer_no="K-5521"
     )
 
     draft = _open(world, "draft_at_home")
     assert (draft.assignee, draft.group) == ("person.alice", "home_agents")
     assert hass.states.get("todo.bpo_workflows_my_tasks_alice").state == "1"
-    await _complete(hass, world, "alice", draft.id, draft="Please send the new address with form A-3.")
+    await complete_as(hass, world, "alice", draft.id, draft="Please send the new address with form A-3.")
 
     final = _open(world, "answer_from_center")
     assert final.group == "center_agents"
     with pytest.raises(ServiceValidationError):
-        await _complete(hass, world, "bob", final.id, "answered")
-    await _complete(hass, world, "erin", final.id, "answered", answer="Told her about form A-3.")
+        await complete_as(hass, world, "bob", final.id, "answered")
+    await complete_as(hass, world, "erin", final.id, "answered", answer="Told her about form A-3.")
     assert inst.status == "completed"
     assert [(t.step, t.by) for t in inst.tasks] == [
         ("identity_check", "person.carol"),
@@ -201,21 +169,21 @@ async def test_unverified_and_unreached_contacts_stay_in_the_center(
     hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-2", "reason": "account_closure"})
     await hass.async_block_till_done()
     first, second = sorted(world.manager.engine.instances(process="wfh_contact"), key=lambda i: i.key)
-    await _complete(hass, world, "carol", first.tasks[0].id, "not_verified")
+    await complete_as(hass, world, "carol", first.tasks[0].id, "not_verified")
     assert first.status == "cancelled" and len(first.tasks) == 1
 
-    await _complete(hass, world, "carol", second.tasks[0].id, "verified")
+    await complete_as(hass, world, "carol", second.tasks[0].id, "verified")
     draft = second.tasks[-1]
     assert draft.step == "draft_at_home" and draft.assignee is None and draft.group == "home_agents"
-    await _complete(hass, world, "bob", draft.id)
-    await _complete(hass, world, "erin", second.tasks[-1].id, "not_reached")
+    await complete_as(hass, world, "bob", draft.id)
+    await complete_as(hass, world, "erin", second.tasks[-1].id, "not_reached")
     assert [t.step for t in second.tasks if t.is_open] == []  # waiting for the call-back delay
     await travel(hass, freezer, MONDAY + timedelta(hours=1, minutes=59))
     assert [t.step for t in second.tasks if t.is_open] == []
     await travel(hass, freezer, MONDAY + timedelta(hours=2, minutes=1))
     call_back = second.tasks[-1]
     assert call_back.step == "call_back" and call_back.is_open
-    await _complete(hass, world, "carol", call_back.id, "not_reached")
+    await complete_as(hass, world, "carol", call_back.id, "not_reached")
     assert second.status == "completed" and call_back.outcome == "not_reached"
 
 
@@ -252,7 +220,7 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     assert [d["step"] for d in timeouts] == ["answer_at_home"]
 
     # alice finds it needs the customer's data: it goes to the center for the identity check
-    await _complete(hass, world, "alice", requeued.id, "needs_center", draft="Asked about a personal order")
+    await complete_as(hass, world, "alice", requeued.id, "needs_center", draft="Asked about a personal order")
     check = inst.tasks[-1]
     assert (check.step, check.group) == ("identity_check", "center_agents")
     assert hass.states.get("todo.bpo_workflows_queue_center_agents").state == "1"
@@ -261,7 +229,7 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-8", "reason": "catalogue_request"})
     await hass.async_block_till_done()
     other = next(i for i in world.manager.engine.instances(process="wfh_contact") if i.key == "C-8")
-    await _complete(hass, world, "dave", other.tasks[0].id, "answered", draft="Catalogue sent")
+    await complete_as(hass, world, "dave", other.tasks[0].id, "answered", draft="Catalogue sent")
     assert other.status == "completed" and [t.step for t in other.tasks] == ["answer_at_home"]
 
     # a third waits in the queue; dave claims it in the BPO panel, then goes idle: back to the queue
@@ -306,14 +274,14 @@ async def test_outbound_lists_are_worked_by_home_agents_with_retries(
     assert hass.states.get("todo.bpo_workflows_queue_home_agents").state == "2"
     # center agents do not work outbound lists
     with pytest.raises(ServiceValidationError):
-        await _complete(hass, world, "carol", first.tasks[0].id, "reached")
-    await _complete(hass, world, "alice", first.tasks[0].id, "reached", call_note="Interested")
+        await complete_as(hass, world, "carol", first.tasks[0].id, "reached")
+    await complete_as(hass, world, "alice", first.tasks[0].id, "reached", call_note="Interested")
     assert first.status == "completed"
 
     for attempt in range(3):
         task = second.tasks[-1]
         assert (task.step, task.group, task.is_open) == ("call", "home_agents", True)
-        await _complete(hass, world, "bob", task.id, "no_answer")
+        await complete_as(hass, world, "bob", task.id, "no_answer")
         # the entry comes back to the queue after retry_after (4 hours), not before
         await travel(hass, freezer, MONDAY + timedelta(hours=4 * (attempt + 1), minutes=-1))
         assert not any(t.is_open for t in second.tasks)
@@ -335,7 +303,7 @@ async def test_outbound_lists_are_worked_by_home_agents_with_retries(
                 "status": "completed",
             },
             blocking=True,
-            context=_as(world, "dave"),
+            context=as_user(world, "dave"),
         )
     assert third.tasks[0].is_open
     # ... and a repeated delivery of the same entry does not start it twice
@@ -435,10 +403,10 @@ async def test_no_personal_data_reaches_a_home_agent(
         await carol_ws.ok("bpo/task/complete", task_id=inst.tasks[0].id, outcome="verified", form=identity)
     await hass.async_block_till_done()
     # alice finishes her draft; the queued one idles past the timeout and comes back to the queue
-    await _complete(hass, world, "alice", offered.tasks[-1].id, draft="Use form A-3.")
+    await complete_as(hass, world, "alice", offered.tasks[-1].id, draft="Use form A-3.")
     await travel(hass, freezer, MONDAY + timedelta(minutes=21))
     assert [t.step for t in queued.tasks] == ["identity_check", "draft_at_home", "draft_requeued"]
-    await _complete(hass, world, "erin", offered.tasks[-1].id, "answered", answer=MARKS["answer"])
+    await complete_as(hass, world, "erin", offered.tasks[-1].id, "answered", answer=MARKS["answer"])
     # an hour on: the requeued draft is overdue and escalated to the supervisor
     await travel(hass, freezer, MONDAY + timedelta(hours=1, minutes=22))
     assert offered.status == "completed" and queued.tasks[-1].is_open
@@ -447,7 +415,7 @@ async def test_no_personal_data_reaches_a_home_agent(
     # what a home agent can see
     seen: dict[str, object] = {}
     for who in ("alice", "bob"):
-        rows = await _list_tasks(hass, world, who)
+        rows = await list_tasks_as(hass, world, who)
         assert {r["step"] for r in rows} >= {"draft_at_home", "draft_requeued"}
         assert all(r["fields"]["caller_name"] == "***" for r in rows)
         seen[f"list_tasks {who}"] = rows
@@ -455,7 +423,7 @@ async def test_no_personal_data_reaches_a_home_agent(
     lists = [e for e in hass.states.async_entity_ids("todo") if e.startswith("todo.bpo_workflows_")]
     assert set(HOME_LISTS) | {"todo.bpo_workflows_queue_center_agents"} <= set(lists)
     for entity_id in lists:
-        seen[entity_id] = await _items(hass, entity_id, _as(world, "bob"))
+        seen[entity_id] = await _items(hass, entity_id, as_user(world, "bob"))
     assert seen["todo.bpo_workflows_my_tasks_alice"] and seen["todo.bpo_workflows_queue_home_agents"]
     assert seen["todo.bpo_workflows_queue_center_agents"]  # the center's identity checks and answers
     seen["alice's phone"] = _pushes(aioclient_mock, "alice")
@@ -482,7 +450,7 @@ async def test_no_personal_data_reaches_a_home_agent(
     assert {name: _leaks(value) for name, value in seen.items() if _leaks(value)} == {}
 
     # the center agent cleared for it reads every value in her rows (the marks were there to be found)
-    carol = await _list_tasks(hass, world, "carol")
+    carol = await list_tasks_as(hass, world, "carol")
     assert set(_leaks(carol)) == set(MARKS.values())
     carol_now = await ws_as(hass, hass_ws_client, world.users["carol"])  # the first token has expired
     carol_view = await carol_now.ok("bpo/instance/get", instance_id=offered.id)
