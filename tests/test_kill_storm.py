@@ -93,6 +93,8 @@ def test_kill_storm_loses_and_duplicates_nothing_acknowledged(tmp_path: Path, so
             _kill(proc)
         stop.set()
         client.join(timeout=30)
+        if (cycle + 1) % 50 == 0:  # a soak runs for hours: show it is moving (pytest -s)
+            print(f"kill storm: {cycle + 1} kills, {len(acked.starts)} starts acknowledged", flush=True)
 
     # every acknowledged start answers with its own instance; every acknowledged completion is done
     proc, ready = _develop(config, port)
