@@ -41,7 +41,7 @@ from homeassistant.setup import async_setup_component
 from .connectors.base import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from .const import DOMAIN
 from .durable.errors import WriteFailed
-from .engine.runtime_errors import EngineError
+from .engine.runtime_errors import EngineError, InvalidForm
 from .inbound_body import parse_body
 from .inbound_seen import AcceptedRequests
 
@@ -239,7 +239,13 @@ class InboundWebhook:
             _LOGGER.warning("Rejected bpo inbound event %r from %s: not in inbound.events", event, remote)
             return _reply(HTTPStatus.FORBIDDEN, "event type not accepted")
         try:
-            instances = await self.manager.async_run(lambda engine: engine.handle_event(event, data))
+            instances = await self.manager.async_run(
+                lambda engine: engine.handle_event(event, data, strict=True)
+            )
+        except InvalidForm as err:
+            # the sender's data do not fit the process's fields: resending the same body cannot help
+            _LOGGER.warning("Rejected bpo inbound event %r from %s: %s", event, remote, err)
+            return _reply(HTTPStatus.BAD_REQUEST, str(err))
         except (EngineError, HomeAssistantError, OSError) as err:
             # store/engine failures become a 503 so the sender retries
             _LOGGER.error("bpo inbound event %r could not be processed: %s", event, err)  # noqa: TRY400 - the cause is known; a traceback adds noise

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
 from custom_components.bpo.connectors.base import sign_body
 from custom_components.bpo.inbound_seen import STORAGE_KEY
+from custom_components.bpo.repairs import failure_issue_id
 
 from .helpers import World, async_setup_world
 
@@ -298,3 +300,53 @@ async def test_webhook_id_never_reaches_the_log(
         and r.name != "aiohttp.access"
     ]
     assert leaked == []
+
+
+ORDER = """\
+blueprint: {name: Order, domain: bpo}
+process:
+  key: order
+  fields:
+    amount: {type: number}
+  start:
+    - event: order_received
+      key: "{{ event.ref }}"
+      fields: {amount: "{{ event.amount }}"}
+  steps:
+    - id: book
+      task: {title: "Book the order", group: contractors}
+"""
+
+
+async def test_fields_of_a_webhook_or_bus_event_are_checked_against_their_types(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_inbound(tmp_path)
+    world = await async_setup_world(hass, blueprints={"order.yaml": ORDER})
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+
+    def post(amount: str, ref: str) -> dict[str, Any]:
+        body = {"event": "order_received", "data": {"ref": ref, "amount": amount}}
+        return signed(json.dumps(body).encode())
+
+    # the sender is told what to correct, the value is not echoed, nothing is stored or remembered
+    refused = await client.post(url, **post("4111-1111-1111-1111", "O1"))
+    assert refused.status == 400
+    assert (await refused.json())["error"] == "process 'order': amount: expected a number"
+    assert list(world.manager.engine.instances(process="order")) == []
+    assert not Path(hass.config.path(".storage", STORAGE_KEY)).exists()
+    corrected = await client.post(url, **post("1200", "O1"))
+    assert corrected.status == 202
+    (order,) = world.manager.engine.instances(process="order")
+    assert order.fields["amount"] == 1200
+
+    # a bus event cannot be answered: its start is dropped and a Repairs issue names field, not value
+    hass.bus.async_fire("order_received", {"ref": "O2", "amount": "4111-1111-1111-1111"})
+    await hass.async_block_till_done()
+    assert [i.key for i in world.manager.engine.instances(process="order")] == ["O1"]
+    dropped = ir.async_get(hass).async_get_issue("bpo", failure_issue_id("start_failed", "order"))
+    assert dropped is not None and dropped.translation_placeholders is not None
+    assert "amount: expected a number" in dropped.translation_placeholders["error"]
+    assert "4111" not in caplog.text
+    assert "4111" not in str(dropped.translation_placeholders)

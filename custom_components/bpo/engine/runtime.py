@@ -322,10 +322,13 @@ class Engine:
             self._outbox.emit("blueprint_resumed", None, process=process_key, by=user)
             await self._commit()
 
-    async def handle_event(self, event_type: str, data: Mapping[str, Any]) -> list[Instance]:
-        """Event starts plus waits resumed by this event; returns those instances."""
+    async def handle_event(
+        self, event_type: str, data: Mapping[str, Any], *, strict: bool = False
+    ) -> list[Instance]:
+        """Event starts plus waits resumed by this event; returns those instances. ``strict``: data that
+        do not fit a start's fields raise ``InvalidForm`` and nothing of the event is applied (starts.py)."""
         now = self.clock.now()
-        started = await self._starts.event_starts(event_type, data, now)
+        started = await self._starts.event_starts(event_type, data, now, strict=strict)
         resumed = await self._waits.resume(event_type, data, now)
         await self._commit()
         return started + [i for i in resumed if i not in started]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import calls, checks, policy, templatecheck
+from . import calls, checks, pii_keys, policy, templatecheck
 from .business_time import CALENDAR_KEYS, CalendarError, WorkingCalendar, calendar_from_config
 from .errors import BlueprintError, Collector, KeyPath, Problem
 from .model import (
@@ -266,6 +266,7 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
     )
     checks.run(process, located, start_paths, r.out)
     policy.run(process, located, start_paths, r.out)
+    pii_keys.check(process, start_paths, r.out)
     templatecheck.check_all(r.templates, process, inputs, [step for _, step in located], r.out)
     return process
 

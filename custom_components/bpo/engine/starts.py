@@ -25,10 +25,11 @@ from typing import Any
 
 from .compiled import Compiled
 from .cron import CronSchedule
+from .field_values import MAX_NAME, check_values
 from .flow import Flow
 from .model import EventStart, ManualStart, ScheduleStart
 from .outbox import mask
-from .runtime_errors import BlueprintSuspended, StartFailed, failure_text
+from .runtime_errors import BlueprintSuspended, InvalidForm, StartFailed, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
 from .timers import Timer
 
@@ -233,6 +234,10 @@ class Starts:
             return None
         return inst
 
+    def _refused(self, process: str, reason: str) -> None:
+        """An event start dropped for its data: the event (and so a Repairs issue) names field, not value."""
+        self.outbox.emit("start_failed", None, process=process, key=None, source="event", error=reason)
+
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
         self.state.instances.pop(inst.id, None)
@@ -259,8 +264,17 @@ class Starts:
         self.state.dirty.add(inst.id)
 
     # -- events ---------------------------------------------------------------------------------------
-    async def event_starts(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[Instance]:
-        out: list[Instance] = []
+    async def event_starts(
+        self, event_type: str, data: Mapping[str, Any], now: datetime, *, strict: bool = False
+    ) -> list[Instance]:
+        """Start every process an event of ``event_type`` starts.
+
+        Each start's key and fields are rendered and checked (``field_values``: declared types, sizes)
+        before any instance is made. A start whose data do not fit is dropped with a ``start_failed``
+        event naming the field and what it expects, never the value; ``strict`` (the signed webhook, whose
+        sender can correct and resend) refuses the whole event instead, so nothing of it is stored."""
+        planned: list[tuple[Compiled, str | None, dict[str, Any] | None]] = []
+        refused: list[str] = []
         for cp in list(self.state.current.values()):
             for start in cp.process.starts:
                 if not isinstance(start, EventStart) or start.event != event_type:
@@ -279,17 +293,37 @@ class Starts:
                     else (str(data["id"]) if data.get("id") is not None else None)
                 )
                 fields = self.ctx.templates.render_value(start.fields, ctx) if start.fields else None
-                inst = await self.start(
-                    cp,
-                    key=key,
-                    item=dict(data),
-                    fields=fields,
-                    source="event",
-                    user=None,
-                    dedupe=key,
-                    now=now,
-                    strict=False,
-                )
-                if inst is not None:
-                    out.append(inst)
+                try:
+                    planned.append((cp, key, _checked(cp, key, fields)))
+                except ValueError as err:
+                    reason = f"process {cp.process.key!r}: {err}"
+                    refused.append(reason)
+                    if not strict:
+                        self._refused(cp.process.key, reason)
+        if refused and strict:
+            raise InvalidForm("; ".join(refused))
+        out: list[Instance] = []
+        for cp, key, fields in planned:
+            inst = await self.start(
+                cp,
+                key=key,
+                item=dict(data),
+                fields=fields,
+                source="event",
+                user=None,
+                dedupe=key,
+                now=now,
+                strict=False,
+            )
+            if inst is not None:
+                out.append(inst)
         return out
+
+
+def _checked(cp: Compiled, key: str | None, fields: Any) -> dict[str, Any] | None:
+    """An event start's key and rendered fields as ``field_values`` checks them; ValueError otherwise."""
+    if key is not None and len(key) > MAX_NAME:
+        raise ValueError(f"key: expected at most {MAX_NAME} characters")
+    if not fields:
+        return None
+    return check_values(fields, cp.process.fields, "fields")
