@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USER = "admin"
@@ -74,7 +75,15 @@ def _request(
         return json.loads(resp.read() or b"null")
 
 
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+class Process(Protocol):
+    """What ``wait_until_up`` asks of the process it waits for (a ``Popen``, or a pid's stand-in)."""
+
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+
+def wait_until_up(base: str, proc: Process, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -85,7 +94,7 @@ def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 90)
         except urllib.error.HTTPError:
             return  # before onboarding it answers 400: still, the server is up
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
+            time.sleep(0.1)
     raise RuntimeError(f"hass did not answer on {base} within {timeout:.0f} s")
 
 
@@ -96,7 +105,7 @@ def wait_for_entry(base: str, token: str, domain: str = "bpo", timeout: float = 
         entries = _request(f"{base}/api/config/config_entries/entry?domain={domain}", token=token)
         if isinstance(entries, list) and any(e.get("state") == "loaded" for e in entries):
             return
-        time.sleep(0.3)
+        time.sleep(0.1)
     raise RuntimeError(f"the {domain} entry did not load within {timeout:.0f} s; see home-assistant.log")
 
 

@@ -2,20 +2,25 @@
 flight over its REST API; afterwards every acknowledged operation is there, once, and the files read back.
 
 ``BPO_KILL_STORM`` sets the number of kills (30 in CI, 3 in a quick local run; a soak run sets 1000).
-Each cycle boots hass on the same folder, runs a client thread that starts requests and completes
-their first task as fast as HA answers, and kills hass at a random moment 0.3-1.5 s later. A request
-whose answer never came is not acknowledged and may or may not have happened; one that was answered
-must survive.
+The first boot is ``scripts/develop`` (it creates the admin and the bpo entry; the client takes a
+long-lived token, as an integration's client would). Every later boot is a new ``hass`` process forked
+from ``tests/hass_forkserver.py``, which has Home Assistant and bpo imported already, so a boot costs
+about 3 s instead of 6-7 (imports were most of it). Each cycle runs a client thread that starts requests
+and completes their first task as fast as HA answers, and kills hass at a random moment 0.3-1.5 s later.
+A request whose answer never came is not acknowledged and may or may not have happened; one that was
+answered must survive. The final check boots through ``scripts/develop`` again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import os
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -70,6 +75,81 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=30)
 
 
+class ForkServer:
+    """``tests/hass_forkserver.py``: boots after the first come from a process with HA imported already."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("hass_forkserver.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+
+    def boot(self, config: Path, port: int) -> int:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{config} {port}\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+class _Alive:
+    """A forked hass as ``devserver.wait_until_up`` asks about it: has it ended?"""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            self.returncode = -1
+        return self.returncode
+
+
+def _kill_pid(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the fork server's kernel reaps it; then the pid is gone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"hass {pid} outlived SIGKILL")
+
+
+LONG_LIVED = {"type": "auth/long_lived_access_token", "client_name": "kill storm", "lifespan": 30}
+
+
+def _wait_for_token_saved(config: Path, timeout: float = 30) -> None:
+    """HA saves its auth store a moment after a change; the first kill must not beat the new token."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = json.loads((config / ".storage" / "auth").read_text(encoding="utf-8"))["data"]
+        except (OSError, ValueError, KeyError):
+            data = {}
+        if any(t.get("client_name") == "kill storm" for t in data.get("refresh_tokens", [])):
+            return
+        time.sleep(0.2)
+    raise AssertionError("HA never saved the long-lived token")
+
+
+def _storm_cycle(base: str, token: str, prefix: str, acked: Acked, pause: float) -> threading.Thread:
+    stop = threading.Event()
+    client = threading.Thread(target=_client, args=(base, token, prefix, acked, stop))
+    client.start()
+    time.sleep(pause)
+    return client
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(60 + 40 * KILLS)
 def test_kill_storm_loses_and_duplicates_nothing_acknowledged(tmp_path: Path, socket_enabled: None) -> None:
@@ -78,23 +158,34 @@ def test_kill_storm_loses_and_duplicates_nothing_acknowledged(tmp_path: Path, so
     base = f"http://127.0.0.1:{port}"
     rng = random.Random(KILLS)
     acked = Acked()
-    for cycle in range(KILLS):
-        proc, ready = _develop(config, port)
-        try:
-            assert ready, f"hass did not come up in cycle {cycle}"
-            token = devserver.login(base)
-            if cycle == 0:
-                _wait_for_ha_stores(config)
-            stop = threading.Event()
-            client = threading.Thread(target=_client, args=(base, token, f"c{cycle}", acked, stop))
-            client.start()
-            time.sleep(rng.uniform(0.3, 1.5))
-        finally:
-            _kill(proc)
-        stop.set()
-        client.join(timeout=30)
-        if (cycle + 1) % 50 == 0:  # a soak runs for hours: show it is moving (pytest -s)
-            print(f"kill storm: {cycle + 1} kills, {len(acked.starts)} starts acknowledged", flush=True)
+    # the first boot lays out the folder and creates the admin and the bpo entry (scripts/develop)
+    proc, ready = _develop(config, port)
+    try:
+        assert ready, "hass did not come up"
+        # a long-lived token, as an integration's client holds one: later boots need no login (a login
+        # hashes the password, a quarter of a second of CPU per boot)
+        token = str(devserver.ws_call(base, devserver.login(base), LONG_LIVED)[0])
+        _wait_for_ha_stores(config)
+        _wait_for_token_saved(config)
+        client = _storm_cycle(base, token, "c0", acked, rng.uniform(0.3, 1.5))
+    finally:
+        _kill(proc)
+    client.join(timeout=30)
+    server = ForkServer()
+    try:
+        for cycle in range(1, KILLS):
+            pid = server.boot(config, port)
+            try:
+                devserver.wait_until_up(base, _Alive(pid))
+                devserver.wait_for_entry(base, token)
+                client = _storm_cycle(base, token, f"c{cycle}", acked, rng.uniform(0.3, 1.5))
+            finally:
+                _kill_pid(pid)
+            client.join(timeout=30)
+            if (cycle + 1) % 50 == 0:  # a soak runs for hours: show it is moving (pytest -s)
+                print(f"kill storm: {cycle + 1} kills, {len(acked.starts)} starts acknowledged", flush=True)
+    finally:
+        server.close()
 
     # every acknowledged start answers with its own instance; every acknowledged completion is done
     proc, ready = _develop(config, port)
