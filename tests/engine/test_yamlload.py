@@ -157,6 +157,7 @@ def test_declared_input_without_value_mutes_problems_below_it() -> None:
     assert [p.message for p in out.problems] == ["real"]
 
 
+@pytest.mark.timeout(300)  # the pure-Python parser under tracemalloc takes long on a loaded machine
 def test_aliases_to_long_strings_stop_at_the_expanded_size_limit(parser: str) -> None:
     """Issue 11: 640 KB of aliases to one long string reached 1.5 GB; now the expansion stops early.
 

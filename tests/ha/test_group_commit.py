@@ -167,3 +167,36 @@ async def test_to_do_ticks_arriving_together_share_writes(
     )
     assert not world.manager.engine.open_tasks(process="approval")
     assert 1 <= lines(hass) - before <= 3
+
+
+async def test_the_loop_runs_while_a_group_is_worked_and_announced(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A group of 20 answers is never one long callback: other work on the loop gets turns between the
+    answers and between the slices its events are announced in (so no stall grows with the group)."""
+    world, tasks = await world_with_tasks(hass, freezer)
+    announced: list[str] = []
+    hass.bus.async_listen(
+        "bpo_task_completed", callback(lambda event: announced.append(event.data["task_id"]))
+    )
+    seen_between: list[int] = []  # how many completions were announced at each turn another task got
+    open_between: list[int] = []  # and how many tasks were still open in the engine
+    running = True
+
+    async def other_work() -> None:
+        while running:
+            seen_between.append(len(announced))
+            open_between.append(len(world.manager.engine.open_tasks(process="approval")))
+            await asyncio.sleep(0)
+
+    other = asyncio.ensure_future(other_work())
+    answers = await asyncio.gather(*(complete(hass, t) for t in tasks))
+    running = False
+    await other
+    assert [a["status"] for a in answers] == ["completed"] * N  # type: ignore[index]
+    assert sorted(announced) == sorted(tasks)
+    # the other task ran in the middle of the group's announcement, not only before or after it (the
+    # first answer runs alone and is announced alone: 1 is not "in the middle")
+    assert any(1 < count < N for count in seen_between), seen_between
+    # and the group's answers were worked with turns in between (the first answer runs alone: N - 1 open)
+    assert any(0 < count < N - 1 for count in open_between), open_between

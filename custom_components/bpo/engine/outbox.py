@@ -7,6 +7,7 @@ A crash between the two therefore re-fires nothing: the record already says the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from .ports import EngineEvent, EventSink, StateStore
 from .state import Instance, Task
 
 MASK = "***"
+EMIT_SLICE = 25  # events announced per turn of the host's loop (each slice is one view update)
 
 
 def mask(cp: Compiled | None, data: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -118,10 +120,16 @@ class Outbox:
         if self._persist and (dirty or meta_dirty):
             await self.save(sorted(dirty), state.meta.to_dict() if meta_dirty else None)
         outbox, state.outbox = state.outbox, []
-        for event in outbox:
-            self.events.emit(event)
-        if outbox and (flush := getattr(self.events, "flush", None)) is not None:
-            flush()  # one batch of changes: the HA layer updates what it concerns, once
+        flush = getattr(self.events, "flush", None)
+        for first in range(0, len(outbox), EMIT_SLICE):
+            if first:
+                # a big commit (a fan-out batch) is announced in slices with the host's loop running
+                # between them: the records are durable already, only the telling is spread out
+                await asyncio.sleep(0)
+            for event in outbox[first : first + EMIT_SLICE]:
+                self.events.emit(event)
+            if flush is not None:
+                flush()  # one slice of changes: the HA layer updates what it concerns, once
 
     async def save_all(self) -> None:
         """Write every instance record and the meta record through the store (full snapshot)."""
