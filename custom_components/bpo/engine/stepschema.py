@@ -365,7 +365,7 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
     if "due" in m:
         out["due"], out["due_template"] = r.duration_or_template(m["due"], (*path, "due"))
     if "remind" in m:
-        out["remind"] = r.durations(m["remind"], (*path, "remind"))
+        out["remind"], out["remind_templates"] = r.durations_or_templates(m["remind"], (*path, "remind"))
     if "escalate" in m:
         out["escalate"] = _escalations(m["escalate"], (*path, "escalate"), r)
     if "notify" in m:
@@ -415,12 +415,19 @@ def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, .
             continue
         if "notify" not in m and "reassign" not in m:
             r.error(item_path, "an escalation needs notify, reassign or both")
-        after = r.duration(m["after"], (*item_path, "after")) if "after" in m else None
+        after, template = (
+            r.duration_or_template(m["after"], (*item_path, "after")) if "after" in m else (None, None)
+        )
         notify = r.text_list(m["notify"], (*item_path, "notify"), template=True) if "notify" in m else ()
         reassign = r.text(m["reassign"], (*item_path, "reassign"), template=True) if "reassign" in m else None
-        if after is not None:
-            result.append(Escalation(after=after, notify=notify, reassign=reassign))
-    return tuple(sorted(result, key=lambda e: e.after))
+        if after is not None or template is not None:
+            result.append(Escalation(after or 0.0, notify, reassign, template))
+    # fixed levels fire in order of their time; with templates, the order the times render to (task_deadlines)
+    return (
+        tuple(sorted(result, key=lambda e: e.after))
+        if all(e.after_template is None for e in result)
+        else tuple(result)
+    )
 
 
 def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
