@@ -80,5 +80,8 @@ def test_meeting_minutes_go_to_the_client_and_count_as_agreed_after_the_timeout(
 
 def test_the_client_logs_write_one_file_per_client_each_time(capsys: pytest.CaptureFixture[str]) -> None:
     out = CLIENT_LOG.simulate(capsys, "written")
-    assert out.count("2026-03-31 10:00  action called bpo_report.write") == 2  # by hand: acme, globex
-    assert out.count("2026-04-01 06:00  action called bpo_report.write") == 2  # the monthly schedule
+    assert out.count("2026-03-31 10:00  action called bpo_report.write") == 1  # acme's, by hand
+    # the monthly schedule: one instance, so one file, per client of the clients input
+    assert out.count("2026-04-01 06:00  action called bpo_report.write") == 2
+    for client in ("acme", "globex"):
+        assert f"instance started portal_client_log {client}-2026-04 started" in out

@@ -327,7 +327,10 @@ async def test_the_client_log_file_lists_each_clients_contacts_requests_and_payr
     await complete_as(hass, world, "dave", _open(world, acme_call).id, minutes="Bonus paid in June")
     await travel(hass, freezer, datetime(2026, 3, 20, 9, 0, 1, tzinfo=TOKYO))  # the payroll cycle starts
 
-    await hass.services.async_call("bpo", "start", {"process": "portal_client_log"}, blocking=True)
+    for client in ("acme", "globex"):
+        await hass.services.async_call(
+            "bpo", "start", {"process": "portal_client_log", "fields": {"client": client}}, blocking=True
+        )
     await hass.async_block_till_done()
     folder = Path(hass.config.path("bpo_reports"))
     acme = (folder / "client-log-acme-2026-03-20.md").read_text(encoding="utf-8")
