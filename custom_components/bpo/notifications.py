@@ -399,6 +399,7 @@ class Notifier:
             link=self._link(task, person),
             title_template=spec.notify.title if spec.notify is not None else None,
             message_template=spec.notify.message if spec.notify is not None else None,
+            inputs=blueprint.input_values(),
         )
 
     def _link(self, task: Task, person: str) -> str:

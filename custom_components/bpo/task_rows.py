@@ -18,6 +18,7 @@ from .engine.pii_taint import public_title
 from .engine.ports import Directory
 from .engine.runtime import Engine
 from .engine.state import ADMINS_QUEUE, Instance, Task
+from .engine.steps.task_deadlines import reminders as reminder_offsets
 from .engine.visibility import can_view, pii_cleared
 from .engine_calls import MASK
 from .permissions import Actor
@@ -158,7 +159,8 @@ def reminders(task: Task, spec: TaskSpec | None) -> list[str]:
     """The reminders still to come, when they are plain offsets (business time needs the calendar)."""
     if spec is None or spec.business_time or not task.is_open:
         return []
-    return [(task.created + timedelta(seconds=s)).isoformat() for s in spec.remind[task.reminders :]]
+    offsets = reminder_offsets(spec, task)  # templated ones as rendered when the task opened
+    return [(task.created + timedelta(seconds=s)).isoformat() for s in offsets[task.reminders :]]
 
 
 def list_row(task: Task, inst: Instance, process: Process | None, viewer: Viewer) -> dict[str, Any]:

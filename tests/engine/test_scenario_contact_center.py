@@ -41,7 +41,10 @@ def test_one_record_per_contact_with_the_priority_target_and_escalation_to_the_c
     ):
         assert f"cc_contact {key} task respond for cc_inhouse_inquiry, due {due}" in out
     assert "task overdue cc_contact K-1 task respond overdue" in out
-    assert "cc_contact K-1 task respond escalated (escalation) to group:cc_supervisors" in out
+    # the supervisors are told by priority (escalate_after input): urgent 45 min, high 3 h, normal 4 h
+    for at, key in (("09:55", "K-1"), ("12:40", "K-3"), ("13:30", "K-2")):
+        assert f"2026-03-02 {at}  escalated    cc_contact {key} task respond escalated (escalation)" in out
+    assert "cc_contact K-4 task respond escalated" not in out
     assert "task created cc_contact K-1 task client_decision for cc_client" in out
 
 
@@ -78,3 +81,14 @@ def test_follow_up_is_retried_up_to_the_attempts_and_the_mailing_reaches_every_p
     mailed = CAMPAIGN.simulate(capsys, "approved")
     assert mailed.count("action called notify.notify") == 3
     assert "action called" not in CAMPAIGN.simulate(capsys, "revised")
+
+
+def test_the_campaign_calls_one_prospect_follow_up_per_prospect_and_waits_for_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = CAMPAIGN.simulate(capsys, "approved")
+    for n in range(3):
+        assert f"instance started cc_prospect spring/follow_ups/{n} started" in out
+        assert f"instance completed cc_prospect spring/follow_ups/{n} ended: completed" in out
+    last = max(out.index(f"instance completed cc_prospect spring/follow_ups/{n}") for n in range(3))
+    assert out.index("task created cc_campaign spring task campaign_result for cc_client") > last

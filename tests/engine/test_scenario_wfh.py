@@ -19,10 +19,11 @@ CONTACT = Sim(
 OUTBOUND = Sim(
     "work-from-home", "outbound", "wfh_outbound_call", "2026-03-02T09:00", 2, ("reached", "unreachable")
 )
+LIST = Sim("work-from-home", "list", "wfh_outbound_list", "2026-03-02T09:00", 2, ("reached", "unreachable"))
 CENTER_STEPS = {"identity_check", "answer_from_center", "call_back"}
 
 
-@pytest.mark.parametrize("sim", [CONTACT, OUTBOUND], ids=lambda s: s.prefix)
+@pytest.mark.parametrize("sim", [CONTACT, OUTBOUND, LIST], ids=lambda s: s.prefix)
 def test_the_runs_take_every_step_and_print_the_documented_summaries(
     capsys: pytest.CaptureFixture[str], sim: Sim
 ) -> None:
@@ -59,3 +60,16 @@ def test_personal_data_steps_go_to_the_center_and_idle_home_work_returns_to_the_
         ("C-2", "answer_at_home"),
         ("C-4", "answer_at_home"),
     ]
+
+
+def test_a_list_is_one_instance_calling_one_entry_process_per_entry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = LIST.simulate(capsys, "unreachable")
+    assert out.count("instance started wfh_outbound_list") == 2
+    for n in range(3):
+        assert f"instance started wfh_outbound_call spring/calls/{n} started" in out
+        # every entry keeps its own three attempts
+        assert out.count(f"task created wfh_outbound_call spring/calls/{n} task call for home_agents") == 3
+    last = max(out.index(f"instance cancelled wfh_outbound_call spring/calls/{n}") for n in range(3))
+    assert out.index("task created wfh_outbound_list spring task list_result for center_supervisors") > last

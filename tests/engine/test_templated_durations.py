@@ -169,13 +169,13 @@ def test_rendered_duration_accepts_numbers_and_texts() -> None:
 
 
 def test_templates_elsewhere_are_refused_with_the_line() -> None:
-    text = _doc().replace("due: 3d}", 'due: 3d, remind: ["{{ fields.sla_hours }}h"]}')
+    text = _doc().replace("due: 3d}", 'due: 3d}\n      timeout: "{{ fields.sla_hours }}h"')
     with pytest.raises(BlueprintError) as caught:
         parse_blueprint(text, "sla.yaml")
     [problem] = caught.value.problems
     assert str(problem) == (
-        "sla.yaml:16: process.steps[2].task.remind[0]: a duration can be a template only in a task's due and "
-        "a wait's delay; write a fixed one here"
+        "sla.yaml:17: process.steps[2].timeout: a duration can be a template only in a task's due, "
+        "remind and escalate.after, and a wait's delay; write a fixed one here"
     )
 
 

@@ -52,7 +52,14 @@ async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     copy = config / "blueprints" / "bpo" / "portal_payroll_cycle.yaml"
     copy.parent.mkdir(parents=True, exist_ok=True)
     copy.write_text(
-        shipped.replace("      default: []\n", "      default: [acme, globex]\n"), encoding="utf-8"
+        shipped.replace("      default: []\n", "      default: [acme, globex]\n").replace(
+            "      default: {}\n", "      default: {acme: 25, globex: 28}\n"
+        ),
+        encoding="utf-8",
+    )
+    logs = (SHIPPED / "bpo" / "portal_client_log.yaml").read_text(encoding="utf-8")
+    (config / "blueprints" / "bpo" / "portal_client_log.yaml").write_text(
+        logs.replace("      default: []\n", "      default: [acme, globex]\n"), encoding="utf-8"
     )
     (config / "secrets.yaml").write_text(f"bpo_inbound_secret: {SECRET}\n", encoding="utf-8")
     (config / "bpo_connectors.yaml").write_text(
@@ -161,29 +168,36 @@ async def test_payroll_cycle_per_client_with_chasing_and_rework(
         {
             "entity_id": CALENDAR,
             "start_date_time": MONDAY.isoformat(),
-            "end_date_time": (MONDAY + timedelta(days=7)).isoformat(),
+            "end_date_time": (MONDAY + timedelta(days=9)).isoformat(),
         },
         blocking=True,
         return_response=True,
     )
     assert isinstance(found, dict)
     due = {(e["summary"], e["start"]) for e in found[CALENDAR]["events"] if e["summary"].startswith("Due: ")}
+    # two working days of the office's calendar: Friday 20 March is a holiday (Vernal Equinox Day), the
+    # weekend is closed, so Monday 23 and Tuesday 24, 09:00-18:00
     assert due == {
-        ("Due: Send your payroll inputs (acme-2026-03)", "2026-03-23T08:30:00+09:00"),
-        ("Due: Send your payroll inputs (globex-2026-03)", "2026-03-23T08:30:00+09:00"),
+        ("Due: Send your payroll inputs (acme-2026-03)", "2026-03-24T17:30:00+09:00"),
+        ("Due: Send your payroll inputs (globex-2026-03)", "2026-03-24T17:30:00+09:00"),
     }
 
-    # acme answers at once; globex is reminded after 1 and 2 days, the account managers told after 3
+    # acme answers at once; globex is reminded after its first working day, the account managers told
+    # when its two working days are over
     await complete_as(hass, world, "alice", _open(world, acme).id, inputs="acme/2026-03.xlsx")
-    for day in (21, 22, 23):
-        await travel(hass, freezer, datetime(2026, 3, day, 9, 0, 1, tzinfo=TOKYO))
+    await travel(hass, freezer, datetime(2026, 3, 23, 17, 59, tzinfo=TOKYO))
+    assert world.bpo_events("task_reminded") == []
+    for day in (23, 24):
+        await travel(hass, freezer, datetime(2026, 3, day, 18, 0, 1, tzinfo=TOKYO))
     reminded = [d["key"] for _, d in world.bpo_events("task_reminded")]
-    assert reminded == ["globex-2026-03", "globex-2026-03"]
+    assert reminded == ["globex-2026-03"]
     escalated = [d for _, d in world.bpo_events("escalated") if d["key"] == "globex-2026-03"]
     assert [d["notify"] for d in escalated] == [["group:account_managers"]]
 
-    # staff process acme; acme rejects once, staff rework, acme accepts
-    await complete_as(hass, world, "dave", _open(world, acme).id, report="acme/report-03.pdf")
+    # staff process acme by the start of acme's pay day (the 25th; globex's would be the 28th)
+    payroll = _open(world, acme)
+    assert payroll.due == datetime(2026, 3, 25, tzinfo=TOKYO)
+    await complete_as(hass, world, "dave", payroll.id, report="acme/report-03.pdf")
     acceptance = _open(world, acme)
     assert (acceptance.step, acceptance.group) == ("client_acceptance", "client_acme")
     await complete_as(hass, world, "alice", acceptance.id, "reject", rejection="Overtime missing")
@@ -286,6 +300,47 @@ async def test_contact_log_keeps_minutes_and_meeting_agreement(
     assert meeting.status == "completed"
     assert [(t.step, t.status) for t in meeting.tasks][-1] == ("client_agreement", "timed_out")
     assert meeting.fields["minutes"] == "Bonus on the 20th"
+
+
+async def test_the_client_log_file_lists_each_clients_contacts_requests_and_payroll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    world = await _world(hass, freezer)
+    engine = world.manager.engine
+    for contact_id, client, summary in (("K-1", "acme", "Bonus"), ("K-2", "globex", "New hires")):
+        hass.bus.async_fire(
+            "bpo_portal_contact",
+            {
+                "contact_id": contact_id,
+                "client": client,
+                "kind": "call",
+                "staff": "person.dave",
+                "summary": summary,
+            },
+        )
+    hass.bus.async_fire(
+        "bpo_portal_request",
+        {"request_id": "R-1", "client": "acme", "subject": "Address change", "file": "a.pdf"},
+    )
+    await hass.async_block_till_done()
+    acme_call = next(i for i in engine.instances(process="portal_contact_log") if i.key == "K-1")
+    await complete_as(hass, world, "dave", _open(world, acme_call).id, minutes="Bonus paid in June")
+    await travel(hass, freezer, datetime(2026, 3, 20, 9, 0, 1, tzinfo=TOKYO))  # the payroll cycle starts
+
+    for client in ("acme", "globex"):
+        await hass.services.async_call(
+            "bpo", "start", {"process": "portal_client_log", "fields": {"client": client}}, blocking=True
+        )
+    await hass.async_block_till_done()
+    folder = Path(hass.config.path("bpo_reports"))
+    acme = (folder / "client-log-acme-2026-03-20.md").read_text(encoding="utf-8")
+    assert acme.startswith("# Client log of acme on 2026-03-20\n")
+    assert "call with person.dave: Bonus" in acme and "Minutes: Bonus paid in June" in acme
+    assert "Address change: running, now at handle" in acme
+    assert "acme-2026-03 (monthly), started 2026-03-20 09:00: running, now at client_inputs" in acme
+    assert "globex" not in acme and "New hires" not in acme
+    globex = (folder / "client-log-globex-2026-03-20.md").read_text(encoding="utf-8")
+    assert "New hires" in globex and "Minutes: not written yet" in globex and "Bonus" not in globex
 
 
 async def test_each_client_sees_and_acts_only_on_its_own_tasks(

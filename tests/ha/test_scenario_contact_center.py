@@ -18,6 +18,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from pytest_homeassistant_custom_component.common import async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
@@ -55,11 +56,13 @@ async def _post(hass: HomeAssistant, client: Any, world: World, body: bytes) -> 
     await hass.async_block_till_done()
 
 
-async def _complete(hass: HomeAssistant, world: World, who: str, task: Any, outcome: str) -> None:
+async def _complete(
+    hass: HomeAssistant, world: World, who: str, task: Any, outcome: str, form: dict[str, Any] | None = None
+) -> None:
     await hass.services.async_call(
         "bpo",
         "complete_task",
-        {"task_id": task.id, "outcome": outcome, "form": {}},
+        {"task_id": task.id, "outcome": outcome, "form": form or {}},
         blocking=True,
         return_response=True,
         context=Context(user_id=world.users[who].id),
@@ -121,7 +124,13 @@ async def test_an_urgent_phone_contact_is_escalated_to_the_client_company(
     )
     await hass.async_block_till_done()
     respond = _open(world, "cc_contact", "respond")
-    assert respond.due == MONDAY + timedelta(hours=1)
+    assert respond.due == MONDAY + timedelta(hours=1)  # the urgent target of the response_targets input
+    escalated: list[Any] = []
+    hass.bus.async_listen("bpo_escalated", escalated.append)
+    await travel(hass, freezer, MONDAY + timedelta(minutes=44))
+    assert escalated == []
+    await travel(hass, freezer, MONDAY + timedelta(minutes=45))  # the urgent escalate_after input
+    assert [e.data["notify"] for e in escalated] == [["group:cc_supervisors"]]
     await _complete(hass, world, "carol", respond, "escalate_to_client")
     decision = _open(world, "cc_contact", "client_decision")
     assert decision.group == "cc_client"
@@ -129,3 +138,42 @@ async def test_an_urgent_phone_contact_is_escalated_to_the_client_company(
     await _complete(hass, world, "carol", _open(world, "cc_contact", "answer_with_decision"), "done")
     (contact,) = world.manager.engine.instances(process="cc_contact")
     assert contact.status == "completed"
+
+
+async def test_a_campaign_mails_every_prospect_and_follows_each_up_as_its_own_called_instance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    world = await _world(hass, freezer)
+    mails = async_mock_service(hass, "notify", "notify")
+    hass.bus.async_fire("bpo_cc_campaign", {"campaign": "spring", "topic": "Solar panels"})
+    await hass.async_block_till_done()
+    (campaign,) = world.manager.engine.instances(process="cc_campaign")
+    leads = _open(world, "cc_campaign", "collect_leads")
+    await _complete(hass, world, "alice", leads, "done", {"prospects": "P-001 P-002"})
+    await _complete(hass, world, "alice", _open(world, "cc_campaign", "prepare_pamphlet"), "done")
+    await _complete(hass, world, "erin", _open(world, "cc_campaign", "client_approval"), "approved")
+    assert [c.data["message"].split()[-1] for c in mails] == ["P-001", "P-002"]
+
+    # one cc_prospect per prospect, called by the campaign with its own key and the prospect as item
+    prospects = world.manager.engine.instances(process="cc_prospect")
+    assert [(p.key, p.item, p.fields["prospect"], p.parent) for p in prospects] == [
+        ("spring/follow_ups/0", "P-001", "P-001", campaign.id),
+        ("spring/follow_ups/1", "P-002", "P-002", campaign.id),
+    ]
+    await travel(hass, freezer, MONDAY + timedelta(days=3, minutes=1))
+    calls = {
+        t.title.split()[2].rstrip(":"): t for t in world.manager.engine.open_tasks(process="cc_prospect")
+    }
+    await _complete(hass, world, "alice", calls["P-002"], "not_interested")
+    assert campaign.status == "running"  # still waiting for P-001's follow-up
+    await _complete(hass, world, "alice", calls["P-001"], "interested")
+    await _complete(hass, world, "dave", _open(world, "cc_sales", "inside_sales"), "visit")
+    await _complete(hass, world, "dave", _open(world, "cc_sales", "field_visit"), "contract")
+    await _complete(hass, world, "carol", _open(world, "cc_sales", "contract"), "signed")
+    await _complete(hass, world, "carol", _open(world, "cc_prospect", "inquiry_desk"), "done")
+
+    result = _open(world, "cc_campaign", "campaign_result")
+    assert (result.group, result.title) == ("cc_client", "Solar panels: 1 of 2 prospects won")
+    assert [p.status for p in prospects] == ["completed", "cancelled"]  # won, not won
+    await _complete(hass, world, "erin", result, "done")
+    assert campaign.status == "completed"

@@ -311,6 +311,40 @@ async def test_outbound_lists_are_worked_by_home_agents_with_retries(
     assert [i.key for i in engine.instances(process="wfh_outbound_call")].count("spring-0003") == 1
 
 
+async def test_a_whole_outbound_list_is_one_instance_calling_one_entry_process_per_entry(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """The page's list body through the webhook: one list instance, one called entry per entry id, all in
+    the home queue; the supervisors get the list's result once every entry has ended."""
+    world = await _world(hass, freezer)
+    client = await hass_client_no_auth()
+    body = json.loads(next(b for b in _blocks("webhook body") if "bpo_wfh_outbound_list" in b))
+    await _post(hass, client, world, body["event"], body["data"])
+    engine = world.manager.engine
+    (listed,) = engine.instances(process="wfh_outbound_list")
+    entries = engine.instances(process="wfh_outbound_call")
+    assert [(e.key, e.fields["entry"], e.parent) for e in entries] == [
+        ("spring/calls/0", "0001", listed.id),
+        ("spring/calls/1", "0002", listed.id),
+        ("spring/calls/2", "0003", listed.id),
+    ]
+    assert hass.states.get("todo.bpo_workflows_queue_home_agents").state == "3"
+    await complete_as(hass, world, "alice", entries[0].tasks[0].id, "reached", call_note="Interested")
+    await complete_as(hass, world, "bob", entries[1].tasks[0].id, "do_not_call")
+    assert not [t for t in engine.open_tasks(process="wfh_outbound_list")]  # one entry still open
+    for attempt in range(3):  # the third entry is never reached
+        await complete_as(hass, world, "dave", entries[2].tasks[-1].id, "no_answer")
+        await travel(hass, freezer, MONDAY + timedelta(hours=4 * (attempt + 1), minutes=1))
+    assert [e.status for e in entries] == ["completed", "completed", "cancelled"]
+    (result,) = engine.open_tasks(process="wfh_outbound_list")
+    assert (result.group, result.title) == (
+        "center_supervisors",
+        "List spring (Renewal offer): 2 of 3 entries done",
+    )
+    await complete_as(hass, world, "sam", result.id, "done")
+    assert listed.status == "completed"
+
+
 # -- the guarantee ---------------------------------------------------------------------------------------
 MARKS = {
     "caller_name": "Zq-NAME-7731",
@@ -487,9 +521,14 @@ async def test_the_pages_examples_are_valid_for_bpo_and_home_assistant(hass: Hom
     inbound = parse_inbound(
         yaml.safe_load(CONNECTORS.replace("!secret bpo_inbound_secret", SECRET))["inbound"]
     )
-    assert inbound.events == {"bpo_wfh_contact", "bpo_wfh_outbound_call"} and inbound.require_timestamp
+    events = {"bpo_wfh_contact", "bpo_wfh_outbound_list", "bpo_wfh_outbound_call"}
+    assert inbound.events == events and inbound.require_timestamp
     bodies = [json.loads(text) for text in _blocks("webhook body")]
-    assert [b["event"] for b in bodies] == ["bpo_wfh_contact", "bpo_wfh_outbound_call"]
+    assert [b["event"] for b in bodies] == [
+        "bpo_wfh_contact",
+        "bpo_wfh_outbound_list",
+        "bpo_wfh_outbound_call",
+    ]
     assert set(bodies[0]["data"]) == {"contact_id", "reason", "channel", "question", "agent"}
 
     settings = [yaml.safe_load(text) for text in _blocks("configuration.yaml")]

@@ -38,7 +38,7 @@ process:
         assignee: "{{ instance.key }}"
         form: [laptops]
         due: 1d
-        remind: [1h, 3h]
+        remind: [1h, "{{ 3 * 3600 }}"]  # a templated one is listed as rendered
     - id: review
       task: {title: Review, group: hr, outcomes: [approve, reject], form: [verdict]}
     - id: identity

@@ -182,6 +182,7 @@ class TaskView:
     link: str = "/todo"
     title_template: str | None = None  # blueprint ``notify.title``
     message_template: str | None = None  # blueprint ``notify.message``
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # the blueprint's input values (``inputs``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +310,7 @@ def _template_context(
         "fields": dict(fields),
         "kind": kind,
         "lang": lang,
+        "inputs": view.inputs,
     }
 
 

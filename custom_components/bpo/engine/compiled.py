@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +44,7 @@ class Compiled:
     kinds: dict[str, str]  # step id -> its kind name: the key of the step-kind table (steps/)
     first: str | None
     pii: frozenset[str]
-    inputs: dict[str, Any]
+    inputs: Mapping[str, Any]  # read-only (Blueprint.input_values)
 
 
 def compile_blueprint(bp: Blueprint) -> Compiled:
@@ -77,6 +77,5 @@ def compile_blueprint(bp: Blueprint) -> Compiled:
         kinds={sid: step.kind for sid, step in steps.items()},
         first=proc.steps[0].id if proc.steps else None,
         pii=frozenset(name for name, f in proc.fields.items() if f.pii),
-        # what the admin supplied wins over the defaults, as it does for ``!input``
-        inputs={**{name: d.default for name, d in bp.inputs.items()}, **bp.given_inputs},
+        inputs=bp.input_values(),
     )

@@ -153,10 +153,10 @@ def format_duration(seconds: float) -> str:
 
 
 # -- templated durations (``due: "{{ fields.sla_hours }}h"``) ------------------------------------------
-# Allowed where the duration is turned into an instant once (a task's due, a wait's delay): there it is
-# rendered when the deadline is computed and the instant is kept. Timers counted again from the task's
-# creation on every arm (remind, escalate, timeout) stay literal so they can never change under a task.
-TEMPLATED = "a task's due and a wait's delay"
+# Allowed where the duration is rendered once and kept: a task's due (the instant), its remind and
+# escalate.after offsets (kept with the task, counted from its creation at every arm) and a wait's delay.
+# A step timeout and limits.per stay literal: they are read from the blueprint at every arm.
+TEMPLATED = "a task's due, remind and escalate.after, and a wait's delay"
 _EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 

@@ -8,6 +8,7 @@ Templates stay as source strings; ``templates.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calendar
@@ -93,6 +94,7 @@ class Escalation:
     after: float
     notify: tuple[str, ...] = ()  # assignee expressions (templates allowed)
     reassign: str | None = None
+    after_template: str | None = None  # ``after`` written as a template, rendered when the task opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class TaskSpec:
     optional: bool = False  # may complete with no form data / closes on timeout quietly
     due: float | None = None
     remind: tuple[float, ...] = ()  # offsets from creation
+    remind_templates: tuple[str, ...] = ()  # offsets written as templates, rendered when the task opens
     escalate: tuple[Escalation, ...] = ()
     business_time: bool = False  # due/remind/escalate/timeout count working time
     pii: bool = False  # the task itself handles PII: only cleared agents may take it
@@ -178,7 +181,7 @@ class CallSpec:
 # -- for_each (steps/for_each.py) ------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ForEachSpec:
-    """One task or action per item of ``items`` (a template rendering a list), ``item`` in its templates."""
+    """One task, action or call per item of ``items``: a template rendering a list, ``item`` in templates."""
 
     items: str
     join: JoinMode = "all"
@@ -216,7 +219,7 @@ class Step:
     end: EndStatus | None = None
     repeat: RepeatSpec | None = None
     call: CallSpec | None = None  # steps/call.py
-    for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
+    for_each: ForEachSpec | None = None  # on a task, action or call step: steps/for_each.py
     sequence: tuple[Step, ...] = ()  # ``steps:`` of a parallel branch run in order: steps/sequence.py
 
     @property
@@ -287,3 +290,7 @@ class Blueprint:
     given_inputs: dict[str, Any] = field(default_factory=dict)
     # "file:line: path: warning: ..." lines: probably wrong, but the file is valid
     warnings: tuple[str, ...] = ()
+
+    def input_values(self) -> MappingProxyType[str, Any]:
+        """``inputs`` in templates, read-only; what the admin supplied wins over defaults."""
+        return MappingProxyType({**{name: d.default for name, d in self.inputs.items()}, **self.given_inputs})

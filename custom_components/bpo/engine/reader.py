@@ -151,11 +151,19 @@ class Reader:
                 result.append(text)
         return tuple(result)
 
-    def durations(self, value: object, path: KeyPath) -> tuple[float, ...]:
+    def durations_or_templates(
+        self, value: object, path: KeyPath
+    ) -> tuple[tuple[float, ...], tuple[str, ...]]:
+        """Durations, each fixed or a template (durations.py, TEMPLATED): (sorted seconds, templates)."""
         items = value if isinstance(value, list) else [value]
-        result: list[float] = []
+        fixed: list[float] = []
+        templates: list[str] = []
         for index, item in enumerate(items):
-            seconds = self.duration(item, (*path, index) if isinstance(value, list) else path)
+            seconds, template = self.duration_or_template(
+                item, (*path, index) if isinstance(value, list) else path
+            )
             if seconds is not None:
-                result.append(seconds)
-        return tuple(sorted(result))
+                fixed.append(seconds)
+            if template is not None:
+                templates.append(template)
+        return tuple(sorted(fixed)), tuple(templates)

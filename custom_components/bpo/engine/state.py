@@ -72,6 +72,10 @@ class Task:
     overdue: bool = False
     timed_out: bool = False  # the step timeout fired (escalate keeps the task open)
     visit: Visit | None = None  # on-site appointment; None when the step has none (or it did not render)
+    # offsets rendered when the task opened, when its step writes some as templates (task_deadlines.py):
+    # every reminder's (sorted), and each escalation's in the step's order; None: the step's fixed ones
+    remind_after: tuple[float, ...] | None = None
+    escalate_after: tuple[float, ...] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -116,6 +120,10 @@ class Task:
             out["visit"] = iso(self.visit.at)
             if self.visit.location is not None:
                 out["visit_location"] = self.visit.location
+        if self.remind_after is not None:
+            out["remind_after"] = list(self.remind_after)
+        if self.escalate_after is not None:
+            out["escalate_after"] = list(self.escalate_after)
         return out
 
     @classmethod
@@ -139,6 +147,9 @@ class Task:
             kw["candidates"] = tuple(kw["candidates"] or ())
         if kw.get("visit") is not None:
             kw["visit"] = Visit(p.dt(kw["visit"]), d.get("visit_location"))
+        for offsets in ("remind_after", "escalate_after"):
+            if kw.get(offsets) is not None:
+                kw[offsets] = tuple(kw[offsets])
         return cls(instance_id=instance_id, process=process, **kw)
 
 

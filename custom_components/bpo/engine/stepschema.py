@@ -183,14 +183,20 @@ FOR_EACH_MAX = 1000  # items a for_each may have at most (documented in docs/blu
 
 
 def parse_for_each(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> ForEachSpec | None:
-    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task or action step."""
+    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task, action or call step."""
     if "for_each" not in m:
         r.error((*path, "concurrency"), "concurrency only belongs with for_each")
         return None
-    if kind not in ("task", "action"):
-        r.error((*path, "for_each"), f"for_each belongs on a task or action step, not {kind or 'this step'}")
+    if kind not in ("task", "action", "call"):
+        where = kind or "this step"
+        r.error((*path, "for_each"), f"for_each belongs on a task, action or call step, not {where}")
     if "timeout" in m:
-        r.error((*path, "timeout"), "a for_each step has no timeout; bound each task with due or escalate")
+        bound = (
+            "give the called process its own timeouts"
+            if kind == "call"
+            else "bound each task with due or escalate"
+        )
+        r.error((*path, "timeout"), f"a for_each step has no timeout; {bound}")
     items = r.text(m["for_each"], (*path, "for_each"), template=True)
     joined: dict[str, object] = {}
     if "join" in m:
@@ -359,7 +365,7 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
     if "due" in m:
         out["due"], out["due_template"] = r.duration_or_template(m["due"], (*path, "due"))
     if "remind" in m:
-        out["remind"] = r.durations(m["remind"], (*path, "remind"))
+        out["remind"], out["remind_templates"] = r.durations_or_templates(m["remind"], (*path, "remind"))
     if "escalate" in m:
         out["escalate"] = _escalations(m["escalate"], (*path, "escalate"), r)
     if "notify" in m:
@@ -409,12 +415,19 @@ def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, .
             continue
         if "notify" not in m and "reassign" not in m:
             r.error(item_path, "an escalation needs notify, reassign or both")
-        after = r.duration(m["after"], (*item_path, "after")) if "after" in m else None
+        after, template = (
+            r.duration_or_template(m["after"], (*item_path, "after")) if "after" in m else (None, None)
+        )
         notify = r.text_list(m["notify"], (*item_path, "notify"), template=True) if "notify" in m else ()
         reassign = r.text(m["reassign"], (*item_path, "reassign"), template=True) if "reassign" in m else None
-        if after is not None:
-            result.append(Escalation(after=after, notify=notify, reassign=reassign))
-    return tuple(sorted(result, key=lambda e: e.after))
+        if after is not None or template is not None:
+            result.append(Escalation(after or 0.0, notify, reassign, template))
+    # fixed levels fire in order of their time; with templates, the order the times render to (task_deadlines)
+    return (
+        tuple(sorted(result, key=lambda e: e.after))
+        if all(e.after_template is None for e in result)
+        else tuple(result)
+    )
 
 
 def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:

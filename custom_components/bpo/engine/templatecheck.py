@@ -121,7 +121,7 @@ def task_attrs_at(path: KeyPath) -> frozenset[str] | None:
     """What ``task`` holds in a template written at ``path`` (None: no ``task`` there)."""
     if len(path) >= 3 and path[-2] == "notify" and path[-3] == "task":
         return NOTIFY_TASK_ATTRS
-    if "escalate" in path:
+    if "escalate" in path and path[-1] != "after":  # ``after`` renders when the task opens: no ``task``
         return ESCALATE_TASK_ATTRS
     return None
 
@@ -135,7 +135,7 @@ def names_at(path: KeyPath) -> frozenset[str]:
         names.add("event")
     if len(path) >= 3 and path[-2] == "notify" and path[-3] == "task":
         names |= NOTIFY_NAMES
-    if "escalate" in path:
+    if "escalate" in path and path[-1] != "after":
         names.add("task")
     return frozenset(names)
 

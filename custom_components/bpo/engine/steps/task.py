@@ -14,7 +14,7 @@ from ..model import Step, TaskSpec
 from ..outbox import mask
 from ..state import ADMINS_QUEUE, CANCELLED, COMPLETED, TIMED_OUT, Instance, Task, Token, Visit
 from ..templates import TemplateFailed
-from .task_deadlines import TaskDeadlines
+from .task_deadlines import TaskDeadlines, rendered_offsets
 
 
 @lru_cache(maxsize=4096)
@@ -72,6 +72,9 @@ class TaskKind(TaskDeadlines):
         )
         if unassigned:
             task.group = ADMINS_QUEUE
+        task.remind_after, task.escalate_after = rendered_offsets(
+            spec, lambda source: self.ctx.rendered_seconds(source, ctx)
+        )
         if spec.visit:
             task.visit = self._render_visit(inst, task, spec.visit, spec.visit_location, ctx, now)
         if inst.tasks:

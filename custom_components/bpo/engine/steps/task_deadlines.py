@@ -2,17 +2,46 @@
 
 Each fires once per level even when handled late (after downtime several missed reminders collapse into
 one ``task_reminded`` whose ``count`` says how many were due); see deadlines.py for the timer rules.
+
+Reminder and escalation offsets written as templates are rendered once, when the task opens
+(:func:`rendered_offsets`), and kept with the task (``remind_after``, ``escalate_after``), so a restart or a
+later field change never moves them; levels then fire in the order of their rendered times.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from ..compiled import Compiled
 from ..deadlines import LATE
-from ..model import Escalation, Step
+from ..model import Escalation, Step, TaskSpec
 from ..state import Instance, Task, Token
 from .base import BaseKind
+
+
+def rendered_offsets(
+    spec: TaskSpec, seconds: Callable[[str], float]
+) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+    """The task's reminder and escalation offsets when its step templates some (None: the fixed ones)."""
+    remind = None
+    if spec.remind_templates:
+        remind = tuple(sorted((*spec.remind, *(seconds(t) for t in spec.remind_templates))))
+    escalate = None
+    if any(e.after_template is not None for e in spec.escalate):
+        escalate = tuple(seconds(e.after_template) if e.after_template else e.after for e in spec.escalate)
+    return remind, escalate
+
+
+def reminders(spec: TaskSpec, task: Task) -> tuple[float, ...]:
+    return task.remind_after if task.remind_after is not None else spec.remind
+
+
+def levels(spec: TaskSpec, task: Task) -> list[tuple[float, Escalation]]:
+    """(offset, escalation) in the order they fire."""
+    if task.escalate_after is None:
+        return [(e.after, e) for e in spec.escalate]
+    return sorted(zip(task.escalate_after, spec.escalate, strict=False), key=lambda pair: pair[0])
 
 
 class TaskDeadlines(BaseKind):
@@ -28,10 +57,12 @@ class TaskDeadlines(BaseKind):
         if spec is not None:
             after = self.ctx.after
             business = spec.business_time
-            if token.reminders < len(spec.remind):
-                out.append(after(cp, token.created, spec.remind[token.reminders], business))
-            if token.escalations < len(spec.escalate):
-                out.append(after(cp, token.created, spec.escalate[token.escalations].after, business))
+            remind = reminders(spec, token)
+            if token.reminders < len(remind):
+                out.append(after(cp, token.created, remind[token.reminders], business))
+            escalate = levels(spec, token)
+            if token.escalations < len(escalate):
+                out.append(after(cp, token.created, escalate[token.escalations][0], business))
         if token.due is not None and not token.overdue:
             out.append(token.due)
         return out
@@ -49,8 +80,9 @@ class TaskDeadlines(BaseKind):
         biz = spec.business_time
         fired = 0
         last_at = now
-        while task.reminders < len(spec.remind):
-            at = after(cp, task.created, spec.remind[task.reminders], biz)
+        remind = reminders(spec, task)
+        while task.reminders < len(remind):
+            at = after(cp, task.created, remind[task.reminders], biz)
             if at > now:
                 break
             task.reminders += 1
@@ -69,9 +101,10 @@ class TaskDeadlines(BaseKind):
                 late=now - last_at > LATE,
                 due=task.due.isoformat() if task.due else None,
             )
-        while task.is_open and task.escalations < len(spec.escalate):
-            esc = spec.escalate[task.escalations]
-            at = after(cp, task.created, esc.after, biz)
+        escalate = levels(spec, task)
+        while task.is_open and task.escalations < len(escalate):
+            offset, esc = escalate[task.escalations]
+            at = after(cp, task.created, offset, biz)
             if at > now:
                 break
             task.escalations += 1
