@@ -74,7 +74,7 @@ def _task_label(step: Step, task: TaskSpec) -> str:
 
 def _shape(step: Step) -> str:
     when = f"\nonly if {step.when}" if step.when else ""
-    if step.for_each is not None:  # one task or action per item
+    if step.for_each is not None:  # one task, action or call per item
         when = f"\nfor each of {step.for_each.items}, join {_for_each_join(step)}" + when
     if step.task is not None:
         return f"[{_text(_task_label(step, step.task) + when)}]"

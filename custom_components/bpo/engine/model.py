@@ -178,7 +178,7 @@ class CallSpec:
 # -- for_each (steps/for_each.py) ------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ForEachSpec:
-    """One task or action per item of ``items`` (a template rendering a list), ``item`` in its templates."""
+    """One task, action or call per item of ``items``: a template rendering a list, ``item`` in templates."""
 
     items: str
     join: JoinMode = "all"
@@ -216,7 +216,7 @@ class Step:
     end: EndStatus | None = None
     repeat: RepeatSpec | None = None
     call: CallSpec | None = None  # steps/call.py
-    for_each: ForEachSpec | None = None  # on a task or action step: steps/for_each.py
+    for_each: ForEachSpec | None = None  # on a task, action or call step: steps/for_each.py
     sequence: tuple[Step, ...] = ()  # ``steps:`` of a parallel branch run in order: steps/sequence.py
 
     @property

@@ -183,14 +183,20 @@ FOR_EACH_MAX = 1000  # items a for_each may have at most (documented in docs/blu
 
 
 def parse_for_each(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> ForEachSpec | None:
-    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task or action step."""
+    """``for_each: <template list>`` with ``join`` and ``concurrency`` on a task, action or call step."""
     if "for_each" not in m:
         r.error((*path, "concurrency"), "concurrency only belongs with for_each")
         return None
-    if kind not in ("task", "action"):
-        r.error((*path, "for_each"), f"for_each belongs on a task or action step, not {kind or 'this step'}")
+    if kind not in ("task", "action", "call"):
+        where = kind or "this step"
+        r.error((*path, "for_each"), f"for_each belongs on a task, action or call step, not {where}")
     if "timeout" in m:
-        r.error((*path, "timeout"), "a for_each step has no timeout; bound each task with due or escalate")
+        bound = (
+            "give the called process its own timeouts"
+            if kind == "call"
+            else "bound each task with due or escalate"
+        )
+        r.error((*path, "timeout"), f"a for_each step has no timeout; {bound}")
     items = r.text(m["for_each"], (*path, "for_each"), template=True)
     joined: dict[str, object] = {}
     if "join" in m:

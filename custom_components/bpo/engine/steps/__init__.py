@@ -31,7 +31,7 @@ STEP_KINDS: dict[str, Callable[[Flow], StepKind]] = {
     "repeat": RepeatKind,
     "call": CallKind,
     "steps": SequenceKind,  # a parallel branch that is a step sequence
-    "for_each": ForEachKind,  # not a key of its own: a task or action step with for_each
+    "for_each": ForEachKind,  # not a key of its own: a task, action or call step with for_each
     "noop": NoopKind,
 }
 

@@ -18,7 +18,7 @@ cancels the called instance (and whatever it called in turn).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..compiled import Compiled
 from ..model import Step
@@ -28,6 +28,7 @@ from .base import BaseKind
 
 if TYPE_CHECKING:
     from ..starts import Starts
+    from .for_each import ForEachKind
 
 CALL_DEPTH_MAX = 5  # nested calls at most (a process calling one calling one …); documented
 
@@ -38,6 +39,26 @@ class CallKind(BaseKind):
     async def enter(
         self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime
     ) -> None:
+        await self.open(inst, cp, step, parent, now, key=inst.key)
+
+    async def open(
+        self,
+        inst: Instance,
+        cp: Compiled,
+        step: Step,
+        parent: str | None,
+        now: datetime,
+        *,
+        key: str | None,
+        item: Any = None,
+        dedupe: str | None = None,
+    ) -> Wait | None:
+        """Start the called instance and return the caller's token (None: the caller failed instead).
+
+        ``item``, ``key`` and ``dedupe`` are a ``for_each`` item's (steps/for_each.py): the element becomes
+        the called instance's ``item``, and a start repeated for the same caller, step and index returns the
+        instance already running for it.
+        """
         spec = step.call
         assert spec is not None and self.starts is not None
         flow = self.flow
@@ -49,7 +70,7 @@ class CallKind(BaseKind):
             problem = f"calls nest deeper than {CALL_DEPTH_MAX}"
         if problem is not None or target is None:
             flow.close(inst, cp, FAILED, now, error=f"step {step.id}: {problem}")
-            return
+            return None
         fields = self.ctx.templates.render_value(spec.fields, self.ctx.template_ctx(inst, cp, now))
         unknown = sorted(set(fields) - set(target.process.fields))
         if unknown:
@@ -60,7 +81,7 @@ class CallKind(BaseKind):
                 now,
                 error=f"step {step.id}: {spec.process} has no field(s) {', '.join(unknown)}",
             )
-            return
+            return None
         token = Wait(inst.next_id(), step.id, now, parent)
         if inst.waits is None:
             inst.waits = []
@@ -69,12 +90,12 @@ class CallKind(BaseKind):
         try:
             child = await self.starts.start(
                 target,
-                key=inst.key,
-                item=None,
+                key=key,
+                item=item,
                 fields=fields,
                 source="call",
                 user=None,
-                dedupe=None,
+                dedupe=dedupe,
                 now=now,
                 strict=True,
                 parent=inst.id,
@@ -83,10 +104,11 @@ class CallKind(BaseKind):
             if inst.is_running and inst.token(token.id) is not None:
                 flow.drop_token(inst, token)
                 flow.close(inst, cp, FAILED, now, error=f"step {step.id}: {failure_text(err)}")
-            return
+            return None
         assert child is not None  # strict=True raises instead
         token.child = child.id
         self.outbox.log(inst, now, "call_started", step=step.id, details={"instance": child.id})
+        return token
 
     def _depth(self, inst: Instance) -> int:
         depth, current = 0, inst
@@ -123,12 +145,17 @@ class CallKind(BaseKind):
     ) -> None:
         step = cp.steps[token.step]
         self.flow.drop_token(inst, token)
-        if inst.results is None:
-            inst.results = {}
-        inst.results[step.id] = self._result(child)
+        result = self._result(child)
         self.outbox.log(
             inst, now, "call_done", step=step.id, details={"instance": child.id, "status": child.status}
         )
+        if step.for_each is not None:  # one item of many: the for_each kind records it and goes on
+            items = cast("ForEachKind", self.flow.kinds["for_each"])
+            await items.item_returned(inst, cp, token, result["outcome"], now)
+            return
+        if inst.results is None:
+            inst.results = {}
+        inst.results[step.id] = result
         if child.status == FAILED:
             self.flow.close(inst, cp, FAILED, now, error=f"step {step.id}: the called process failed")
             return

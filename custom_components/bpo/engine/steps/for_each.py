@@ -1,17 +1,26 @@
-"""``for_each`` on a task or action step: one task or action per item of a rendered list.
+"""``for_each`` on a task, action or call step: one task, action or called instance per item of a list.
 
 The step's token is a ``Join`` holding the rendered list (``items``, rendered once on entry, at most
-``FOR_EACH_MAX``), how many items were started, the open item tasks (task id -> index) and each finished
-item's outcome. Items are opened in list order, at most ``concurrency`` open at once; each finished item
-opens the next. ``item`` in the templates rendered when an item opens (title, assignee, data, …) is that
-element (itemscope.py). The join completes when ``all``, ``any`` (one) or N items finished; the still-open
-item tasks are then cancelled. The step's result is
-``{outcome: done, data: {outcomes: [{item, outcome}], done: <count>}}``: a task item's outcome is the
-task's (its status when it has none), an action item's ``done``, an item cancelled or never opened ``None``.
+``FOR_EACH_MAX``), how many items were started, the open items (item task or call token id -> index) and
+each finished item's outcome. Items are opened in list order, at most ``concurrency`` open at once; each
+finished item opens the next. ``item`` in the templates rendered when an item opens (title, assignee, data,
+a call's fields, …) is that element (itemscope.py). The join completes when ``all``, ``any`` (one) or N
+items finished; the still-open items are then cancelled (a called instance with its call token). The
+step's result is ``{outcome: done, data: {outcomes: [{item, outcome}], done: <count>}}``: a task item's
+outcome is the task's (its status when it has none), an action item's ``done``, a call item's the called
+instance's (as a single ``call`` reports it, ``failed`` too: one failed item does not fail the others), an
+item cancelled or never opened ``None``.
 
-Task tokens of such a step are dispatched here too (the step's kind is ``for_each``); their own behaviour
-(deadlines, reminders, cancel) is the task kind's. Actions are awaited one after another, so they never
-overlap; an item that finishes at once does not nest the next (``_drive`` loops, like repeat's rounds).
+A called item instance gets the element as its ``item`` and the key ``<caller key>/<step id>/<index>``
+(the caller's id when it has no key; index from 0); its start's dedupe key is ``<caller id>/<step id>/
+<index>``, so opening the same item again (a retry after a crash saved the called instance but not the
+caller) returns the running one, and never another caller's.
+
+Task and call tokens of such a step are dispatched here too (the step's kind is ``for_each``); their own
+behaviour (deadlines, reminders, cancel, restore) is the task or call kind's. Actions are awaited one after
+another, so they never overlap; an item that finishes at once does not nest the next (``_drive`` loops,
+like repeat's rounds). A called instance's end reaches :meth:`ForEachKind.item_returned` from
+``CallKind.settle``, after the operation that ended it, so it never nests either.
 """
 
 from __future__ import annotations
@@ -23,10 +32,11 @@ from ..compiled import Compiled
 from ..flow import Flow, StepKind
 from ..itemscope import item_scope, no_item_scope
 from ..model import Step
-from ..state import Instance, Join, Task, Token
+from ..state import Instance, Join, Task, Token, Wait
 from ..stepschema import FOR_EACH_MAX
 from ..templates import TemplateFailed
 from .base import BaseKind
+from .call import CallKind
 
 FOR_EACH_OUTCOMES = ("done",)  # the step's own outcome (templatecheck.py)
 
@@ -51,8 +61,19 @@ class ForEachKind(BaseKind):
     def _task_kind(self) -> StepKind:
         return self.flow.kinds["task"]
 
+    def _call_kind(self) -> CallKind:
+        return self.flow.kind("call", CallKind)
+
     def _inner(self, step: Step) -> StepKind:
         return self.flow.kinds["task" if step.task is not None else "action"]
+
+    def _token_kind(self, token: Token) -> StepKind | None:
+        """The kind an item's token belongs to (None: the join itself)."""
+        if isinstance(token, Task):
+            return self._task_kind()
+        if isinstance(token, Wait):
+            return self._call_kind()
+        return None
 
     async def enter(
         self, inst: Instance, cp: Compiled, step: Step, parent: str | None, now: datetime
@@ -95,6 +116,12 @@ class ForEachKind(BaseKind):
                 index = join.started
                 join.started += 1
                 before = len(inst.tasks)
+                if step.call is not None:
+                    with item_scope(items[index]):
+                        token = await self._open_call(inst, cp, step, join, index, now)
+                    if token is not None:
+                        running[token.id] = index
+                    continue
                 self._entering[join.id] = index
                 try:
                     with item_scope(items[index]):
@@ -108,6 +135,30 @@ class ForEachKind(BaseKind):
             self._driving.discard(join.id)
         if self._alive(inst, join) and len(join.done) >= target:
             await self._finish(inst, cp, step, join, now)
+
+    async def _open_call(
+        self, inst: Instance, cp: Compiled, step: Step, join: Join, index: int, now: datetime
+    ) -> Wait | None:
+        key = f"{inst.key or inst.id}/{step.id}/{index}"  # documented: the called item instance's key
+        # deduped per caller instance: two callers may share a key (a schedule's ticks), never an id
+        dedupe = f"{inst.id}/{step.id}/{index}"
+        items = join.items or []
+        return await self._call_kind().open(
+            inst, cp, step, join.id, now, key=key, item=items[index], dedupe=dedupe
+        )
+
+    async def item_returned(
+        self, inst: Instance, cp: Compiled, token: Wait, outcome: Any, now: datetime
+    ) -> None:
+        """A called item instance ended (``CallKind.settle``; its token is already dropped)."""
+        join = self.flow.join(inst, token.parent) if token.parent is not None else None
+        if join is None or join.running is None or token.id not in join.running:
+            return
+        outcomes = join.outcomes if join.outcomes is not None else {}
+        self._record(join, outcomes, join.running.pop(token.id), outcome)
+        self.state.touch(inst)
+        with no_item_scope():
+            await self._drive(inst, cp, cp.steps[join.step], join, now)
 
     async def child_done(self, inst: Instance, cp: Compiled, token: Join, child: Step, now: datetime) -> None:
         outcomes = token.outcomes if token.outcomes is not None else {}
@@ -151,9 +202,10 @@ class ForEachKind(BaseKind):
         with no_item_scope():
             await self.flow.step_done(inst, cp, step, join.parent, now)
 
-    # -- tokens: the join is this kind's; item tasks are the task kind's ------------------------------
+    # -- tokens: the join is this kind's; item tasks are the task kind's, call tokens the call kind's ------
     def deadlines(self, cp: Compiled, step: Step, token: Token) -> list[datetime]:
-        return self._task_kind().deadlines(cp, step, token) if isinstance(token, Task) else []
+        kind = self._token_kind(token)
+        return kind.deadlines(cp, step, token) if kind is not None else []
 
     def business_time(self, step: Step) -> bool:
         return self._task_kind().business_time(step) if step.task is not None else False
@@ -169,17 +221,20 @@ class ForEachKind(BaseKind):
             return await self._task_kind().on_timer(inst, cp, step, token, now)
 
     def expire(self, inst: Instance, cp: Compiled, token: Token, now: datetime) -> None:
-        if isinstance(token, Task):
-            self._task_kind().expire(inst, cp, token, now)
+        kind = self._token_kind(token)
+        if kind is not None:
+            kind.expire(inst, cp, token, now)
         else:
             self.flow.cancel_children(inst, cp, token.id, now, "timeout")
 
     def cancel(self, inst: Instance, cp: Compiled, token: Token, now: datetime, reason: str) -> None:
-        if isinstance(token, Task):
-            self._task_kind().cancel(inst, cp, token, now, reason)
+        kind = self._token_kind(token)
+        if kind is not None:
+            kind.cancel(inst, cp, token, now, reason)
         else:
             self.flow.cancel_children(inst, cp, token.id, now, reason)
 
     def restored(self, inst: Instance, cp: Compiled, step: Step, token: Token) -> None:
-        if isinstance(token, Task):
-            self._task_kind().restored(inst, cp, step, token)
+        kind = self._token_kind(token)
+        if kind is not None:
+            kind.restored(inst, cp, step, token)
