@@ -109,7 +109,9 @@ async def test_phone_web_mail_and_fax_become_one_case_each_and_the_faq_closes_on
     client = await hass_client_no_auth()
     await post_signed(hass, client, world, SECRET, PHONE_BODY.encode())  # the page's phone contact
     await _fire(hass, "bpo_sc_web", {"case_id": "SC-1", "category": "technical", "topic": "Printer down"})
-    await _fire(hass, "imap_content", imap_event("<m1@client.example>", "101"))
+    # a bracket that is no case id ([External], added by the mail gateway) does not join a case
+    external = imap_event("<m1@client.example>", "101") | {"subject": "[External] Scanner offline"}
+    await _fire(hass, "imap_content", external)
     quoting = imap_event("<m2@client.example>", "102") | {"subject": "Re: [SC-1] Printer down"}
     await _fire(hass, "imap_content", quoting)  # belongs to SC-1
     await _fire(hass, "imap_content", imap_event("<m3@client.example>", "103", username="sales@acme.example"))
@@ -277,7 +279,10 @@ async def test_the_onsite_chain_runs_for_each_site(
             "pre_exit_call",
             "parts_return",
         ]
-    assert [t.by for t in s01.tasks if t.step == "pre_visit_call"] == ["person.dave"]
+    sources = {(d["step"], d["key"]): d["source"] for _, d in world.bpo_events("task_completed")}
+    assert sources[("pre_visit_call", "SC-1/onsite/0")] == "notification"
+    assert sources[("visit", "SC-1/onsite/0")] == sources[("visit", "SC-1/onsite/1")] == "todo"
+    assert sources[("checklist", "SC-1/onsite/1")] == "service"
     close = _open(case)
     assert close.step == "close_after_onsite" and "S-01: fixed, S-02: fixed" in close.title
     await complete_as(
@@ -295,7 +300,9 @@ async def test_daily_weekly_and_monthly_reports_are_written_from_the_cases(
     world = await _world(hass, freezer)
     reports = Path(hass.config.config_dir) / "bpo_reports"
     await _fire(hass, "bpo_sc_phone", {"case_id": "SC-1", "category": "technical", "priority": "urgent"})
-    await _fire(hass, "bpo_sc_web", {"case_id": "SC-2", "category": "billing", "topic": "Invoice twice"})
+    web = {"case_id": "SC-2", "category": "billing", "topic": "Invoice twice", "sites": ["S-07", "S-08"]}
+    await _fire(hass, "bpo_sc_web", web)
+    assert _case(world, "SC-2").fields["sites"] == "S-07 S-08"  # a list of sites is kept as text
     await _fire(hass, "imap_content", imap_event("<m1@client.example>", "101"))
     mail = _case(world, "<m1@client.example>")
     await complete_as(hass, world, "alice", _open(mail).id, "answered_from_faq", faq_article="FAQ-12")
