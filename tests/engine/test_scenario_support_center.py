@@ -21,7 +21,7 @@ CASE = Sim(
 ONSITE = Sim(
     PAGE, "onsite", "sc_onsite", "2026-03-02T09:00", 4, ("fixed", "ordered", "revisit", "rescheduled")
 )
-REPORT = Sim(PAGE, "report", "sc_report", "2026-03-27T09:00", 8, ("held",), scenario=False, inputs=True)
+REPORT = Sim(PAGE, "report", "sc_report", "2026-03-19T09:00", 16, ("held",), scenario=False, inputs=True)
 
 
 @pytest.mark.parametrize("sim", [CASE, ONSITE, REPORT], ids=lambda s: s.prefix)
@@ -110,17 +110,18 @@ def test_reports_follow_their_schedules_and_the_meeting_follows_the_monthly_one(
 ) -> None:
     out = REPORT.simulate(capsys, "held")
     started = re.findall(r"(\S+ \S+)  instance started sc_report (\S+) started", out)
-    assert started == [
-        ("2026-03-27 18:00", "daily-2026-03-27"),
-        ("2026-03-30 09:00", "weekly-2026-03-30"),
-        ("2026-03-30 18:00", "daily-2026-03-30"),
-        ("2026-03-31 18:00", "daily-2026-03-31"),
-        ("2026-04-01 09:00", "monthly-2026-04"),
-        ("2026-04-01 18:00", "daily-2026-04-01"),
-        ("2026-04-02 18:00", "daily-2026-04-02"),
-        ("2026-04-03 18:00", "daily-2026-04-03"),
+    assert started[:5] == [
+        ("2026-03-19 18:00", "daily-2026-03-19"),
+        ("2026-03-20 18:00", "daily-2026-03-20"),
+        ("2026-03-23 09:00", "weekly-2026-03-23"),
+        ("2026-03-23 18:00", "daily-2026-03-23"),
+        ("2026-03-24 18:00", "daily-2026-03-24"),
     ]
-    assert out.count("action called bpo_report.write") == 16  # the report and its overdue list each
+    assert ("2026-03-30 09:00", "weekly-2026-03-30") in started
+    assert ("2026-04-01 09:00", "monthly-2026-04") in started and len(started) == 15
+    # each report and its overdue list; none on Friday 20 March (Vernal Equinox Day)
+    written = re.findall(r"(\S+) \S+  action called bpo_report.write", out)
+    assert written.count("2026-03-19") == 2 and "2026-03-20" not in written and len(written) == 28
     assert "task created sc_report monthly-2026-04 task faq_review" in out
     assert "task created sc_report monthly-2026-04 task monthly_meeting" in out
     assert "task created sc_report daily" not in out and "task created sc_report weekly" not in out

@@ -322,6 +322,10 @@ async def test_daily_weekly_and_monthly_reports_are_written_from_the_cases(
     assert overdue == ["case,step,group,assignee,due", "SC-2,resolve,sc_billing,,2026-03-16T18:00+09:00"]
     assert "client@example.com" not in daily  # the mail's sender is personal data
 
+    # no daily report on Vernal Equinox Day (Friday 20 March): the business calendar says it is closed
+    await travel(hass, freezer, datetime(2026, 3, 20, 18, 0, 1, tzinfo=TOKYO))
+    assert [i.key for i in world.manager.engine.instances(process="sc_report")][-1] == "daily-2026-03-20"
+    assert sorted(p.name for p in reports.glob("sc-daily-2026-03-2*")) == []
     await travel(hass, freezer, datetime(2026, 3, 23, 9, 0, 1, tzinfo=TOKYO))
     weekly = (reports / "sc-weekly-2026-03-23.md").read_text(encoding="utf-8")
     assert "Cases opened: 3;" in weekly
