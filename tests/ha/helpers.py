@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.bpo import blueprint_files
+from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 from custom_components.bpo.const import DOMAIN
 from custom_components.bpo.device_records import entry_device
 
@@ -157,3 +159,13 @@ async def list_tasks_as(hass: HomeAssistant, world: World, who: str) -> list[dic
     assert isinstance(result, dict)
     rows: list[dict[str, Any]] = result["tasks"]
     return rows
+
+
+async def post_signed(hass: HomeAssistant, client: Any, world: World, secret: str, body: bytes) -> Any:
+    """What a channel does: a signed, timestamped POST to bpo's inbound webhook; its JSON answer."""
+    stamp = int(time.time())
+    headers = {TIMESTAMP_HEADER: str(stamp), "X-Bpo-Signature": sign_body(secret, body, stamp)}
+    resp = await client.post(f"/api/webhook/{world.entry.options['webhook_id']}", data=body, headers=headers)
+    assert resp.status == 202, await resp.text()
+    await hass.async_block_till_done()
+    return await resp.json()

@@ -381,7 +381,9 @@ async def test_the_calendar_masks_titles_and_locations_rendered_from_pii(
     )
     assert response is not None
     found = response[calendar]["events"]  # type: ignore[call-overload, index]
-    assert sorted((e["summary"], e.get("location") or "") for e in found) == [
+    # the shipped blueprints' scheduled starts (a daily report) may fall in the range too: not this test's
+    own = [e for e in found if not e["summary"].startswith("Start: ")]
+    assert sorted((e["summary"], e.get("location") or "") for e in own) == [
         ("Due: Visit (***)", ""),
         ("Visit (***)", "***"),
     ]
