@@ -118,6 +118,25 @@ async def test_one_called_instance_per_element_with_derived_keys_items_and_outco
     assert inst.waits is None and inst.joins is None
 
 
+async def test_an_element_never_goes_on_the_bus_as_the_called_instances_item() -> None:
+    """An element comes from the caller's data, which may be personal (an e-mail address here)."""
+    caller = simple(
+        "campaign",
+        Step(
+            id="reach",
+            for_each=ForEachSpec(items="{{ fields.prospects }}"),
+            call=CallSpec(process="prospect", fields={"name": "{{ item }}"}),
+        ),
+        fields={"prospects": FieldDef("prospects", type="text")},
+    )
+    engine, _, sink, _ = make([caller, prospect()], start=T0)
+    await engine.start("campaign", key="c", fields={"prospects": ["ann@example.com"]})
+    (child,) = engine.instances(process="prospect")
+    assert child.item == "ann@example.com"  # its templates see it
+    started = [e for e in sink.of("instance_started") if e["process"] == "prospect"]
+    assert [e["item"] for e in started] == [None]
+
+
 async def test_a_caller_without_key_derives_the_keys_from_its_id() -> None:
     engine, _, _, _ = make([campaign(), prospect()], start=T0)
     inst = await engine.start("campaign", fields={"prospects": PEOPLE[:1]})

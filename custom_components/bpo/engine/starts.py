@@ -215,10 +215,10 @@ class Starts:
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)
-        # an event start's item is the event's whole data, which may carry personal data no field marks:
-        # the bus event names only a plain item (a person a fan-out started for); the data stays with the
-        # instance and the original event
-        shown = None if isinstance(item, Mapping) else item
+        # an event start's item is the event's whole data, and a called for_each item comes from the
+        # caller's data: either may carry personal data no field marks, so the bus event names only a
+        # schedule fan-out's plain item (a person); the data stays with the instance
+        shown = None if isinstance(item, Mapping) or source == "call" else item
         self.outbox.emit("instance_started", inst, source=source, by=user, item=shown, fields=mask(cp, data))
         try:
             if cp.first is None:
