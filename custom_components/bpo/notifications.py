@@ -196,7 +196,10 @@ class Notifier:
         if view is None or spec is None:
             return
         blueprint = self.manager.engine.blueprint(task.process)
-        cleared = blueprint is not None and pii_cleared(person, blueprint.process, self.manager.directory)
+        instance = self.manager.engine.instance(task.instance_id)
+        cleared = blueprint is not None and pii_cleared(
+            person, blueprint.process, self.manager.directory, instance
+        )
         can_act = self._may_act(task, person) and (cleared or not spec.pii)
         lang = payloads.language(self.hass.config.language)
         # Never PII in a notification, not even for a cleared recipient: a notify call's data is kept by the

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calend
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
-TimeoutAction = Literal["complete", "fail", "escalate", "goto"]
+TimeoutAction = Literal["complete", "fail", "escalate", "goto", "requeue"]
 EndStatus = Literal["completed", "failed", "cancelled"]
 CatchUp = Literal["fire", "skip"]
 
@@ -115,6 +115,7 @@ class TaskSpec:
     visit_duration: float = 3600.0  # how long the visit occupies the calendar
     visit_location: str | None = None  # template: where the visit takes place
     notify: NotifyText | None = None  # blueprint wording for the phone notification
+    present_in: str | None = None  # a zone entity id: only people in it may take, keep or complete the task
 
 
 @dataclass(frozen=True, slots=True)

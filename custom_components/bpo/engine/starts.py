@@ -28,8 +28,10 @@ from .cron import CronSchedule
 from .flow import Flow
 from .model import EventStart, ManualStart, ScheduleStart
 from .outbox import mask
+from .rights import RIGHTS, render_rights
 from .runtime_errors import BlueprintSuspended, StartFailed, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
+from .templates import is_template
 from .timers import Timer
 
 GRACE = timedelta(minutes=5)  # a tick handled within this of its time is on time, not "missed"
@@ -214,6 +216,7 @@ class Starts:
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)
+        self._render_rights(inst, cp, now)
         # an event start's item is the event's whole data, which may carry personal data no field marks:
         # the bus event names only a plain item (a person a fan-out started for); the data stays with the
         # instance and the original event
@@ -232,6 +235,18 @@ class Starts:
             self.outbox.emit("start_failed", None, process=proc, key=key, source=source, error=reason)
             return None
         return inst
+
+    def _render_rights(self, inst: Instance, cp: Compiled, now: datetime) -> None:
+        """Templated ``viewers``/``pii_cleared`` entries, rendered once and kept (rights.py). A failed
+        entry grants nothing and is reported by its list and index (its value may be personal data)."""
+        if not any(is_template(e) for key in RIGHTS for e in getattr(cp.process, key)):
+            return
+        ctx = self.ctx.template_ctx(inst, cp, now)
+        inst.rights, failed = render_rights(cp.process, lambda src: self.ctx.templates.render_str(src, ctx))
+        for key, index in failed:
+            entry = f"{key}[{index}]"
+            self.outbox.log(inst, now, "rights_invalid", details={"entry": entry})
+            self.outbox.emit("rights_invalid", inst, key=None, step=None, error=f"{entry} rendered no name")
 
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
