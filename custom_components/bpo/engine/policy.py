@@ -51,7 +51,7 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
             out.add(("process", "fields", name, "default"), problem)
     for key in ("viewers", "pii_cleared"):
         for index, entry in enumerate(getattr(process, key)):
-            problem = entry_problem(_EXPRESSION.sub("x", entry)) if "{%" not in entry else _BLOCK
+            problem = entry_problem(_EXPRESSION.sub("x", entry), entry) if "{%" not in entry else _BLOCK
             if problem:
                 out.add(("process", key, index), problem)
     for index, start in enumerate(process.starts):
@@ -86,10 +86,12 @@ def default_problem(field: FieldDef) -> str | None:
     return None
 
 
-def entry_problem(entry: str) -> str | None:
-    """What is wrong with one ``viewers``/``pii_cleared`` entry, or None."""
+def entry_problem(text: str, entry: str | None = None) -> str | None:
+    """What is wrong with one ``viewers``/``pii_cleared`` entry, or None. ``entry``: as written, when
+    ``text`` is a templated entry with its expressions read as names."""
     forms = "group:<name>, user:<id>, a person id, supervisor or assignee"
-    text = entry.strip()
+    entry = entry if entry is not None else text
+    text = text.strip()
     match = _PREFIXED.fullmatch(text)
     if match:
         kind, name = match["kind"], match["name"].strip()
