@@ -1,10 +1,11 @@
-"""Who is where, for ``present_in: zone.<id>`` tasks: Home Assistant's zones tell the engine.
+"""Who is where, for ``present_in: zone.<id>`` tasks: Home Assistant's people and zones tell the engine.
 
-A zone's state attribute ``persons`` lists the person entities Home Assistant places in it (from each
-person's trackers). After the engine restores its state, after every reload, and whenever a zone a blueprint
-names changes, the engine is told who is in it (``Engine.set_presence``); it then takes such tasks back from
-anyone who left (the same task, back to its queue) and refuses them to anyone outside. A zone that does not
-exist holds nobody, so its work waits in the queue.
+A person is in a zone when her person entity's state is the zone's name (``home`` for ``zone.home``): the
+rule Home Assistant's zones use to count people, read here from the states directly so bpo needs no zone
+integration of its own. After the engine restores its state, after every reload, and whenever a person or
+a zone a blueprint names changes, the engine is told who is in each such zone (``Engine.set_presence``);
+it then takes such tasks back from anyone who left (the same task, back to its queue) and refuses them to
+anyone outside. A zone that does not exist holds nobody, so its work waits in the queue.
 """
 
 from __future__ import annotations
@@ -12,29 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_HOME
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
 
-from .engine.model import Blueprint, Step
+from .engine.model import Blueprint, zones_of
 
 if TYPE_CHECKING:
     from .manager import BpoManager
 
-# the zone entity's attribute listing its people (a string: importing the zone integration would make it a
-# dependency of bpo, and a zone that is not set up simply holds nobody)
-ATTR_PERSONS = "persons"
+HOME_ZONE = "zone.home"
 
 
-def zones_of(blueprints: Iterable[Blueprint]) -> set[str]:
+def blueprint_zones(blueprints: Iterable[Blueprint]) -> set[str]:
     """Every zone a loaded blueprint's task names in ``present_in``."""
-
-    def walk(steps: Iterable[Step]) -> Iterable[str]:
-        for step in steps:
-            if step.task is not None and step.task.present_in is not None:
-                yield step.task.present_in
-            yield from walk(step.inner())
-
-    return {zone for bp in blueprints for zone in walk(bp.process.steps)}
+    return {zone for bp in blueprints for zone in zones_of(bp.process.steps)}
 
 
 class HassPresence:
@@ -47,24 +39,41 @@ class HassPresence:
         self._unsub: CALLBACK_TYPE | None = None
 
     def persons(self, zone: str) -> list[str]:
+        """The person entities whose state places them in ``zone`` now."""
         state = self.hass.states.get(zone)
-        found = state.attributes.get(ATTR_PERSONS) if state is not None else None
-        return [str(p) for p in found] if isinstance(found, list | tuple) else []
+        if state is None:
+            return []
+        wanted = STATE_HOME if zone == HOME_ZONE else state.name.casefold()
+        return sorted(
+            person.entity_id
+            for person in self.hass.states.async_all("person")
+            if person.state.casefold() == wanted
+        )
 
     async def async_refresh(self) -> None:
         """Follow the zones of the current blueprints and report each one now."""
-        zones = frozenset(zones_of(self.manager.engine.blueprints()))
+        zones = frozenset(blueprint_zones(self.manager.engine.blueprints()))
         if zones != self._zones:
             self.async_stop()
             self._zones = zones
             if zones:
-                self._unsub = async_track_state_change_event(self.hass, sorted(zones), self._on_change)
+                self._unsub = self.hass.bus.async_listen(
+                    EVENT_STATE_CHANGED, self._on_change, event_filter=self._relevant
+                )
         for zone in sorted(zones):
             await self._async_report(zone)
 
     @callback
+    def _relevant(self, data: EventStateChangedData) -> bool:
+        entity_id = data["entity_id"]
+        return entity_id.startswith("person.") or entity_id in self._zones
+
+    @callback
     def _on_change(self, event: Event[EventStateChangedData]) -> None:
-        self.hass.async_create_task(self._async_report(event.data["entity_id"]), "bpo presence")
+        entity_id = event.data["entity_id"]
+        zones = [entity_id] if entity_id in self._zones else sorted(self._zones)
+        for zone in zones:
+            self.hass.async_create_task(self._async_report(zone), "bpo presence")
 
     async def _async_report(self, zone: str) -> None:
         persons = self.persons(zone)

@@ -191,6 +191,8 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
     cleared = viewer.cleared(process, inst)
     fields, masked = masked_fields(inst.fields, process, cleared)
     title = public_title(process, task.step, task.title, cleared)
+    zone = engine.zone_of(task)  # present_in work: only for people in the zone (admins act on behalf)
+    here = zone is None or viewer.is_admin or engine.present(viewer.person, zone)
     return {
         "task_id": task.id,
         "instance_id": inst.id,
@@ -211,6 +213,6 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "form": form_rows(process, spec),
         "fields": fields,
         "masked": masked or title != task.title,
-        "can_complete": viewer.may_complete(task, spec, process, inst),
-        "can_claim": viewer.may_claim(task),
+        "can_complete": here and viewer.may_complete(task, spec, process, inst),
+        "can_claim": here and viewer.may_claim(task),
     }

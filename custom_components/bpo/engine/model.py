@@ -266,6 +266,16 @@ class Process:
         return found
 
 
+def zones_of(steps: tuple[Step, ...]) -> set[str]:
+    """Every zone a task among ``steps`` (nested ones too) names in ``present_in``."""
+    found: set[str] = set()
+    for step in steps:
+        if step.task is not None and step.task.present_in is not None:
+            found.add(step.task.present_in)
+        found |= zones_of(step.inner())
+    return found
+
+
 def _find(steps: tuple[Step, ...], step_id: str) -> Step | None:
     for step in steps:
         if step.id == step_id:
