@@ -58,22 +58,27 @@ class HassPresence:
             self._zones = zones
             if zones:
                 self._unsub = self.hass.bus.async_listen(
-                    EVENT_STATE_CHANGED, self._on_change, event_filter=self._relevant
+                    EVENT_STATE_CHANGED, self._async_on_change, event_filter=self._relevant
                 )
         for zone in sorted(zones):
             await self._async_report(zone)
 
     @callback
     def _relevant(self, data: EventStateChangedData) -> bool:
+        """A zone that changed, or a person whose place changed (not her coordinates, which a phone
+        reports often)."""
         entity_id = data["entity_id"]
-        return entity_id.startswith("person.") or entity_id in self._zones
+        if entity_id in self._zones:
+            return True
+        old, new = data["old_state"], data["new_state"]
+        moved = (old.state if old is not None else None) != (new.state if new is not None else None)
+        return entity_id.startswith("person.") and moved
 
-    @callback
-    def _on_change(self, event: Event[EventStateChangedData]) -> None:
+    async def _async_on_change(self, event: Event[EventStateChangedData]) -> None:
         entity_id = event.data["entity_id"]
         zones = [entity_id] if entity_id in self._zones else sorted(self._zones)
         for zone in zones:
-            self.hass.async_create_task(self._async_report(zone), "bpo presence")
+            await self._async_report(zone)
 
     async def _async_report(self, zone: str) -> None:
         persons = self.persons(zone)

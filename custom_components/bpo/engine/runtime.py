@@ -310,7 +310,11 @@ class Engine:
     async def set_presence(self, zone: str, persons: Iterable[str]) -> list[Task]:
         """The host reports who is in ``zone`` now (HA: the zone's ``persons``). Tasks of ``present_in: zone``
         steps held by anyone else go back to their queue; returns them."""
-        self._ctx.presence[zone] = frozenset(persons)
+        now_in = frozenset(persons)
+        before = self._ctx.presence.get(zone)
+        self._ctx.presence[zone] = now_in
+        if before is not None and before <= now_in:
+            return []  # nobody left: no holder to look for (a scan of every open task otherwise)
         moved = self._tasks.absent_holders(zone)
         now = self.clock.now()
         for task in moved:
