@@ -70,6 +70,7 @@ async def async_setup_world(
         zone_list = [{"name": z, "latitude": 35.68, "longitude": 139.76, "radius": 100} for z in zones]
         assert await async_setup_component(hass, "zone", {"zone": zone_list})
     assert await async_setup_component(hass, "person", {"person": people})
+
     config = Path(hass.config.config_dir)
     (config / "bpo_directory.yaml").write_text(directory, encoding="utf-8")
     # the shipped report lists no employees; an admin's edited copy names them (and is never overwritten)
@@ -103,7 +104,13 @@ async def async_setup_world(
 async def async_move(hass: HomeAssistant, name: str, where: str) -> None:
     """Person ``name`` is now at ``where``: a zone's name, ``home`` or ``not_home`` (her phone's tracker
     says so, her person follows, and the zone counts her in or out)."""
-    hass.states.async_set(f"device_tracker.{name}_phone", where)
+    # a GPS tracker: its state is the zone's name (HA 2025.4 takes only home/not_home from other trackers)
+    here = where.casefold() == "center"
+    hass.states.async_set(
+        f"device_tracker.{name}_phone",
+        where,
+        {"source_type": "gps", "latitude": 35.68 if here else 34.0, "longitude": 139.76 if here else 135.0},
+    )
     await hass.async_block_till_done()
 
 
