@@ -41,6 +41,7 @@ from .engine.ports import EngineEvent
 from .engine.runtime import Engine
 from .engine.runtime_errors import ActionFailed
 from .host_calendars import HassClosedDays
+from .presence import HassPresence
 from .storage import BpoStore
 from .task_lists import DEFAULT_RETENTION, TaskLists
 
@@ -130,6 +131,8 @@ class BpoManager:
         # closed days of Workday sensors named by blueprint calendars (host_calendars.py)
         self.closed_days = HassClosedDays(hass)
         self.engine.closed_days = self.closed_days
+        self.presence = HassPresence(hass, self)  # zones of present_in tasks (presence.py)
+        self._restored = False
         self.blueprint_errors: list[BlueprintError] = []
         self.listeners: list[Callable[[EngineEvent], None]] = []
         self.file_listeners: list[Callable[[], None]] = []  # told after every (re)load of the files
@@ -241,6 +244,8 @@ class BpoManager:
             # deadlines missed while HA was down fire now, once
             await self.engine.tick()
             self._rebuild_views()
+        self._restored = True
+        await self.presence.async_refresh()  # after the restore: takes back work from who left meanwhile
         self._arm()
 
     @callback
@@ -253,6 +258,7 @@ class BpoManager:
             self._unsub_expiry()
             self._unsub_expiry = None
         self._listen_to(set())
+        self.presence.async_stop()
 
     @callback
     def _listen_to(self, event_types: set[str]) -> None:
@@ -287,6 +293,8 @@ class BpoManager:
             _LOGGER.warning("Invalid bpo file:\n%s", error)
         for listener in self.file_listeners:
             listener()
+        if self._restored and not self._stopped:
+            await self.presence.async_refresh()  # the reloaded blueprints may name other zones
         self._arm()
         self._rebuild_views()
 

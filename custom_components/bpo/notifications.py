@@ -11,9 +11,11 @@ Listens to the manager's committed engine events and, per recipient (a person en
 Who gets what: ``task_created`` -> the assignee and candidates, or every member of the task's group;
 ``task_reminded`` -> the same people; ``escalated`` -> the blueprint's escalation ``notify`` list (buttons
 only for people who may complete the task); ``task_reassigned`` -> cleared for the previous assignee, sent to
-the new one. When the task ends any other way (to-do list, service, timeout, cancel, another group member)
-its notification is cleared on every device it went to; what went where is kept in a Store so a restart
-still clears them. Quiet hours per person delay non-urgent notifications until working time.
+the new one, or, for a task back in its queue (requeued: no new assignee), to its group or candidates
+again. ``present_in`` work reaches only the people the engine knows are in the zone. When the task ends any
+other way (to-do list, service, timeout, cancel, another group member) its notification is cleared on every
+device it went to; what went where is kept in a Store so a restart still clears them. Quiet hours per
+person delay non-urgent notifications until working time.
 
 Answers (``mobile_app_notification_action``) complete the task only when the event's user — mobile_app
 fires it with the registration's context, so ``context.user_id`` is the device owner — is the assignee, a
@@ -153,6 +155,10 @@ class Notifier:
                 await self._async_clear(task_id, person=previous)
             if task.assignee:
                 await self._async_deliver(task, task.assignee, "task")
+            else:  # back in its queue (requeued): the others who may take it hear of it again
+                for person in self._task_people(task):
+                    if person != previous:
+                        await self._async_deliver(task, person, "task")
             return
         if event.type == "escalated":
             people = self._expand(event.data.get("notify") or [])
@@ -164,8 +170,13 @@ class Notifier:
             await self._async_deliver(task, person, kind)
 
     def _task_people(self, task: Task) -> list[str]:
+        """Who may take the task now: its assignee, else its candidates or group; for ``present_in`` work
+        only those in the zone."""
         direct = [p for p in (task.assignee, *task.candidates) if p]
-        return list(dict.fromkeys(direct or (self._expand([f"group:{task.group}"]) if task.group else [])))
+        people = list(dict.fromkeys(direct or (self._expand([f"group:{task.group}"]) if task.group else [])))
+        engine = self.manager.engine
+        zone = engine.zone_of(task)
+        return people if zone is None else [p for p in people if engine.present(p, zone)]
 
     def _expand(self, names: list[str]) -> list[str]:
         out: list[str] = []
@@ -196,7 +207,10 @@ class Notifier:
         if view is None or spec is None:
             return
         blueprint = self.manager.engine.blueprint(task.process)
-        cleared = blueprint is not None and pii_cleared(person, blueprint.process, self.manager.directory)
+        instance = self.manager.engine.instance(task.instance_id)
+        cleared = blueprint is not None and pii_cleared(
+            person, blueprint.process, self.manager.directory, instance
+        )
         can_act = self._may_act(task, person) and (cleared or not spec.pii)
         lang = payloads.language(self.hass.config.language)
         # Never PII in a notification, not even for a cleared recipient: a notify call's data is kept by the

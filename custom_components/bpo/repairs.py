@@ -25,7 +25,7 @@ SUSPENDED_PREFIX = "suspended_"
 UNASSIGNED_PREFIX = "unassigned_"
 FAILED_PREFIX = "failed_"
 # engine events that are failures an admin must see; the payload's error names the error type only
-_FAILURES = frozenset({"instance_error", "start_failed", "schedule_failed"})
+_FAILURES = frozenset({"instance_error", "start_failed", "schedule_failed", "rights_invalid"})
 # events after which an admins'-queue task may be gone (completed, reassigned, closed with its instance)
 _TASK_GONE = frozenset(
     {

@@ -48,13 +48,14 @@ class Viewer:
         process = process_of(engine, inst)
         return any(self.sees(task, inst, process) for task in inst.tasks)
 
-    def cleared(self, process: Process | None) -> bool:
+    def cleared(self, process: Process | None, inst: Instance | None) -> bool:
+        """May this viewer see the PII of ``inst`` (its own rendered ``pii_cleared`` entries count)?"""
         if self.is_admin:
             return True
         return (
             self.person is not None
             and process is not None
-            and pii_cleared(self.person, process, self.directory)
+            and pii_cleared(self.person, process, self.directory, inst)
         )
 
     def in_team(self, task: Task) -> bool:
@@ -67,7 +68,9 @@ class Viewer:
             task.group and self.directory is not None and self.person in self.directory.members(task.group)
         )
 
-    def may_complete(self, task: Task, spec: TaskSpec | None, process: Process | None) -> bool:
+    def may_complete(
+        self, task: Task, spec: TaskSpec | None, process: Process | None, inst: Instance | None
+    ) -> bool:
         """A hint for the UI; the engine checks again when the task is completed."""
         if not task.is_open:
             return False
@@ -80,7 +83,7 @@ class Viewer:
         anyone = task.assignee is None and not task.candidates and task.group is None
         if not (anyone or self.person == task.assignee or self.in_team(task)):
             return False
-        return not (spec is not None and spec.pii and not self.cleared(process))
+        return not (spec is not None and spec.pii and not self.cleared(process, inst))
 
     def may_claim(self, task: Task) -> bool:
         """An unassigned group or candidates task this viewer's person may take."""
@@ -165,7 +168,7 @@ def reminders(task: Task, spec: TaskSpec | None) -> list[str]:
 
 def list_row(task: Task, inst: Instance, process: Process | None, viewer: Viewer) -> dict[str, Any]:
     """The ``bpo.list_tasks`` action's row of one task."""
-    cleared = viewer.cleared(process)
+    cleared = viewer.cleared(process, inst)
     fields, _ = masked_fields(inst.fields, process, cleared)
     return {
         "task_id": task.id,
@@ -187,9 +190,11 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
     bp = engine.blueprint(inst.process)
     process = bp.process if bp is not None else None
     spec = task_spec(bp, task.step)
-    cleared = viewer.cleared(process)
+    cleared = viewer.cleared(process, inst)
     fields, masked = masked_fields(inst.fields, process, cleared)
     title = public_title(process, task.step, task.title, cleared)
+    zone = engine.zone_of(task)  # present_in work: only for people in the zone (admins act on behalf)
+    here = zone is None or viewer.is_admin or engine.present(viewer.person, zone)
     return {
         "task_id": task.id,
         "instance_id": inst.id,
@@ -210,6 +215,6 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "form": form_rows(process, spec),
         "fields": fields,
         "masked": masked or title != task.title,
-        "can_complete": viewer.may_complete(task, spec, process),
-        "can_claim": viewer.may_claim(task),
+        "can_complete": here and viewer.may_complete(task, spec, process, inst),
+        "can_claim": here and viewer.may_claim(task),
     }

@@ -38,7 +38,7 @@ from .const import DOMAIN, SIGNAL_LIST, TITLE
 from .engine.model import Process
 from .engine.pii_taint import public_title
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
-from .engine.state import Task
+from .engine.state import Instance, Task
 from .engine.visibility import pii_cleared
 from .engine_calls import save_failed
 from .entity import BpoEntity, EntityAdder
@@ -122,10 +122,11 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         """The title, masked when it carries personal data and the list's people are not cleared for it."""
         blueprint = self.manager.engine.blueprint(task.process)
         process = blueprint.process if blueprint is not None else None
-        cleared = process is not None and self._cleared(process)
+        instance = self.manager.engine.instance(task.instance_id)
+        cleared = process is not None and self._cleared(process, instance)
         return public_title(process, task.step, task.title, cleared)
 
-    def _cleared(self, process: Process) -> bool:
+    def _cleared(self, process: Process, instance: Instance | None) -> bool:
         """Whether the people this list belongs to are cleared for the process's PII."""
         raise NotImplementedError
 
@@ -254,8 +255,8 @@ class BpoPersonTasks(BpoTaskList):
     def _may_complete(self, person: str) -> bool:
         return person == self.person
 
-    def _cleared(self, process: Process) -> bool:
-        return pii_cleared(self.person, process, self.manager.directory)
+    def _cleared(self, process: Process, instance: Instance | None) -> bool:
+        return pii_cleared(self.person, process, self.manager.directory, instance)
 
 
 class BpoQueueTasks(BpoTaskList):
@@ -283,7 +284,8 @@ class BpoQueueTasks(BpoTaskList):
     def _may_complete(self, person: str) -> bool:
         return self.group in self.manager.directory.groups_of(person)
 
-    def _cleared(self, process: Process) -> bool:
+    def _cleared(self, process: Process, instance: Instance | None) -> bool:
         """Every member may see the queue: the title shows only when all of them are cleared."""
         members = self.manager.directory.members(self.group)
-        return bool(members) and all(pii_cleared(m, process, self.manager.directory) for m in members)
+        directory = self.manager.directory
+        return bool(members) and all(pii_cleared(m, process, directory, instance) for m in members)

@@ -300,7 +300,7 @@ async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg
         raise _refuse("not_your_instance", instance_id=instance_id)
     bp = engine.blueprint(inst.process)
     process = bp.process if bp is not None else None
-    cleared = viewer.cleared(process)
+    cleared = viewer.cleared(process, inst)
     fields, masked = masked_fields(inst.fields, process, cleared)
     connection.send_result(
         msg["id"],

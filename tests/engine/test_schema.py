@@ -268,7 +268,7 @@ def _one_step(step: str, extra: str = "") -> str:
         ("    - {id: a, action: {connector: jamf}}\n", "needs call"),
         ("    - {id: a, action: {service: a.b, connector: c, call: d}}\n", "exactly one of service"),
         ("    - {id: a, task: {group: g}, on_timeout: complete}\n", "needs a timeout"),
-        ("    - {id: a, task: {group: g}, timeout: 1h, on_timeout: later}\n", "complete, fail, escalate or"),
+        ("    - {id: a, task: {group: g}, timeout: 1h, on_timeout: later}\n", "escalate, requeue or"),
         ("    - {id: a, end: completed, timeout: 1h}\n", "finishes at once"),
         ("    - {id: a, task: {group: g}, join: all}\n", "join only belongs on a parallel"),
         ("    - {id: a, task: {group: g, outcomes: [x, x]}}\n", "must be different"),

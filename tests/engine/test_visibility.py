@@ -45,10 +45,10 @@ def test_viewers_grant_supervisor_groups_and_people() -> None:
 
 
 def test_pii_clearance() -> None:
-    assert pii_cleared("person.carol", PROCESS, DIRECTORY)
-    assert not pii_cleared("person.dave", PROCESS, DIRECTORY)
-    assert not pii_cleared("person.dave", Process(key="q"), DIRECTORY)
+    assert pii_cleared("person.carol", PROCESS, DIRECTORY, None)
+    assert not pii_cleared("person.dave", PROCESS, DIRECTORY, None)
+    assert not pii_cleared("person.dave", Process(key="q"), DIRECTORY, None)
     # the same forms as viewers: a person id, user:<person>, group:<name> (one function for the completion
     # check, notifications, to-do lists and list_tasks)
-    assert pii_cleared("person.dave", Process(key="q", pii_cleared=("user:person.dave",)), DIRECTORY)
-    assert pii_cleared("person.dave", Process(key="q", pii_cleared=("person.dave",)), DIRECTORY)
+    assert pii_cleared("person.dave", Process(key="q", pii_cleared=("user:person.dave",)), DIRECTORY, None)
+    assert pii_cleared("person.dave", Process(key="q", pii_cleared=("person.dave",)), DIRECTORY, None)

@@ -55,18 +55,24 @@ async def async_setup_world(
     blueprints: dict[str, str] | None = None,
     directory: str = DIRECTORY,
     employees: tuple[str, ...] = EMPLOYEES,
+    zones: tuple[str, ...] = (),
 ) -> World:
-    """People with (non-admin) users, the directory, extra blueprints, then the bpo entry."""
+    """People with (non-admin) users, the directory, extra blueprints, then the bpo entry. ``zones``: HA
+    zones to set up (by name); each person then has a tracker (``device_tracker.<name>_phone``) so
+    :func:`async_move` can place her in one."""
     # HA makes the first user the owner (an admin): create that one first so the people stay ordinary users
     await hass.auth.async_create_user("Owner", group_ids=["system-admin"])
     users = {
         name: await hass.auth.async_create_user(name.title(), group_ids=["system-users"]) for name in PEOPLE
     }
-    assert await async_setup_component(
-        hass,
-        "person",
-        {"person": [{"id": name, "name": name.title(), "user_id": users[name].id} for name in PEOPLE]},
-    )
+    people: list[dict[str, Any]] = [{"id": n, "name": n.title(), "user_id": users[n].id} for n in PEOPLE]
+    if zones:
+        for person in people:
+            person["device_trackers"] = [f"device_tracker.{person['id']}_phone"]
+        zone_list = [{"name": z, "latitude": 35.68, "longitude": 139.76, "radius": 100} for z in zones]
+        assert await async_setup_component(hass, "zone", {"zone": zone_list})
+    assert await async_setup_component(hass, "person", {"person": people})
+
     config = Path(hass.config.config_dir)
     (config / "bpo_directory.yaml").write_text(directory, encoding="utf-8")
     # the shipped report lists no employees; an admin's edited copy names them (and is never overwritten)
@@ -95,6 +101,19 @@ async def async_setup_world(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return World(entry, users, events)
+
+
+async def async_move(hass: HomeAssistant, name: str, where: str) -> None:
+    """Person ``name`` is now at ``where``: a zone's name, ``home`` or ``not_home`` (her phone's tracker
+    says so, her person follows, and the zone counts her in or out)."""
+    # a GPS tracker: its state is the zone's name (HA 2025.4 takes only home/not_home from other trackers)
+    here = where.casefold() == "center"
+    hass.states.async_set(
+        f"device_tracker.{name}_phone",
+        where,
+        {"source_type": "gps", "latitude": 35.68 if here else 34.0, "longitude": 139.76 if here else 135.0},
+    )
+    await hass.async_block_till_done()
 
 
 async def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, to: datetime) -> None:

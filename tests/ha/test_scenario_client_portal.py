@@ -20,13 +20,16 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from homeassistant.util import slugify
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.bpo.blueprint_files import SHIPPED
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 
 from .helpers import World, async_setup_world, complete_as, list_tasks_as, travel
+from .ws_helpers import ws_as
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -335,7 +338,9 @@ async def test_the_client_log_file_lists_each_clients_contacts_requests_and_payr
     folder = Path(hass.config.path("bpo_reports"))
     acme = (folder / "client-log-acme-2026-03-20.md").read_text(encoding="utf-8")
     assert acme.startswith("# Client log of acme on 2026-03-20\n")
-    assert "call with person.dave: Bonus" in acme and "Minutes: Bonus paid in June" in acme
+    # minutes are personal data (pii: true): a report file, which any admin may open, masks them
+    assert "call with person.dave: Bonus" in acme and "Minutes: ***" in acme
+    assert "Bonus paid in June" not in acme
     assert "Address change: running, now at handle" in acme
     assert "acme-2026-03 (monthly), started 2026-03-20 09:00: running, now at client_inputs" in acme
     assert "globex" not in acme and "New hires" not in acme
@@ -343,10 +348,21 @@ async def test_the_client_log_file_lists_each_clients_contacts_requests_and_payr
     assert "New hires" in globex and "Minutes: not written yet" in globex and "Bonus" not in globex
 
 
-async def test_each_client_sees_and_acts_only_on_its_own_tasks(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+GLOBEX_PAY = "Zq-GLOBEX-PAYROLL-7731.xlsx"  # a marked value of globex's personal data (a pii field)
+
+
+def _has_mark(value: object) -> bool:
+    return GLOBEX_PAY in json.dumps(value, default=str, ensure_ascii=False)
+
+
+async def test_each_client_sees_and_acts_only_on_its_own_work(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
 ) -> None:
+    """One blueprint for many clients: the templated viewers/pii_cleared entries give each client's people
+    their own instances (tasks, history, personal data) and nothing of another client's, in bpo.list_tasks,
+    the BPO panel, notifications and completion; staff and account managers see every client."""
     world = await _world(hass, freezer)
+    assert await async_setup_component(hass, "persistent_notification", {})
     await travel(hass, freezer, datetime(2026, 3, 20, 9, 0, 1, tzinfo=TOKYO))
     for client in ("acme", "globex"):
         hass.bus.async_fire(
@@ -359,19 +375,61 @@ async def test_each_client_sees_and_acts_only_on_its_own_tasks(
             },
         )
     await hass.async_block_till_done()
+    engine = world.manager.engine
+    acme = next(i for i in engine.instances(process="portal_payroll_cycle") if i.key == "acme-2026-03")
+    globex = next(i for i in engine.instances(process="portal_payroll_cycle") if i.key == "globex-2026-03")
+    assert (acme.rights, globex.rights) == (
+        {"viewers": ["group:client_acme"], "pii_cleared": ["group:client_acme"]},
+        {"viewers": ["group:client_globex"], "pii_cleared": ["group:client_globex"]},
+    )
+    # notifications: each client's tasks reached its own people only (persistent: nobody has the app)
+    alice_ws = await ws_as(hass, hass_ws_client, world.users["alice"])
+    notes = [n["notification_id"] for n in await alice_ws.ok("persistent_notification/get")]
+    for inst, person in ((acme, "person_alice"), (globex, "person_bob")):
+        mine = [n for n in notes if f"bpo_{slugify(inst.tasks[0].id)}_" in n]
+        assert mine == [f"bpo_{slugify(inst.tasks[0].id)}_{person}"]
+
+    # completion: alice (acme) may not send globex's inputs; bob does, with personal data in them
+    globex_inputs = _open(world, globex)
+    with pytest.raises(ServiceValidationError):
+        await complete_as(hass, world, "alice", globex_inputs.id, inputs="stolen.xlsx")
+    await complete_as(hass, world, "bob", globex_inputs.id, inputs=GLOBEX_PAY)
+    assert globex.fields["inputs"] == GLOBEX_PAY and _open(world, globex).step == "process_payroll"
+
+    # bpo.list_tasks: each client lists its own work only (its requests too); bob reads his data
     alice = await list_tasks_as(hass, world, "alice")
     bob = await list_tasks_as(hass, world, "bob")
-    assert {r["key"] for r in alice} == {"acme-2026-03"} and {r["group"] for r in alice} == {"client_acme"}
-    assert {r["key"] for r in bob} == {"globex-2026-03"}
-    staff = await list_tasks_as(hass, world, "dave")
-    requests = {r["key"] for r in staff if r["process"] == "portal_request"}
-    assert requests == {"/s/acme/a.pdf", "/s/globex/a.pdf"}  # the request list
-    # account managers see every client's work (viewers)
-    managers = await list_tasks_as(hass, world, "sam")
-    assert {r["key"] for r in managers} >= {"acme-2026-03", "globex-2026-03", "/s/acme/a.pdf"}
-    globex_task = next(r["task_id"] for r in bob)
-    with pytest.raises(ServiceValidationError):
-        await complete_as(hass, world, "alice", globex_task, inputs="stolen.xlsx")
+    assert {r["key"] for r in alice} == {"acme-2026-03", "/s/acme/a.pdf"} and not _has_mark(alice)
+    assert {r["key"] for r in bob} == {"globex-2026-03", "/s/globex/a.pdf"}
+    assert {r["fields"].get("inputs") for r in bob if r["key"] == "globex-2026-03"} == {GLOBEX_PAY}
+    # staff and account managers see every client, unmasked (the fixed entries)
+    for who in ("dave", "sam"):
+        rows = await list_tasks_as(hass, world, who)
+        assert {r["key"] for r in rows} >= {"acme-2026-03", "globex-2026-03", "/s/acme/a.pdf"}
+        assert _has_mark(rows)
+
+    # the BPO panel: alice's task list, instances and the instance view; globex's is refused to her
+    panel = await alice_ws.ok("bpo/tasks/list", include_closed=True)
+    instances = (await alice_ws.ok("bpo/instances/list"))["instances"]
+    assert {i["key"] for i in instances} == {"acme-2026-03", "/s/acme/a.pdf"}
+    assert not _has_mark(panel) and not _has_mark(instances)
+    assert not _has_mark(await alice_ws.ok("persistent_notification/get"))
+    await alice_ws.refused("bpo/instance/get", "unauthorized", instance_id=globex.id)
+    assert (await alice_ws.ok("bpo/instance/get", instance_id=acme.id))["key"] == "acme-2026-03"
+    bob_ws = await ws_as(hass, hass_ws_client, world.users["bob"])
+    assert _has_mark(await bob_ws.ok("bpo/instance/get", instance_id=globex.id))
+
+    # an instance whose client is missing: its client entries render no name, grant nobody and are
+    # reported (a Repairs issue naming the process and entry, never a value)
+    hass.bus.async_fire("bpo_portal_request", {"request_id": "R-0", "subject": "No client", "file": ""})
+    await hass.async_block_till_done()
+    orphan = next(i for i in engine.instances(process="portal_request") if i.key == "R-0")
+    assert orphan.rights is None
+    assert "failed_rights_invalid.portal_request" in [
+        issue_id for domain, issue_id in ir.async_get(hass).issues if domain == "bpo"
+    ]
+    for who in ("alice", "bob"):
+        assert "R-0" not in {r["key"] for r in await list_tasks_as(hass, world, who)}
 
 
 def test_the_pages_home_assistant_settings_are_valid(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import slugify
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
@@ -31,7 +32,7 @@ from custom_components.bpo.connector_config import parse_inbound
 from custom_components.bpo.connectors.base import TIMESTAMP_HEADER, sign_body
 from custom_components.bpo.engine.directory import parse_directory
 
-from .helpers import World, as_user, async_setup_world, complete_as, list_tasks_as, travel
+from .helpers import World, as_user, async_move, async_setup_world, complete_as, list_tasks_as, travel
 from .ws_helpers import ws_as
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -68,7 +69,12 @@ async def _world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     config = Path(hass.config.config_dir)
     (config / "secrets.yaml").write_text(f"bpo_inbound_secret: {SECRET}\n", encoding="utf-8")
     (config / "bpo_connectors.yaml").write_text(CONNECTORS, encoding="utf-8")
-    return await async_setup_world(hass, directory=DIRECTORY, employees=())
+    world = await async_setup_world(hass, directory=DIRECTORY, employees=(), zones=("Center",))
+    for agent in ("carol", "erin", "sam"):  # the center's people are in the center; the others at home
+        await async_move(hass, agent, "Center")
+    for agent in ("alice", "bob", "dave"):
+        await async_move(hass, agent, "home")
+    return world
 
 
 async def _post(hass: HomeAssistant, client: Any, world: World, event: str, data: dict[str, Any]) -> Any:
@@ -194,6 +200,7 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     or claimed by her in the BPO panel) leaves her list after the idle timeout and waits in the home
     agents' queue; a home agent can send a contact that turns out to need personal data to the center."""
     world = await _world(hass, freezer)
+    assert await async_setup_component(hass, "persistent_notification", {})
     hass.bus.async_fire(
         "bpo_wfh_contact",
         {"contact_id": "C-7", "reason": "opening_hours", "channel": "chat", "agent": "person.bob"},
@@ -205,22 +212,35 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     assert hass.states.get("todo.bpo_workflows_my_tasks_bob").state == "1"
     assert hass.states.get("todo.bpo_workflows_queue_center_agents").state == "0"
 
-    # bob is idle: 20 minutes later the task is taken from him and offered to every home agent
+    # bob is idle: 20 minutes later the same task is taken from him and offered to every home agent
     await travel(hass, freezer, MONDAY + timedelta(minutes=19))
-    assert offered.is_open
+    assert offered.assignee == "person.bob"
     await travel(hass, freezer, MONDAY + timedelta(minutes=21))
-    assert offered.status == "timed_out"
+    assert (offered.is_open, offered.assignee, offered.group) == (True, None, "home_agents")
+    assert inst.tasks == [offered]  # no new task: its id, fields and history stay
     assert hass.states.get("todo.bpo_workflows_my_tasks_bob").state == "0"
-    requeued = inst.tasks[-1]
-    assert (requeued.step, requeued.assignee, requeued.group) == ("answer_requeued", None, "home_agents")
     assert [i["summary"] for i in await _items(hass, "todo.bpo_workflows_queue_home_agents")] == [
-        "Answer (back in the queue): opening_hours (chat)"
+        "Answer: opening_hours (chat)"
     ]
     timeouts = [d for t, d in world.bpo_events("timeout") if d["instance_id"] == inst.id]
-    assert [d["step"] for d in timeouts] == ["answer_at_home"]
+    assert [(d["step"], d["action"]) for d in timeouts] == [("answer_at_home", "requeue")]
+    (back,) = [d for t, d in world.bpo_events("task_reassigned") if d["task_id"] == offered.id]
+    assert (back["previous"], back["assignee"], back["requeued"]) == ("person.bob", None, True)
+    assert [(h.what, h.details) for h in inst.history if h.what == "task_requeued"] == [
+        ("task_requeued", {"task": offered.id, "from": "person.bob", "reason": "timeout"})
+    ]
+    # the other home agents are told again (persistent notifications: nobody has the app); bob's is gone
+    alice = await ws_as(hass, hass_ws_client, world.users["alice"])
+    notes = await alice.ok("persistent_notification/get")
+    told = sorted(n["notification_id"] for n in notes if slugify(offered.id) in n["notification_id"])
+    assert told == [f"bpo_{slugify(offered.id)}_person_{name}" for name in ("alice", "dave")]
+    # nobody holds it now: it stays in the queue without timing out again
+    await travel(hass, freezer, MONDAY + timedelta(hours=3))
+    assert offered.is_open and offered.assignee is None
+    assert len([d for t, d in world.bpo_events("timeout") if d["instance_id"] == inst.id]) == 1
 
     # alice finds it needs the customer's data: it goes to the center for the identity check
-    await complete_as(hass, world, "alice", requeued.id, "needs_center", draft="Asked about a personal order")
+    await complete_as(hass, world, "alice", offered.id, "needs_center", draft="Asked about a personal order")
     check = inst.tasks[-1]
     assert (check.step, check.group) == ("identity_check", "center_agents")
     assert hass.states.get("todo.bpo_workflows_queue_center_agents").state == "1"
@@ -232,25 +252,83 @@ async def test_other_contacts_stay_at_home_and_idle_work_goes_back_to_the_queue(
     await complete_as(hass, world, "dave", other.tasks[0].id, "answered", draft="Catalogue sent")
     assert other.status == "completed" and [t.step for t in other.tasks] == ["answer_at_home"]
 
-    # a third waits in the queue; dave claims it in the BPO panel, then goes idle: back to the queue
+    # a third waits in the queue; dave claims it in the BPO panel, then goes idle: back to the queue, the
+    # idle time counted from his claim
     hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-9", "reason": "general_information"})
     await hass.async_block_till_done()
     third = next(i for i in world.manager.engine.instances(process="wfh_contact") if i.key == "C-9")
     queued = third.tasks[0]
     assert (queued.assignee, queued.group) == (None, "home_agents")
+    claimed_at = MONDAY + timedelta(hours=3)
     dave = await ws_as(hass, hass_ws_client, world.users["dave"])
     assert (await dave.ok("bpo/task/claim", task_id=queued.id))["assignee"] == "person.dave"
     assert hass.states.get("todo.bpo_workflows_my_tasks_dave").state == "1"
-    await travel(hass, freezer, MONDAY + timedelta(minutes=21 + 20))
-    assert queued.status == "timed_out"
+    await travel(hass, freezer, claimed_at + timedelta(minutes=19))
+    assert queued.assignee == "person.dave"
+    await travel(hass, freezer, claimed_at + timedelta(minutes=21))
     assert hass.states.get("todo.bpo_workflows_my_tasks_dave").state == "0"
-    back = third.tasks[-1]
-    assert (back.step, back.assignee, back.group, back.is_open) == (
-        "answer_requeued",
+    assert (third.tasks, queued.assignee, queued.group, queued.is_open) == (
+        [queued],
         None,
         "home_agents",
         True,
     )
+    await complete_as(hass, world, "bob", queued.id, "answered", draft="Done from the queue")
+    assert third.status == "completed"
+
+
+async def test_center_work_needs_an_agent_in_the_center(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Presence from Home Assistant's zones: a center agent outside the center's zone may not claim or
+    complete personal-data work; one who leaves while holding a task hands the same task back to the queue
+    and only the agents still in the center are told; after a restart the first zone report does the same."""
+    world = await _world(hass, freezer)
+    engine = world.manager.engine
+    assert hass.states.get("zone.center").attributes["persons"] == [
+        "person.carol",
+        "person.erin",
+        "person.sam",
+    ]
+    await async_move(hass, "erin", "not_home")  # erin went home
+    hass.bus.async_fire("bpo_wfh_contact", {"contact_id": "C-20", "reason": "address_change"})
+    await hass.async_block_till_done()
+    (inst,) = engine.instances(process="wfh_contact")
+    check = inst.tasks[0]
+    # erin is a center agent, but not in the center: no claim, no completion
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    (row,) = [r for r in (await erin.ok("bpo/tasks/list"))["tasks"] if r["task_id"] == check.id]
+    assert (row["can_claim"], row["can_complete"]) == (False, False)
+    await erin.refused("bpo/task/claim", "unauthorized", task_id=check.id)
+    with pytest.raises(ServiceValidationError):
+        await complete_as(hass, world, "erin", check.id, "verified")
+    # carol claims it, then leaves the center: the same task goes back to the queue
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    assert (await carol.ok("bpo/task/claim", task_id=check.id))["assignee"] == "person.carol"
+    await async_move(hass, "carol", "not_home")
+    assert (check.is_open, check.assignee, inst.tasks) == (True, None, [check])
+    requeued = [h.details for h in inst.history if h.what == "task_requeued"]
+    assert requeued == [{"task": check.id, "from": "person.carol", "reason": "left zone.center"}]
+    with pytest.raises(ServiceValidationError):
+        await complete_as(hass, world, "carol", check.id, "verified")
+    # erin comes back and finishes it
+    await async_move(hass, "erin", "Center")
+    await complete_as(hass, world, "erin", check.id, "verified", customer_no="K-1")
+    draft = inst.tasks[-1]
+    assert draft.step == "draft_at_home"
+
+    # a restart: carol came back and holds the answer; she leaves while Home Assistant is down
+    await complete_as(hass, world, "bob", draft.id, draft="Form A-3")
+    await async_move(hass, "carol", "Center")
+    answer = inst.tasks[-1]
+    await engine.reassign(answer.id, "person.carol")
+    await hass.config_entries.async_unload(world.entry.entry_id)
+    await async_move(hass, "carol", "not_home")
+    assert await hass.config_entries.async_setup(world.entry.entry_id)
+    await hass.async_block_till_done()
+    after = world.manager.engine.task(answer.id)
+    assert after is not None and after.is_open and after.assignee is None
+    await complete_as(hass, world, "erin", answer.id, "answered", answer="Told her")
 
 
 async def test_outbound_lists_are_worked_by_home_agents_with_retries(
@@ -436,10 +514,14 @@ async def test_no_personal_data_reaches_a_home_agent(
     for inst in (offered, queued):
         await carol_ws.ok("bpo/task/complete", task_id=inst.tasks[0].id, outcome="verified", form=identity)
     await hass.async_block_till_done()
-    # alice finishes her draft; the queued one idles past the timeout and comes back to the queue
+    # alice finishes her draft; bob claims the queued one, idles past the timeout and it comes back to
+    # the queue
     await complete_as(hass, world, "alice", offered.tasks[-1].id, draft="Use form A-3.")
+    bob_claims = await ws_as(hass, hass_ws_client, world.users["bob"])
+    await bob_claims.ok("bpo/task/claim", task_id=queued.tasks[-1].id)
     await travel(hass, freezer, MONDAY + timedelta(minutes=21))
-    assert [t.step for t in queued.tasks] == ["identity_check", "draft_at_home", "draft_requeued"]
+    assert [(t.step, t.assignee) for t in queued.tasks[1:]] == [("draft_at_home", None)]
+    assert [h.what for h in queued.history].count("task_requeued") == 1
     await complete_as(hass, world, "erin", offered.tasks[-1].id, "answered", answer=MARKS["answer"])
     # an hour on: the requeued draft is overdue and escalated to the supervisor
     await travel(hass, freezer, MONDAY + timedelta(hours=1, minutes=22))
@@ -450,7 +532,7 @@ async def test_no_personal_data_reaches_a_home_agent(
     seen: dict[str, object] = {}
     for who in ("alice", "bob"):
         rows = await list_tasks_as(hass, world, who)
-        assert {r["step"] for r in rows} >= {"draft_at_home", "draft_requeued"}
+        assert {r["step"] for r in rows} >= {"draft_at_home"}
         assert all(r["fields"]["caller_name"] == "***" for r in rows)
         seen[f"list_tasks {who}"] = rows
     # Home Assistant lets every user read every entity: bob reads all of bpo's lists, the center's too

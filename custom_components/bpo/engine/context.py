@@ -55,6 +55,13 @@ class Context:
             }
         )
         self._afters: dict[tuple[datetime, float], datetime] = {}  # shared deadlines (see after)
+        # zone entity id -> the people in it, as the host last reported (Engine.set_presence); not stored:
+        # the host reports every zone again after a restart, and a zone never reported holds nobody
+        self.presence: dict[str, frozenset[str]] = {}
+
+    def present(self, person: str | None, zone: str) -> bool:
+        """Is ``person`` in ``zone`` (``present_in`` tasks)? Unknown people and zones: no (fail closed)."""
+        return person is not None and person in self.presence.get(zone, frozenset())
 
     # -- directory helpers exposed to templates ------------------------------------------------
     def _supervisor_of(self, who: object) -> str | None:

@@ -14,20 +14,21 @@ other deadlines and always returns the next one, so one broken blueprint never s
 
 Timeout actions (``on_timeout``): ``complete`` closes the token (tasks get status ``timed_out``) and
 the flow continues as if it finished — for a join it counts as done; ``fail`` fails the instance;
-``escalate`` emits ``escalated`` and leaves the token open; ``goto`` cancels the open tokens and jumps.
+``escalate`` emits ``escalated`` and leaves the token open; ``goto`` cancels the open tokens and jumps;
+``requeue`` (tasks) hands the same task back to its group or candidates, unassigned; its timeout counts
+from when someone holds it (``Flow.timeout_from``), so it fires again each time a holder stays idle.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .compiled import Compiled
-from .flow import Flow, since
+from .flow import LATE, Flow, timeout_from
 from .model import Step
 from .runtime_errors import StepError, failure_text
 from .state import FAILED, Instance, Task, Token
-
-LATE = timedelta(minutes=5)  # a deadline handled later than this is reported as ``late``
+from .steps.task_deadlines import TaskDeadlines
 
 
 class Deadlines:
@@ -54,8 +55,9 @@ class Deadlines:
         if not await kind.on_timer(inst, cp, step, tok, now):
             return
         tmo = step.timeout
-        if tmo is not None and not tok.timed_out and inst.is_running:
-            at = self.ctx.after(cp, since(tok), tmo.after, kind.business_time(step))
+        start = timeout_from(step, tok)
+        if tmo is not None and not tok.timed_out and inst.is_running and start is not None:
+            at = self.ctx.after(cp, start, tmo.after, kind.business_time(step))
             if at <= now:
                 await self._timeout(inst, cp, tok, step, now, late=now - at > LATE)
                 return
@@ -81,11 +83,14 @@ class Deadlines:
     ) -> None:
         tmo = step.timeout
         assert tmo is not None
-        tok.timed_out = True
         task = tok if isinstance(tok, Task) else None
         emit = self.outbox.emit
         self.outbox.log(inst, now, "timeout", step=step.id, details={"action": tmo.action, "token": tok.id})
         emit("timeout", inst, task=task, step=step.id, action=tmo.action, late=late)
+        if tmo.action == "requeue" and task is not None:  # the same task, back in its queue; may time out
+            self.flow.kind("task", TaskDeadlines).requeue(inst, cp, task, now, "timeout")  # again once held
+            return
+        tok.timed_out = True
         if tmo.action == "escalate":
             emit(
                 "escalated",

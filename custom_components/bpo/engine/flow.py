@@ -17,7 +17,7 @@ Flow rules (documented for blueprint authors in docs/blueprint-language.md):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from .compiled import Compiled
@@ -31,6 +31,7 @@ from .templates import TemplateFailed
 from .timers import to_micros
 
 K = TypeVar("K")
+LATE = timedelta(minutes=5)  # a deadline handled later than this is reported as ``late``
 
 
 class StepKind(Protocol):
@@ -66,6 +67,14 @@ class StepKind(Protocol):
 def since(token: Token) -> datetime:
     """When the token's step began: timeouts count from here."""
     return token.created if isinstance(token, Task) else token.since
+
+
+def timeout_from(step: Step, token: Token) -> datetime | None:
+    """Where the step timeout counts from; None: it does not run now. ``on_timeout: requeue`` times how
+    long the task's assignee has held it, so it runs only while someone holds it."""
+    if step.timeout is not None and step.timeout.action == "requeue":
+        return token.held if isinstance(token, Task) and token.assignee is not None else None
+    return since(token)
 
 
 class Flow:
@@ -180,8 +189,9 @@ class Flow:
             return None
         kind = self.kind_of(cp, step.id, token)
         candidates = kind.deadlines(cp, step, token)
-        if step.timeout is not None and not token.timed_out:
-            candidates.append(self.ctx.after(cp, since(token), step.timeout.after, kind.business_time(step)))
+        start = timeout_from(step, token)
+        if step.timeout is not None and not token.timed_out and start is not None:
+            candidates.append(self.ctx.after(cp, start, step.timeout.after, kind.business_time(step)))
         return min(candidates) if candidates else None
 
     def arm(self, cp: Compiled, token: Token) -> None:

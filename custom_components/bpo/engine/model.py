@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # wt-time: only for the annotation of Process.business_calend
 
 FieldType = Literal["text", "number", "bool", "choice", "date", "file", "entity"]
 JoinMode = Literal["all", "any", "n_of_m"]
-TimeoutAction = Literal["complete", "fail", "escalate", "goto"]
+TimeoutAction = Literal["complete", "fail", "escalate", "goto", "requeue"]
 EndStatus = Literal["completed", "failed", "cancelled"]
 CatchUp = Literal["fire", "skip"]
 
@@ -118,6 +118,7 @@ class TaskSpec:
     visit_duration: float = 3600.0  # how long the visit occupies the calendar
     visit_location: str | None = None  # template: where the visit takes place
     notify: NotifyText | None = None  # blueprint wording for the phone notification
+    present_in: str | None = None  # a zone entity id: only people in it may take, keep or complete the task
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +267,16 @@ class Process:
         if found is None:
             raise KeyError(step_id)
         return found
+
+
+def zones_of(steps: tuple[Step, ...]) -> set[str]:
+    """Every zone a task among ``steps`` (nested ones too) names in ``present_in``."""
+    found: set[str] = set()
+    for step in steps:
+        if step.task is not None and step.task.present_in is not None:
+            found.add(step.task.present_in)
+        found |= zones_of(step.inner())
+    return found
 
 
 def _find(steps: tuple[Step, ...], step_id: str) -> Step | None:

@@ -8,7 +8,9 @@ wrong at the key where it was written:
 - a reminder must come before the task's ``due`` time (after it, ``task_overdue`` has already fired);
 - event names (``event:`` starts and waits) cannot be empty;
 - ``viewers`` and ``pii_cleared`` entries are ``group:<name>``, ``user:<id>``, a person id,
-  ``supervisor`` or ``assignee`` — ``group:`` without a name or ``bogus:x`` are mistakes;
+  ``supervisor`` or ``assignee`` — ``group:`` without a name or ``bogus:x`` are mistakes; a templated
+  entry (``group:client_{{ fields.client }}``, rendered per instance by rights.py) must have that form
+  with each expression read as a name;
 - a ``pii`` field that may already hold a value (a default, a start's ``fields``, another task's form or
   an action result) may
   only be in the form of a task every possible holder of which is cleared for PII: the task is ``pii: true``
@@ -37,6 +39,9 @@ _PREFIXED = re.compile(r"(?P<kind>[^:]*):(?P<name>.*)")
 _PREFIXES = ("group", "user")
 _WORDS = ("supervisor", "assignee")
 _PERSON = re.compile(r"[A-Za-z0-9_.@-]+")
+# a templated entry (rights.py) is checked with each expression as a plain name: its fixed part must fit
+_EXPRESSION = re.compile(r"{{.*?}}", re.S)
+_BLOCK = "an entry may hold {{ }} expressions only (no {% %} blocks), like group:client_{{ fields.client }}"
 
 
 def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out: Collector) -> None:
@@ -46,7 +51,7 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
             out.add(("process", "fields", name, "default"), problem)
     for key in ("viewers", "pii_cleared"):
         for index, entry in enumerate(getattr(process, key)):
-            problem = entry_problem(entry)
+            problem = entry_problem(_EXPRESSION.sub("x", entry), entry) if "{%" not in entry else _BLOCK
             if problem:
                 out.add(("process", key, index), problem)
     for index, start in enumerate(process.starts):
@@ -81,10 +86,12 @@ def default_problem(field: FieldDef) -> str | None:
     return None
 
 
-def entry_problem(entry: str) -> str | None:
-    """What is wrong with one ``viewers``/``pii_cleared`` entry, or None."""
+def entry_problem(text: str, entry: str | None = None) -> str | None:
+    """What is wrong with one ``viewers``/``pii_cleared`` entry, or None. ``entry``: as written, when
+    ``text`` is a templated entry with its expressions read as names."""
     forms = "group:<name>, user:<id>, a person id, supervisor or assignee"
-    text = entry.strip()
+    entry = entry if entry is not None else text
+    text = text.strip()
     match = _PREFIXED.fullmatch(text)
     if match:
         kind, name = match["kind"], match["name"].strip()

@@ -251,8 +251,14 @@ class Queries:
         if not (anyone or user == task.assignee or user in task.candidates or in_group):
             owner = task.assignee or task.group or ", ".join(task.candidates)
             raise NotAllowed(f"{user} may not complete task {task.id} ({task.step}); it belongs to {owner}")
-        if spec.pii and not self._cleared(cp, user):
+        if spec.pii and not self._cleared(cp, task, user):
             raise NotAllowed(f"{user} is not cleared for PII work and may not complete task {task.id}")
+        if spec.present_in is not None and not self.ctx.present(user, spec.present_in):
+            raise NotAllowed(
+                f"{user} is not in {spec.present_in} and may not complete task {task.id} ({task.step}); "
+                "it is done only there"
+            )
 
-    def _cleared(self, cp: Compiled, user: str) -> bool:
-        return pii_cleared(user, cp.process, self.ctx.directory)  # the same forms as ``viewers``
+    def _cleared(self, cp: Compiled, task: Task, user: str) -> bool:
+        inst = self.state.instances.get(task.instance_id)  # its rendered pii_cleared entries count too
+        return pii_cleared(user, cp.process, self.ctx.directory, inst)

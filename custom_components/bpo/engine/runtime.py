@@ -64,6 +64,7 @@ from .state import CANCELLED, OPEN, Instance, Meta, Task
 from .steps import install_kinds
 from .steps.call import CallKind
 from .steps.task import TaskKind
+from .steps.task_deadlines import step_zone
 from .steps.wait import WaitKind
 
 __all__ = ["Engine", "Upcoming"]  # Upcoming: re-exported for the HA calendar
@@ -295,10 +296,45 @@ class Engine:
         inst, task = self._queries.find_task(task_id)
         if not task.is_open:
             raise NotAllowed(f"task {task_id} is already {task.status}")
+        zone = self.zone_of(task)
+        if zone is not None and not self._ctx.present(assignee, zone):
+            raise NotAllowed(f"{assignee} is not in {zone}; task {task_id} ({task.step}) is done only there")
         if assignee != task.assignee:
             self._tasks.reassign(inst, task, assignee, self.clock.now(), who=user, source="service")
+            cp = self._ctx.compiled(inst)
+            if cp is not None:
+                self._flow.arm(cp, task)  # an ``on_timeout: requeue`` timeout counts from now
             await self._commit()
         return task
+
+    async def set_presence(self, zone: str, persons: Iterable[str]) -> list[Task]:
+        """The host reports who is in ``zone`` now (HA: the zone's ``persons``). Tasks of ``present_in: zone``
+        steps held by anyone else go back to their queue; returns them."""
+        now_in = frozenset(persons)
+        before = self._ctx.presence.get(zone)
+        self._ctx.presence[zone] = now_in
+        if before is not None and before <= now_in:
+            return []  # nobody left: no holder to look for (a scan of every open task otherwise)
+        moved = self._tasks.absent_holders(zone)
+        now = self.clock.now()
+        for task in moved:
+            inst = self.state.instances[task.instance_id]
+            cp = self._ctx.compiled(inst)
+            if cp is not None:
+                self._tasks.requeue(inst, cp, task, now, f"left {zone}")
+        if moved:
+            await self._commit()
+        return moved
+
+    def present(self, person: str | None, zone: str) -> bool:
+        """Is ``person`` in ``zone``, as last reported to :meth:`set_presence`?"""
+        return self._ctx.present(person, zone)
+
+    def zone_of(self, task: Task) -> str | None:
+        """The ``present_in`` zone of ``task``'s step (None: anywhere)."""
+        inst = self.state.instances.get(task.instance_id)
+        cp = self._ctx.compiled(inst) if inst is not None else None
+        return step_zone(cp, task) if cp is not None else None
 
     async def cancel(self, instance_id: str, *, user: str | None = None) -> Instance:
         inst = self.state.instances.get(instance_id)

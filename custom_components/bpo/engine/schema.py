@@ -261,8 +261,10 @@ def _process(raw: object, r: Reader, inputs: Mapping[str, InputDef]) -> Process 
         business_calendar=business_calendar,
         fields=_fields(m["fields"], r) if "fields" in m else {},
         steps=parse_steps(m["steps"], (*path, "steps"), r, located) if "steps" in m else (),
-        viewers=r.text_list(m["viewers"], (*path, "viewers")) if "viewers" in m else (),
-        pii_cleared=r.text_list(m["pii_cleared"], (*path, "pii_cleared")) if "pii_cleared" in m else (),
+        viewers=r.text_list(m["viewers"], (*path, "viewers"), template=True) if "viewers" in m else (),
+        pii_cleared=r.text_list(m["pii_cleared"], (*path, "pii_cleared"), template=True)
+        if "pii_cleared" in m
+        else (),
     )
     checks.run(process, located, start_paths, r.out)
     policy.run(process, located, start_paths, r.out)

@@ -14,7 +14,9 @@ outbound actions; an action without one succeeds with no result. When nothing st
 period, the timeline ends with a line saying why.
 
 People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` and
-``members(g)`` is ``["<g>-member"]``. ``employees=N`` replaces every schedule's ``for_each`` with N
+``members(g)`` is ``["<g>-member"]``. There is no host to say who is where: every zone a ``present_in``
+task names holds every group's stand-in member and everyone the answers name in ``by``.
+``employees=N`` replaces every schedule's ``for_each`` with N
 synthetic people ``employee-0001`` ... so large runs need no input file.
 """
 
@@ -38,11 +40,12 @@ from .cron import CronSchedule
 from .durations import DurationError, parse_duration
 from .errors import BlueprintError, Collector
 from .memory_store import NullStore
-from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart
+from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart, Step, zones_of
 from .ports import EngineEvent
 from .runtime import Engine
 from .runtime_errors import ActionFailed, EngineError
 from .scenario import Scenario, ScenarioStart, check_answers, load_answers, load_scenario
+from .templates import is_template
 
 AUTO_DELAY = 3600.0
 PRINT_LIMIT = 2000  # longer timelines print the first lines and a count of the rest
@@ -258,6 +261,7 @@ async def simulate_async(
     )
     engine.set_blueprints([bp, *(other for other in called if other.process.key != bp.process.key)])
     await engine.restore()
+    await _everyone_present(engine, scripted)
     end = clock.now() + timedelta(days=days)
     # scripted task answers and scenario starts, in time order: (when, seq, what)
     pending: list[tuple[datetime, int, _Answer | ScenarioStart]] = []
@@ -295,6 +299,30 @@ async def simulate_async(
     if not summary["instances started"]:
         recorder.timeline.notes.append(nothing_started(bp, scenario, start, end, tz))
     return recorder.timeline
+
+
+async def _everyone_present(engine: Engine, scripted: Mapping[str, Any]) -> None:
+    """Put the simulated people in every ``present_in`` zone (see the module docstring)."""
+    steps = [b.process.steps for b in engine.blueprints()]
+    zones = {zone for top in steps for zone in zones_of(top)}
+    if not zones:
+        return
+    people = {str(rule["by"]) for rule in scripted.values() if isinstance(rule, Mapping) and rule.get("by")}
+    for top in steps:
+        people |= _stand_ins(top)
+    for zone in sorted(zones):
+        await engine.set_presence(zone, people)
+
+
+def _stand_ins(steps: Sequence[Step]) -> set[str]:
+    """The stand-in member of every literal task group among ``steps`` (nested ones too)."""
+    found: set[str] = set()
+    for step in steps:
+        group = step.task.group if step.task is not None else None
+        if group and not is_template(group):
+            found.add(f"{group}-member")
+        found |= _stand_ins(step.inner())
+    return found
 
 
 @dataclass(frozen=True, slots=True)

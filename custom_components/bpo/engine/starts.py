@@ -29,8 +29,10 @@ from .field_values import MAX_NAME, check_values
 from .flow import Flow
 from .model import EventStart, ManualStart, ScheduleStart
 from .outbox import mask
+from .rights import RIGHTS, render_rights
 from .runtime_errors import BlueprintSuspended, InvalidForm, StartFailed, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
+from .templates import is_template
 from .timers import Timer
 
 GRACE = timedelta(minutes=5)  # a tick handled within this of its time is on time, not "missed"
@@ -215,6 +217,7 @@ class Starts:
         )
         self._register(inst)
         self.outbox.log(inst, now, "instance_started", who=user, source=source)
+        self._render_rights(inst, cp, now)
         # an event start's item is the event's whole data, and a called for_each item comes from the
         # caller's data: either may carry personal data no field marks, so the bus event names only a
         # schedule fan-out's plain item (a person); the data stays with the instance
@@ -237,6 +240,18 @@ class Starts:
     def _refused(self, process: str, reason: str) -> None:
         """An event start dropped for its data: the event (and so a Repairs issue) names field, not value."""
         self.outbox.emit("start_failed", None, process=process, key=None, source="event", error=reason)
+
+    def _render_rights(self, inst: Instance, cp: Compiled, now: datetime) -> None:
+        """Templated ``viewers``/``pii_cleared`` entries, rendered once and kept (rights.py). A failed
+        entry grants nothing and is reported by its list and index (its value may be personal data)."""
+        if not any(is_template(e) for key in RIGHTS for e in getattr(cp.process, key)):
+            return
+        ctx = self.ctx.template_ctx(inst, cp, now)
+        inst.rights, failed = render_rights(cp.process, lambda src: self.ctx.templates.render_str(src, ctx))
+        for key, index in failed:
+            entry = f"{key}[{index}]"
+            self.outbox.log(inst, now, "rights_invalid", details={"entry": entry})
+            self.outbox.emit("rights_invalid", inst, key=None, step=None, error=f"{entry} rendered no name")
 
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""

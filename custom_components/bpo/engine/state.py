@@ -76,6 +76,7 @@ class Task:
     # every reminder's (sorted), and each escalation's in the step's order; None: the step's fixed ones
     remind_after: tuple[float, ...] | None = None
     escalate_after: tuple[float, ...] | None = None
+    held: datetime | None = None  # when its assignee got it: ``on_timeout: requeue`` counts from here
 
     @property
     def is_open(self) -> bool:
@@ -116,6 +117,8 @@ class Task:
             out["overdue"] = True
         if self.timed_out:
             out["timed_out"] = True
+        if self.held is not None:
+            out["held"] = iso(self.held)
         if self.visit is not None:
             out["visit"] = iso(self.visit.at)
             if self.visit.location is not None:
@@ -143,6 +146,8 @@ class Task:
             kw["due"] = p.opt_dt(kw["due"])
         if "completed_at" in kw:
             kw["completed_at"] = p.opt_dt(kw["completed_at"])
+        if "held" in kw:
+            kw["held"] = p.opt_dt(kw["held"])
         if "candidates" in kw:
             kw["candidates"] = tuple(kw["candidates"] or ())
         if kw.get("visit") is not None:
@@ -278,6 +283,9 @@ class Instance:
     history: list[HistoryEntry] = field(default_factory=list)
     tick: str | None = None  # schedule starts: the tick id (see the class docstring)
     parent: str | None = None  # started by a ``call`` step: the calling instance's id (steps/call.py)
+    # templated ``viewers``/``pii_cleared`` entries as rendered at the start (rights.py): kept with the
+    # instance, so a restart or a blueprint edit never changes who may see it
+    rights: dict[str, list[str]] | None = None
 
     @property
     def is_running(self) -> bool:
@@ -361,6 +369,8 @@ class Instance:
             out["joins"] = [j.to_dict() for j in self.joins]
         if self.parent is not None:
             out["parent"] = self.parent
+        if self.rights is not None:
+            out["rights"] = {k: list(v) for k, v in self.rights.items()}
         return out
 
     @classmethod

@@ -62,6 +62,7 @@ TASK_KEYS = (
     "visit",
     "visit_duration",
     "visit_location",
+    "present_in",
 )
 NOTIFY_KEYS = ("title", "message")
 ESCALATION_KEYS = ("after", "notify", "reassign")
@@ -69,9 +70,10 @@ WAIT_KEYS = ("event", "match", "until", "delay", "correlate", "key")
 REPEAT_KEYS = ("max", "until", "steps")
 REPEAT_MAX = 100  # rounds a repeat may run at most (documented in docs/blueprint-language.md)
 ACTION_KEYS = ("service", "connector", "call", "data", "result")
-TIMEOUT_ACTIONS: tuple[TimeoutAction, ...] = ("complete", "fail", "escalate")
+TIMEOUT_ACTIONS: tuple[TimeoutAction, ...] = ("complete", "fail", "escalate", "requeue")
 END_STATUSES: tuple[EndStatus, ...] = ("completed", "failed", "cancelled")
 _SERVICE = re.compile(r"[a-z0-9_]+\.[a-z0-9_]+")
+_ZONE = re.compile(r"zone\.[a-z0-9_]+")
 
 Located = list[tuple[KeyPath, Step]]
 
@@ -246,10 +248,23 @@ def _timeout(
                 r.error(on_path, f"inside {holder}, on_timeout can be complete, fail or escalate (not goto)")
     elif raw in TIMEOUT_ACTIONS:
         action = TIMEOUT_ACTIONS[TIMEOUT_ACTIONS.index(raw)]
+        if action == "requeue":
+            _requeue_problem(m, on_path, r, kind)
     else:
-        r.error(on_path, f"expected complete, fail, escalate or {{goto: <step id>}}, got {describe(raw)}")
+        r.error(
+            on_path, f"expected complete, fail, escalate, requeue or {{goto: <step id>}}, got {describe(raw)}"
+        )
     if after is not None:
         fields["timeout"] = Timeout(after=after, action=action, goto=goto)
+
+
+def _requeue_problem(m: dict[str, object], path: KeyPath, r: Reader, kind: str | None) -> None:
+    """``on_timeout: requeue`` hands a task back to its queue: a task step that has one."""
+    task = m.get("task")
+    if kind != "task" or "for_each" in m:
+        r.error(path, "requeue hands a task back to its queue: it belongs on a task step (without for_each)")
+    elif isinstance(task, dict) and not ("group" in task or "candidates" in task):
+        r.error(path, "requeue needs a group or candidates on the task: the queue it goes back to")
 
 
 def parse_repeat(value: object, path: KeyPath, r: Reader, located: Located) -> RepeatSpec | None:
@@ -371,7 +386,20 @@ def parse_task(value: object, path: KeyPath, r: Reader, step_id: str) -> TaskSpe
     if "notify" in m:
         out["notify"] = _notify_text(m["notify"], (*path, "notify"), r)
     _visit(m, path, r, out)
+    if "present_in" in m:
+        out["present_in"] = _zone(m, (*path, "present_in"), r)
     return TaskSpec(**out)  # type: ignore[arg-type]  # keys above are TaskSpec's own field names
+
+
+def _zone(m: dict[str, object], path: KeyPath, r: Reader) -> str | None:
+    """``present_in: zone.<id>``: only people in that zone may take, keep or complete the task."""
+    zone = r.text(m["present_in"], path)
+    if zone is not None and not _ZONE.fullmatch(zone):
+        r.error(path, f"present_in is a zone entity id, like zone.center; got {describe(zone)}")
+        return None
+    if not any(key in m for key in ("group", "candidates")):
+        r.error(path, "present_in needs a group or candidates on the task: the queue it goes back to")
+    return zone
 
 
 def _visit(m: dict[str, object], path: KeyPath, r: Reader, out: dict[str, object]) -> None:

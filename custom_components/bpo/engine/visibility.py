@@ -2,13 +2,18 @@
 
 Entries, as written in a blueprint: a person id (``person.erin``), ``user:<id>``, ``group:<name>``
 (directory group), ``supervisor`` (the supervisor of the task's assignee or the instance's item) and
-``assignee``. Acting on a task is a separate question, answered by the runtime.
+``assignee``. A templated entry (``group:client_{{ fields.client }}``) counts only as the instance rendered
+it when it started (``Instance.rights``, see rights.py); one that failed to render grants nothing. Acting
+on a task is a separate question, answered by the runtime.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .model import Process
 from .ports import Directory
+from .rights import fixed
 from .state import Instance, Task
 
 
@@ -29,6 +34,14 @@ def _subject(task: Task, instance: Instance | None) -> str | None:
     return item if isinstance(item, str) else None
 
 
+def entries(key: str, process: Process, instance: Instance | None) -> Iterable[str]:
+    """The ``viewers`` or ``pii_cleared`` entries that hold for ``instance``: the fixed ones of the
+    process and the ones the instance rendered at its start."""
+    yield from fixed(getattr(process, key))
+    if instance is not None and instance.rights:
+        yield from instance.rights.get(key, ())
+
+
 def can_view(
     person: str, task: Task, instance: Instance | None, process: Process | None, directory: Directory | None
 ) -> bool:
@@ -38,8 +51,13 @@ def can_view(
     if task.group and directory is not None and person in directory.members(task.group):
         return True
     subject = _subject(task, instance)
-    return process is not None and any(_matches(v, person, directory, subject) for v in process.viewers)
+    return process is not None and any(
+        _matches(v, person, directory, subject) for v in entries("viewers", process, instance)
+    )
 
 
-def pii_cleared(person: str, process: Process, directory: Directory | None) -> bool:
-    return any(_matches(entry, person, directory, None) for entry in process.pii_cleared)
+def pii_cleared(
+    person: str, process: Process, directory: Directory | None, instance: Instance | None
+) -> bool:
+    """``instance`` is the one whose data is shown (None: only the fixed entries count)."""
+    return any(_matches(e, person, directory, None) for e in entries("pii_cleared", process, instance))

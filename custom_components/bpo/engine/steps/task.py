@@ -75,6 +75,13 @@ class TaskKind(TaskDeadlines):
         task.remind_after, task.escalate_after = rendered_offsets(
             spec, lambda source: self.ctx.rendered_seconds(source, ctx)
         )
+        zone = spec.present_in
+        if task.assignee is not None and zone and not self.ctx.present(task.assignee, zone):
+            # the person offered it is not in the zone: it waits in its queue (stepschema requires one)
+            details = {"task": task.id, "absent": zone}
+            self.outbox.log(inst, now, "assignee_absent", step=step.id, details=details)
+            task.assignee = None
+        task.held = now if task.assignee is not None else None
         if spec.visit:
             task.visit = self._render_visit(inst, task, spec.visit, spec.visit_location, ctx, now)
         if inst.tasks:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..compiled import Compiled
-from ..deadlines import LATE
+from ..flow import LATE
 from ..model import Escalation, Step, TaskSpec
 from ..state import Instance, Task, Token
 from .base import BaseKind
@@ -152,6 +152,13 @@ class TaskDeadlines(BaseKind):
             late=late,
         )
         if target is not None and target != task.assignee:
+            zone = step_zone(cp, task)
+            if zone is not None and not self.ctx.present(target, zone):
+                # present_in: never hand the task to someone outside the zone; it stays where it is
+                self.outbox.log(
+                    inst, now, "reassign_skipped", step=task.step, details={"task": task.id, "absent": zone}
+                )
+                return
             self.reassign(inst, task, target, now, who=None, source="escalation")
 
     def reassign(
@@ -159,6 +166,7 @@ class TaskDeadlines(BaseKind):
     ) -> None:
         previous = task.assignee
         task.assignee = assignee
+        task.held = now
         self.outbox.log(
             inst,
             now,
@@ -169,3 +177,49 @@ class TaskDeadlines(BaseKind):
             details={"task": task.id, "from": previous, "to": assignee},
         )
         self.outbox.emit("task_reassigned", inst, task=task, title=task.title, previous=previous, by=who)
+
+    def requeue(self, inst: Instance, cp: Compiled, task: Task, now: datetime, reason: str) -> None:
+        """The same task (id, fields, history) back to its group or candidates, unassigned: its holder
+        stayed idle (``on_timeout: requeue``) or left the ``present_in`` zone. The event is a
+        ``task_reassigned`` without an assignee, so every list and phone follows it (the HA layer tells
+        the group again)."""
+        previous = task.assignee
+        task.assignee = None
+        task.held = None
+        self.outbox.log(
+            inst,
+            now,
+            "task_requeued",
+            step=task.step,
+            details={"task": task.id, "from": previous, "reason": reason},
+        )
+        self.outbox.emit(
+            "task_reassigned",
+            inst,
+            task=task,
+            title=task.title,
+            previous=previous,
+            by=None,
+            requeued=True,
+            reason=reason,
+        )
+        self.flow.arm(cp, task)
+        self.state.touch(inst)
+
+    def absent_holders(self, zone: str) -> list[Task]:
+        """Open tasks of ``present_in: zone`` steps held by someone not in it (after a presence report)."""
+        out: list[Task] = []
+        for task in self.state.open.values():
+            if task.assignee is None or self.ctx.present(task.assignee, zone):
+                continue
+            inst = self.state.instances.get(task.instance_id)
+            cp = self.ctx.compiled(inst) if inst is not None else None
+            if cp is not None and step_zone(cp, task) == zone:
+                out.append(task)
+        return out
+
+
+def step_zone(cp: Compiled, task: Task) -> str | None:
+    """The ``present_in`` zone of the task's step in its instance's blueprint version."""
+    step = cp.steps.get(task.step)
+    return step.task.present_in if step is not None and step.task is not None else None
