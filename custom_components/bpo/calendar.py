@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_CALENDAR
-from .engine.pii_taint import MASK, public_title, task_taint
+from .engine.pii_taint import MASK, public_title, shown_description, task_taint
 from .engine.runtime import Upcoming
 from .entity import BpoEntity, hub_device_info
 from .manager import BpoManager
@@ -60,8 +60,9 @@ def _visit(entry: Upcoming, manager: BpoManager, process_name: str) -> CalendarE
             spec = blueprint.process.step(task.step).task
         except KeyError:
             spec = None
-        if spec is not None and spec.description and "{" not in spec.description:
-            lines.append(spec.description)  # static text only, as on the to-do item
+        # everyone may read the calendar: a description that reads personal data is masked
+        if spec is not None and (text := shown_description(blueprint.process, spec, task.description, False)):
+            lines.append(text)
     return CalendarEvent(
         start=dt_util.as_local(entry.at),
         end=dt_util.as_local(entry.end or entry.at + EVENT_LENGTH),

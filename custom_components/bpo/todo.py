@@ -36,7 +36,7 @@ from homeassistant.util import slugify
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_LIST, TITLE
 from .engine.model import Process
-from .engine.pii_taint import public_title
+from .engine.pii_taint import public_title, shown_description
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Instance, Task
 from .engine.visibility import pii_cleared
@@ -107,24 +107,22 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             key=lambda t: (t.due is None, t.due or t.created, t.created, t.id),
         )
         done = sorted((t for t in tasks if not t.is_open), key=lambda t: (t.completed_at or t.created, t.id))
-        self._attr_todo_items = [
-            TodoItem(
-                uid=task.id,
-                summary=self._summary(task),
-                status=TodoItemStatus.NEEDS_ACTION if task.is_open else TodoItemStatus.COMPLETED,
-                due=dt_util.as_local(task.due) if task.due is not None else None,
-                description=self._describe(task),
-            )
-            for task in (*open_tasks, *reversed(done))
-        ]
+        self._attr_todo_items = [self._item(task) for task in (*open_tasks, *reversed(done))]
 
-    def _summary(self, task: Task) -> str:
-        """The title, masked when it carries personal data and the list's people are not cleared for it."""
+    def _item(self, task: Task) -> TodoItem:
+        # the title and a rendered description are masked when they carry personal data and the list's
+        # people are not cleared for it
         blueprint = self.manager.engine.blueprint(task.process)
         process = blueprint.process if blueprint is not None else None
         instance = self.manager.engine.instance(task.instance_id)
         cleared = process is not None and self._cleared(process, instance)
-        return public_title(process, task.step, task.title, cleared)
+        return TodoItem(
+            uid=task.id,
+            summary=public_title(process, task.step, task.title, cleared),
+            status=TodoItemStatus.NEEDS_ACTION if task.is_open else TodoItemStatus.COMPLETED,
+            due=dt_util.as_local(task.due) if task.due is not None else None,
+            description=self._describe(task, cleared),
+        )
 
     def _cleared(self, process: Process, instance: Instance | None) -> bool:
         """Whether the people this list belongs to are cleared for the process's PII."""
@@ -135,8 +133,9 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         await super().async_added_to_hass()
         hide_from_assistants(self.hass, self.entity_id)
 
-    def _describe(self, task: Task) -> str:
-        """Process and step, plus what a checkbox cannot supply (outcome choice, required form fields)."""
+    def _describe(self, task: Task, cleared: bool) -> str:
+        """Process and step, the task's description, and what a checkbox cannot supply (outcome choice,
+        required form fields)."""
         blueprint = self.manager.engine.blueprint(task.process)
         lines = [f"{blueprint.name if blueprint and blueprint.name else task.process} · {task.step}"]
         if blueprint is None:
@@ -147,8 +146,8 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             spec = None  # the step is gone from the current blueprint version
         if spec is None:
             return lines[0]
-        if spec.description and "{" not in spec.description:
-            lines.append(spec.description)
+        if text := shown_description(blueprint.process, spec, task.description, cleared):
+            lines.append(text)
         if len(spec.outcomes) > 1:
             lines.append(f"Outcomes: {', '.join(spec.outcomes)}")
         if spec.form:
@@ -210,7 +209,7 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
                 translation_placeholders={
-                    "task": self._summary(task),
+                    "task": self._item(task).summary or task.step,
                     "task_id": task_id,
                     "detail": str(err),
                 },

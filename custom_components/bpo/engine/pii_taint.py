@@ -41,6 +41,7 @@ class TaskTaint:
     visit_location: bool = False
     notify_title: bool = False
     notify_message: bool = False
+    description: bool = False
 
 
 CLEAN = TaskTaint()
@@ -150,7 +151,7 @@ def _notify_tainted(source: str | None, declared: Collection[str], pii: Collecti
     return reads is None or reads.whole or not reads.names.isdisjoint(pii) or (reads.title and title)
 
 
-ALL = TaskTaint(True, True, True, True)
+ALL = TaskTaint(True, True, True, True, True)
 
 
 def task_taint(process: Process | None, step_id: str) -> TaskTaint:
@@ -190,6 +191,7 @@ def spec_taint(spec: TaskSpec, declared: frozenset[str], pii: frozenset[str]) ->
         visit_location=template_tainted(spec.visit_location, declared, pii),
         notify_title=note is not None and _notify_tainted(note.title, declared, pii, title),
         notify_message=note is not None and _notify_tainted(note.message, declared, pii, title),
+        description=template_tainted(spec.description, declared, pii),
     )
 
 
@@ -202,6 +204,18 @@ def public_title(process: Process | None, step_id: str, title: str, cleared: boo
     if cleared or not task_taint(process, step_id).title:
         return title  # mask_text's rule, without building the masked text for the common clean case
     return masked_title(step_id)
+
+
+def shown_description(process: Process, spec: TaskSpec, rendered: str | None, cleared: bool) -> str:
+    """A task's description as someone with clearance ``cleared`` may see it: the text rendered when the
+    task opened (masked when it reads a ``pii`` field), or the step's literal text."""
+    if rendered is not None:
+        return mask_text(
+            rendered, spec_taint(spec, frozenset(process.fields), pii_fields(process)).description, cleared
+        )
+    if "{{" in spec.description or "{%" in spec.description:
+        return ""  # a task opened before its description became a template has no rendered text
+    return spec.description
 
 
 def tainted_steps(process: Process) -> Iterator[str]:

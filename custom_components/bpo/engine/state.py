@@ -77,6 +77,8 @@ class Task:
     remind_after: tuple[float, ...] | None = None
     escalate_after: tuple[float, ...] | None = None
     held: datetime | None = None  # when its assignee got it: ``on_timeout: requeue`` counts from here
+    # a templated ``description`` as rendered when the task opened; None: the step's text is literal
+    description: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -127,6 +129,8 @@ class Task:
             out["remind_after"] = list(self.remind_after)
         if self.escalate_after is not None:
             out["escalate_after"] = list(self.escalate_after)
+        if self.description is not None:
+            out["description"] = self.description
         return out
 
     @classmethod

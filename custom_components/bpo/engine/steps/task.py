@@ -13,7 +13,7 @@ from ..compiled import Compiled
 from ..model import Step, TaskSpec
 from ..outbox import mask
 from ..state import ADMINS_QUEUE, CANCELLED, COMPLETED, TIMED_OUT, Instance, Task, Token, Visit
-from ..templates import TemplateFailed
+from ..templates import TemplateFailed, is_template
 from .task_deadlines import TaskDeadlines, rendered_offsets
 
 
@@ -72,6 +72,8 @@ class TaskKind(TaskDeadlines):
         )
         if unassigned:
             task.group = ADMINS_QUEUE
+        if is_template(spec.description):
+            task.description = render(spec.description, ctx)
         task.remind_after, task.escalate_after = rendered_offsets(
             spec, lambda source: self.ctx.rendered_seconds(source, ctx)
         )
