@@ -650,3 +650,27 @@ process:
     notes = await bob.ok("persistent_notification/get")
     assert any("Call back" in n["title"] for n in notes)  # carol's and erin's, which bob reads too
     assert _leaks(notes) == []
+
+
+async def test_personal_data_typed_into_a_home_draft_is_flagged_and_kept_out_of_events(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``draft`` is free text a home agent types; a phone number typed there is masked in the bus event
+    (so the logbook and the recorder), the event says which field, and the log warns naming field and
+    kind, never the value. The instance keeps the text for the center agent who sends the answer."""
+    world = await _world(hass, freezer)
+    hass.bus.async_fire(
+        "bpo_wfh_contact",
+        {"contact_id": "C-8", "reason": "opening_hours", "channel": "chat", "agent": "person.bob"},
+    )
+    await hass.async_block_till_done()
+    task = _open(world, "answer_at_home")
+    typed = "Call her back on 090-1234-5678 tomorrow"
+    await complete_as(hass, world, "bob", task.id, "answered", draft=typed)
+    (done,) = [d for _, d in world.bpo_events("task_completed") if d["task_id"] == task.id]
+    assert done["form"] == {"draft": "***"} and done["pii_suspected"] == ["draft"]
+    assert "090-1234-5678" not in str(world.bpo_events())
+    warned = [r.getMessage() for r in caplog.records if "look like personal data" in r.getMessage()]
+    assert warned and "draft" in warned[0] and "phone" in warned[0] and "090" not in warned[0]
+    instance = world.manager.engine.instance(task.instance_id)
+    assert instance is not None and instance.fields["draft"] == typed
