@@ -141,7 +141,14 @@ class SimActions:
         stub = self.stubs.get(name)
         failed = stub.fail if stub is not None else None
         result = stub.result if stub is not None else None
-        self.recorder.emit(EngineEvent("action_called", {"action": name, "result": result, "failed": failed}))
+        timeout = stub is not None and stub.timeout
+        self.recorder.emit(
+            EngineEvent(
+                "action_called", {"action": name, "result": result, "failed": failed, "no_answer": timeout}
+            )
+        )
+        if timeout:
+            raise TimeoutError  # as asyncio.wait_for raises when the step's timeout runs out
         if failed is not None:
             raise ActionFailed(failed)
         return result
@@ -197,6 +204,8 @@ def _describe(event: EngineEvent, tz: ZoneInfo) -> str:
     if kind == "action_called":
         if d.get("failed"):
             return f"{d['action']} failed: {d['failed']}"
+        if d.get("no_answer"):
+            return f"{d['action']} did not answer"
         return f"{d['action']} -> {d.get('result')!r}"
     if kind == "task_reassigned":
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
