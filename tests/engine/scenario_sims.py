@@ -31,6 +31,7 @@ class Sim:
     days: int
     runs: tuple[str, ...]
     scenario: bool = True  # <prefix>-scenario.yaml
+    scenario_per_run: bool = False  # <prefix>-scenario-<run>.yaml instead (stubbed actions differ by run)
     inputs: bool = False  # <prefix>-inputs.yaml
 
     @property
@@ -53,7 +54,9 @@ class Sim:
             "Asia/Tokyo",
         ]
         argv += ["--answers", str(self.folder / f"{self.prefix}-answers-{run}.yaml")]
-        if self.scenario:
+        if self.scenario_per_run:
+            argv += ["--scenario", str(self.folder / f"{self.prefix}-scenario-{run}.yaml")]
+        elif self.scenario:
             argv += ["--scenario", str(self.folder / f"{self.prefix}-scenario.yaml")]
         if self.inputs:
             argv += ["--inputs", str(self.folder / f"{self.prefix}-inputs.yaml")]

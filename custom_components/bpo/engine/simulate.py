@@ -13,7 +13,7 @@ A ``scenario`` (:mod:`.scenario`) adds manual and event starts at given times an
 outbound actions; an action without one succeeds with no result. When nothing starts in the simulated
 period, the timeline ends with a line saying why.
 
-People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` and
+People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` (none for an empty x) and
 ``members(g)`` is ``["<g>-member"]``. ``employees=N`` replaces every schedule's ``for_each`` with N
 synthetic people ``employee-0001`` ... so large runs need no input file.
 """
@@ -52,7 +52,8 @@ class SimDirectory:
     """Stand-in people directory (see the module docstring)."""
 
     def supervisor_of(self, who: str) -> str | None:
-        return f"{who}-supervisor"
+        # nobody has no supervisor, as live: the task goes to the admins' queue, not to "-supervisor"
+        return f"{who}-supervisor" if who else None
 
     def members(self, group: str) -> list[str]:
         return [f"{group}-member"]
