@@ -45,20 +45,20 @@ def test_every_employee_reports_at_9_on_the_first_then_supervisor_and_contractor
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = REPORT.simulate(capsys, "checked")
+    report = "device_security_report"
     for who in EMPLOYEES:
         # one instance per employee, keyed by the person, at 09:00 on the 1st (not on the 28th, the start)
-        assert out.count(f"instance started device_security_report {who} started") == 1
+        assert out.count(f"instance started {report} {who} started") == 1
         assert (
-            f"2026-03-01 09:00  task created device_security_report {who} task report for {who}, "
-            "due 2026-03-08 09:00" in out
+            f"2026-03-01 09:00  task created {report} {who} task report for {who}, due 2026-03-08 09:00"
+            in out
         )
         # filing the report opens both checks at the same moment
         for line in (
-            f"2026-03-01 11:00  task created device_security_report {who} task supervisor_check for {who}-supervisor",
-            f"2026-03-01 11:00  task created device_security_report {who} task contractor_inspection for contractors",
-            f"2026-03-01 14:00  task completed device_security_report {who} task supervisor_check completed by "
-            f"{who}-supervisor",
-            f"2026-03-01 16:00  instance completed device_security_report {who} ended: completed",
+            f"2026-03-01 11:00  task created {report} {who} task supervisor_check for {who}-supervisor",
+            f"2026-03-01 11:00  task created {report} {who} task contractor_inspection for contractors",
+            f"2026-03-01 14:00  task completed {report} {who} task supervisor_check completed by {who}-",
+            f"2026-03-01 16:00  instance completed {report} {who} ended: completed",
         ):
             assert line in out
     # the MDM lookup runs before the report opens, once per employee
@@ -74,7 +74,10 @@ def test_the_supervisor_check_closes_itself_after_24_hours_and_the_contractor_ma
         assert f"timeout      device_security_report {who} step mdm timed out -> complete" in out
         assert f"2026-03-01 09:00  task created device_security_report {who} task report" in out
         assert f"2026-03-02 09:00  task created device_security_report {who} task supervisor_check" in out
-        assert f"2026-03-03 09:00  timeout      device_security_report {who} step supervisor_check timed out" in out
+        assert (
+            f"2026-03-03 09:00  timeout      device_security_report {who} step supervisor_check timed out"
+            in out
+        )
         # the instance waits for the contractor (join: all), not for the closed check
         assert (
             f"2026-03-04 09:00  task completed device_security_report {who} task contractor_inspection "
@@ -83,7 +86,9 @@ def test_the_supervisor_check_closes_itself_after_24_hours_and_the_contractor_ma
         assert f"2026-03-04 09:00  instance completed device_security_report {who} ended: completed" in out
 
     unfiled = REPORT.simulate(capsys, "unfiled")
-    reminders = re.findall(r"(\S+ \S+)  task reminded device_security_report person.alice task report", unfiled)
+    reminders = re.findall(
+        r"(\S+ \S+)  task reminded device_security_report person.alice task report", unfiled
+    )
     assert reminders == ["2026-03-04 09:00", "2026-03-07 09:00"]
     assert "2026-03-08 09:00  task overdue device_security_report person.alice task report" in unfiled
     assert "supervisor_check" not in unfiled and "contractor_inspection" not in unfiled
@@ -95,7 +100,10 @@ def test_remediation_starts_for_the_chosen_mdms_once_per_device_and_falls_back_t
     out = REMEDIATION.simulate(capsys, "help")
     started = re.findall(r"instance started device_remediation (\S+) started", out)
     assert started == ["intune:a1", "intune:c3"]  # not the Jamf device, not the laptop's second report
-    assert "task created device_remediation intune:a1 task remediate for person.alice, due 2026-03-05 10:00" in out
+    assert (
+        "task created device_remediation intune:a1 task remediate for person.alice, due 2026-03-05 10:00"
+        in out
+    )
     assert "task created device_remediation intune:a1 task help for person.alice-supervisor" in out
     # no owner, so no supervisor: both its tasks are in the admins' queue
     assert "task created device_remediation intune:c3 task remediate for _admins" in out
