@@ -123,3 +123,16 @@ def test_a_runaway_fan_out_is_capped_at_2000_starts_an_hour(capsys: pytest.Captu
     summary = out[out.index("Summary") :].rstrip("\n")
     assert summary == REPORT.documented("flood")
     assert "instances started      2000" in summary and "blueprint_suspended    1" in summary
+
+
+def test_every_test_the_pages_requirement_table_names_exists() -> None:
+    page = (REPORT.folder.parent / f"{PAGE}.md").read_text("utf-8")
+    table = page[page.index("## 3.") : page.index("## 4.")]
+    named = set(re.findall(r"(?:::|`)(test_\w+)`", table))
+    assert len(named) > 20
+    defined = {
+        m
+        for path in (REPORT.folder.parents[2] / "tests").rglob("test_*.py")
+        for m in re.findall(r"^(?:async )?def (test_\w+)", path.read_text("utf-8"), re.M)
+    }
+    assert named - defined == set()
