@@ -31,8 +31,8 @@ class Sim:
     days: int
     runs: tuple[str, ...]
     scenario: bool = True  # <prefix>-scenario.yaml
-    scenario_per_run: bool = False  # <prefix>-scenario-<run>.yaml instead (stubbed actions differ by run)
     inputs: bool = False  # <prefix>-inputs.yaml
+    scenario_per_run: bool = False  # <prefix>-scenario-<run>.yaml instead (stubbed actions differ by run)
 
     @property
     def folder(self) -> Path:
