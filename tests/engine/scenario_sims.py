@@ -32,6 +32,7 @@ class Sim:
     runs: tuple[str, ...]
     scenario: bool = True  # <prefix>-scenario.yaml
     inputs: bool = False  # <prefix>-inputs.yaml
+    scenario_per_run: bool = False  # <prefix>-scenario-<run>.yaml instead (stubbed actions differ by run)
 
     @property
     def folder(self) -> Path:
@@ -53,7 +54,9 @@ class Sim:
             "Asia/Tokyo",
         ]
         argv += ["--answers", str(self.folder / f"{self.prefix}-answers-{run}.yaml")]
-        if self.scenario:
+        if self.scenario_per_run:
+            argv += ["--scenario", str(self.folder / f"{self.prefix}-scenario-{run}.yaml")]
+        elif self.scenario:
             argv += ["--scenario", str(self.folder / f"{self.prefix}-scenario.yaml")]
         if self.inputs:
             argv += ["--inputs", str(self.folder / f"{self.prefix}-inputs.yaml")]

@@ -107,6 +107,30 @@ def test_a_failing_stub_fails_the_instance_like_a_live_failure(
     assert "support_case c ended: failed (step lock: MDM is down)" in out
 
 
+def test_an_unanswered_stub_runs_the_steps_on_timeout_and_needs_a_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = "starts: [{at: 0, manual: {key: c}}]\nactions: {jamf.lock: {timeout: true}}\n"
+    timed = BLUEPRINT.replace("result: lock_result}", "result: lock_result}\n      timeout: 1m")
+    completing = timed.replace("timeout: 1m", "timeout: 1m\n      on_timeout: complete")
+    code, out = run(tmp_path, capsys, blueprint=completing, scenario=scenario)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "2026-03-02 08:00  action called jamf.lock did not answer" in lines
+    assert "2026-03-02 08:00  timeout      support_case c step lock timed out -> complete" in lines
+    assert "task created support_case c task triage for desk" in out  # the step after it runs
+
+    code, out = run(tmp_path, capsys, blueprint=timed, scenario=scenario)  # on_timeout: fail (the default)
+    assert "support_case c ended: failed (step lock timed out)" in out
+
+    code, out = run(tmp_path, capsys, blueprint=BLUEPRINT, scenario=scenario)  # no timeout: an error
+    assert code == 1
+    assert (
+        f"{tmp_path / 'scenario.yaml'}:2: actions.jamf.lock.timeout: no step that calls 'jamf.lock' has a "
+        "timeout" in out.splitlines()
+    )
+
+
 def test_unknown_step_ids_outcomes_and_form_fields_in_answers_are_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

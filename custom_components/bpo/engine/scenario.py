@@ -15,6 +15,7 @@ Scenario (``--scenario FILE``): starts that a schedule does not make, and stubbe
     actions:
       jamf.lock: {result: {locked: true}}   # connector.call, or a service like notify.notify
       erp.pay: {fail: ERP is down}          # the call fails; the step fails as it would live
+      crm.lookup: {timeout: true}           # no answer in the step's timeout: its on_timeout runs
 
 An action without a stub succeeds with no result. Every mistake is reported with file and line.
 """
@@ -37,7 +38,7 @@ ANSWER_KEYS = ("outcome", "delay", "by", "form")
 START_KEYS = ("at", "manual", "event")
 MANUAL_KEYS = ("key", "by", "fields")
 EVENT_KEYS = ("type", "data")
-STUB_KEYS = ("result", "fail")
+STUB_KEYS = ("result", "fail", "timeout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class ScenarioStart:
 class Stub:
     result: Any = None
     fail: str | None = None
+    timeout: bool = False  # the call does not answer within its step's timeout
 
 
 @dataclass(slots=True)
@@ -219,12 +221,13 @@ def _waited(bp: Blueprint) -> set[str]:
     return {step.wait.event for step in _steps(bp).values() if step.wait is not None and step.wait.event}
 
 
-def action_names(bp: Blueprint) -> set[str]:
-    """``connector.call`` or ``service`` of every action step: what a stub is keyed by."""
+def action_names(bp: Blueprint, *, timed: bool = False) -> set[str]:
+    """``connector.call`` or ``service`` of every action step (``timed``: of those with a ``timeout``):
+    what a stub is keyed by."""
     names: set[str] = set()
     for step in _steps(bp).values():
         spec = step.action
-        if spec is not None:
+        if spec is not None and (step.timeout is not None or not timed):
             names.add(spec.service or f"{spec.connector}.{spec.call}")
     return names
 
@@ -242,7 +245,12 @@ def _stubs(value: object, bp: Blueprint, r: Reader) -> dict[str, Stub]:
         if isinstance(spec, Mapping):
             stub = r.mapping(spec, path, STUB_KEYS) or {}
             fail = r.text(stub["fail"], (*path, "fail")) if "fail" in stub else None
-            stubs[name] = Stub(result=stub.get("result"), fail=fail)
+            timeout = r.boolean(stub["timeout"], (*path, "timeout")) if "timeout" in stub else False
+            if timeout and name not in action_names(bp, timed=True):
+                # without a timeout the live call would wait forever: nothing for the simulator to show
+                r.error((*path, "timeout"), f"no step that calls '{name}' has a timeout")
+                continue
+            stubs[name] = Stub(result=stub.get("result"), fail=fail, timeout=timeout)
         else:
             stubs[name] = Stub(result=spec)
     return stubs

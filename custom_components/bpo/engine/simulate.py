@@ -13,9 +13,9 @@ A ``scenario`` (:mod:`.scenario`) adds manual and event starts at given times an
 outbound actions; an action without one succeeds with no result. When nothing starts in the simulated
 period, the timeline ends with a line saying why.
 
-People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` and
-``members(g)`` is ``["<g>-member"]``. There is no host to say who is where: every zone a ``present_in``
-task names holds every group's stand-in member and everyone the answers name in ``by``.
+People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` (none for an empty
+x) and ``members(g)`` is ``["<g>-member"]``. There is no host to say who is where: every zone a
+``present_in`` task names holds every group's stand-in member and everyone the answers name in ``by``.
 ``employees=N`` replaces every schedule's ``for_each`` with N
 synthetic people ``employee-0001`` ... so large runs need no input file.
 """
@@ -55,7 +55,8 @@ class SimDirectory:
     """Stand-in people directory (see the module docstring)."""
 
     def supervisor_of(self, who: str) -> str | None:
-        return f"{who}-supervisor"
+        # nobody has no supervisor, as live: the task goes to the admins' queue, not to "-supervisor"
+        return f"{who}-supervisor" if who else None
 
     def members(self, group: str) -> list[str]:
         return [f"{group}-member"]
@@ -144,7 +145,14 @@ class SimActions:
         stub = self.stubs.get(name)
         failed = stub.fail if stub is not None else None
         result = stub.result if stub is not None else None
-        self.recorder.emit(EngineEvent("action_called", {"action": name, "result": result, "failed": failed}))
+        timeout = stub is not None and stub.timeout
+        self.recorder.emit(
+            EngineEvent(
+                "action_called", {"action": name, "result": result, "failed": failed, "no_answer": timeout}
+            )
+        )
+        if timeout:
+            raise TimeoutError  # as asyncio.wait_for raises when the step's timeout runs out
         if failed is not None:
             raise ActionFailed(failed)
         return result
@@ -200,6 +208,8 @@ def _describe(event: EngineEvent, tz: ZoneInfo) -> str:
     if kind == "action_called":
         if d.get("failed"):
             return f"{d['action']} failed: {d['failed']}"
+        if d.get("no_answer"):
+            return f"{d['action']} did not answer"
         return f"{d['action']} -> {d.get('result')!r}"
     if kind == "task_reassigned":
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
