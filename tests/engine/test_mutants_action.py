@@ -127,3 +127,19 @@ async def test_an_answer_after_the_instance_was_cancelled_is_dropped() -> None:
     assert inst.status == "cancelled"
     assert "answer" not in inst.fields and inst.tasks == []
     assert lines(inst, "action_done") == []
+
+
+async def test_a_timeout_after_the_instance_was_cancelled_is_dropped() -> None:
+    steps = "    - {id: ping, timeout: 0.05, on_timeout: escalate, action: {service: office.print}}\n" + (
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    actions = Actions(slow=True)
+    engine, _, sink = engine_for(blueprint(steps), actions=actions)
+    await engine.restore()
+    starting = asyncio.create_task(engine.start("tasks"))
+    await actions.called.wait()
+    [inst] = engine.instances()
+    await engine.cancel(inst.id)
+    await starting
+    assert inst.status == "cancelled" and inst.tasks == []
+    assert lines(inst, "timeout") == [] and sink.of("timeout") == [] and sink.of("escalated") == []

@@ -198,3 +198,22 @@ async def test_an_instance_whose_closing_breaks_is_still_failed_and_saved(
     saved = again.instance(inst.id)
     assert (saved.status, saved.error) == ("failed", inst.error)
     assert again.open_tasks() == [] and again.next_deadline() is None
+
+
+async def test_a_parallel_logs_its_start_and_a_cancel_names_who_and_where_from() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: a, task: {assignee: ann}}\n"
+        "        - {id: b, task: {assignee: bob}}\n"
+    )
+    engine, _, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.cancel(inst.id, user="sue")
+    assert [(h.what, h.step) for h in inst.history if h.what == "parallel_started"] == [
+        ("parallel_started", "p")
+    ]
+    last = inst.history[-1]
+    assert (last.what, last.who, last.source, last.details) == ("instance_cancelled", "sue", "service", None)
+    assert cancelled(sink) == [("a", "cancelled"), ("b", "cancelled")]
