@@ -115,7 +115,11 @@ class WaitKind(BaseKind):
         ids = by_key.get(token.key)
         if ids is None:
             return
-        if not any(w is not token and w.key == token.key and w.step == token.step for w in inst.waits or ()):
+        # the entry is the instance's while another of its waits (any step) shares event, template and key
+        if not any(
+            w is not token and w.key == token.key and self._entry(cp, w.step) == (spec.event, spec.correlate)
+            for w in inst.waits or ()
+        ):
             ids.discard(inst.id)
         if not ids:
             del by_key[token.key]
@@ -123,6 +127,13 @@ class WaitKind(BaseKind):
                 del by_template[spec.correlate]
                 if not by_template:
                     del self.state.correlated[spec.event]
+
+    @staticmethod
+    def _entry(cp: Compiled, step_id: str) -> tuple[str | None, str | None]:
+        """(event, correlate template) of a wait step: where its waits sit in the index."""
+        step = cp.steps.get(step_id)
+        spec = step.wait if step is not None else None
+        return (spec.event, spec.correlate) if spec is not None else (None, None)
 
     def _correlated(self, event_type: str, data: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
         """(correlate template, rendered key) for every correlate template waiting on ``event_type``."""

@@ -1,0 +1,219 @@
+"""Joins, nested holders, holder timeouts and failing instances, as seen from outside the engine (issue 16:
+mutation testing of ``engine/flow.py``, ``steps/parallel.py`` and ``steps/sequence.py`` found these
+unchecked). YAML blueprints, public ``Engine`` API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from custom_components.bpo.engine.clock import VirtualClock
+from custom_components.bpo.engine.memory_store import MemoryStore
+from custom_components.bpo.engine.runtime import Engine
+from custom_components.bpo.engine.schema import parse_blueprint
+from custom_components.bpo.engine.steps.task import TaskKind
+
+from .test_mutants_tasks import T0, Directory, blueprint, engine_for
+from .test_runtime import BERLIN, Sink
+
+MINUTE = timedelta(minutes=1)
+
+
+def statuses(inst: object) -> list[tuple[str, str]]:
+    return [(t.step, t.status) for t in inst.tasks]  # type: ignore[attr-defined]
+
+
+def cancelled(sink: Sink) -> list[tuple[str, str]]:
+    return [(e["step"], e["reason"]) for e in sink.of("task_cancelled")]
+
+
+NESTED = """    - id: outer
+      join: {outer}
+      parallel:
+        - {{id: x, task: {{assignee: ann}}}}
+        - id: inner
+          join: {inner}
+          parallel:
+            - {{id: y1, task: {{assignee: bob}}}}
+            - {{id: y2, task: {{assignee: bob}}}}
+    - {{id: after, task: {{assignee: ann}}}}
+"""
+
+
+async def test_a_parallel_inside_a_branch_is_cancelled_with_its_tasks_when_the_outer_join_completes() -> None:
+    engine, clock, sink = engine_for(blueprint(NESTED.format(outer="any", inner="all")))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance(60)
+    await engine.complete_task(inst.tasks[0].id)
+    assert statuses(inst) == [("x", "completed"), ("y1", "cancelled"), ("y2", "cancelled"), ("after", "open")]
+    assert [t.completed_at for t in inst.tasks[1:3]] == [T0 + MINUTE] * 2
+    assert cancelled(sink) == [("y1", "join"), ("y2", "join")]
+    assert inst.joins is None
+
+
+async def test_an_inner_join_any_closes_only_its_own_branches() -> None:
+    engine, clock, sink = engine_for(blueprint(NESTED.format(outer="all", inner="any")))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.complete_task(inst.tasks[1].id)  # y1
+    assert statuses(inst) == [("x", "open"), ("y1", "completed"), ("y2", "cancelled")]
+    assert cancelled(sink) == [("y2", "join")]
+    joined = [(h.step, h.details) for h in inst.history if h.what == "joined"]
+    assert joined == [("inner", {"done": ["y1"]})]
+    await engine.complete_task(inst.tasks[0].id)  # x: the outer join has both branches now
+    assert statuses(inst)[-1] == ("after", "open")
+    joined = [(h.step, h.details) for h in inst.history if h.what == "joined"]
+    assert joined == [("inner", {"done": ["y1"]}), ("outer", {"done": ["inner", "x"]})]
+
+
+async def test_join_of_one_branch_moves_on_after_the_first_and_cancels_the_rest() -> None:
+    steps = (
+        "    - id: p\n"
+        "      join: 1\n"
+        "      parallel:\n"
+        "        - {id: a, task: {assignee: ann}}\n"
+        "        - {id: b, task: {assignee: bob}}\n"
+        "        - {id: c, task: {assignee: bob}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, _, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.complete_task(inst.tasks[1].id)
+    assert statuses(inst) == [("a", "cancelled"), ("b", "completed"), ("c", "cancelled"), ("after", "open")]
+    assert cancelled(sink) == [("a", "join"), ("c", "join")]
+    assert [(h.step, h.details) for h in inst.history if h.what == "joined"] == [("p", {"done": ["b"]})]
+
+
+async def test_a_parallel_that_times_out_cancels_its_branches_and_ends_only_its_own_branch() -> None:
+    steps = (
+        "    - id: outer\n"
+        "      parallel:\n"
+        "        - {id: x, task: {assignee: bob}}\n"
+        "        - id: p\n"
+        "          timeout: 1h\n"
+        "          on_timeout: complete\n"
+        "          parallel:\n"
+        "            - {id: a, task: {assignee: ann}}\n"
+        "            - {id: b, task: {assignee: bob}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance(3600)
+    await engine.tick()
+    assert statuses(inst) == [("x", "open"), ("a", "cancelled"), ("b", "cancelled")]
+    assert [t.completed_at for t in inst.tasks[1:]] == [T0 + timedelta(hours=1)] * 2
+    assert cancelled(sink) == [("a", "timeout"), ("b", "timeout")]
+    await engine.complete_task(inst.tasks[0].id)  # the timed-out branch counts as done for the join
+    assert statuses(inst)[-1] == ("after", "open") and inst.joins is None
+
+
+async def test_a_branch_sequence_that_times_out_cancels_its_open_step() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - id: paperwork\n"
+        "          timeout: 1h\n"
+        "          on_timeout: complete\n"
+        "          steps:\n"
+        "            - {id: draft, task: {assignee: ann}}\n"
+        "            - {id: sign, task: {assignee: ann}}\n"
+        "        - {id: laptop, task: {assignee: bob}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance(3600)
+    await engine.tick()
+    assert statuses(inst) == [("draft", "cancelled"), ("laptop", "open")]
+    assert inst.tasks[0].completed_at == T0 + timedelta(hours=1)
+    assert cancelled(sink) == [("draft", "timeout")]
+    await engine.complete_task(inst.tasks[1].id)  # the timed-out branch counts as done for the join
+    assert statuses(inst)[-1] == ("after", "open")
+
+
+# -- an instance failed by an error outside its steps (here: an event whose match cannot be rendered) ----
+FAILING = blueprint(
+    "    - id: p\n"
+    "      parallel:\n"
+    "        - {id: a, task: {assignee: ann, due: 1h}}\n"
+    "        - {id: hold, wait: {event: go, match: {n: '{{ 1 // event.n }}'}}}\n",
+    fields="{who: {type: text}, ssn: {type: text, pii: true}}",
+)
+
+
+async def test_an_instance_failed_by_an_event_cancels_its_tasks_and_masks_only_pii() -> None:
+    engine, clock, sink = engine_for(FAILING)
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob", "ssn": "123"})
+    clock.advance(60)
+    assert await engine.handle_event("go", {"n": 0}) == [inst]
+    assert (inst.status, inst.ended) == ("failed", T0 + MINUTE)
+    assert statuses(inst) == [("a", "cancelled")]
+    assert cancelled(sink) == [("a", "failed")]
+    [done] = sink.of("instance_completed")
+    assert (done["status"], done["fields"]) == ("failed", {"who": "Bob", "ssn": "***"})
+    [error] = sink.of("instance_error")
+    assert error["step"] == "hold" and error["error"].startswith("event go: ")
+
+
+async def test_an_instance_whose_closing_breaks_is_still_failed_and_saved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in a step kind's cancel must not leave the instance running: it is closed by hand."""
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("broken cancel")
+
+    store = MemoryStore()
+    clock = VirtualClock(T0)
+    sink = Sink()
+
+    def fresh() -> Engine:
+        engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN, directory=Directory())
+        engine.set_blueprints([parse_blueprint(FAILING, "tasks.yaml")])
+        return engine
+
+    engine = fresh()
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob"})
+    assert engine.next_deadline() == T0 + timedelta(hours=1)
+    clock.advance(60)
+    monkeypatch.setattr(TaskKind, "cancel", broken)
+    assert await engine.handle_event("go", {"n": 0}) == [inst]
+    assert (inst.status, inst.ended) == ("failed", T0 + MINUTE)
+    assert inst.error is not None and inst.error.startswith("event go: ")
+    assert [(t.status, t.completed_at) for t in inst.tasks] == [("cancelled", T0 + MINUTE)]
+    assert inst.waits is None and inst.joins is None
+    assert engine.open_tasks() == [] and engine.next_deadline() is None
+    # the record was saved as failed: a restarted engine sees the same
+    monkeypatch.undo()
+    again = fresh()
+    await again.restore()
+    saved = again.instance(inst.id)
+    assert (saved.status, saved.error) == ("failed", inst.error)
+    assert again.open_tasks() == [] and again.next_deadline() is None
+
+
+async def test_a_parallel_logs_its_start_and_a_cancel_names_who_and_where_from() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: a, task: {assignee: ann}}\n"
+        "        - {id: b, task: {assignee: bob}}\n"
+    )
+    engine, _, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.cancel(inst.id, user="sue")
+    assert [(h.what, h.step) for h in inst.history if h.what == "parallel_started"] == [
+        ("parallel_started", "p")
+    ]
+    last = inst.history[-1]
+    assert (last.what, last.who, last.source, last.details) == ("instance_cancelled", "sue", "service", None)
+    assert cancelled(sink) == [("a", "cancelled"), ("b", "cancelled")]
