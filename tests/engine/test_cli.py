@@ -22,7 +22,7 @@ def test_validate_ok_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(SEED)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"OK {SEED} (device_security_report)",
-        f"{SEED}:77: process.steps[2].parallel[0].task.assignee: warning: the assignee is a template that "
+        f"{SEED}:80: process.steps[2].parallel[0].task.assignee: warning: the assignee is a template that "
         "can render empty (an unknown supervisor, an unset field); add group: or candidates: as a fallback",
     ]
 

@@ -18,7 +18,11 @@ def test_seed_graph() -> None:
     assert any(line.startswith('    s_review[/"review: parallel"\\]') for line in chart)
     assert '    s_review_join[\\"join all"/]' in chart
     assert "    s_review --> s_supervisor_check" in chart
-    assert "    s_contractor_inspection --> s_review_join" in chart
+    # a follow_up loops: the employee's fix, then the contractor again, until ok or three rounds
+    assert "    s_review --> s_inspection" in chart
+    assert "    s_contractor_inspection --> s_fix" in chart
+    assert '    s_inspection_until -.->|"again"| s_inspection' in chart
+    assert "    s_inspection_until --> s_review_join" in chart
     assert '    s_supervisor_check -.->|"after 1d: complete"| s_review_join' in chart
     assert "    s_report --> s_review" in chart
     assert "    s_review_join --> s_done" in chart

@@ -189,8 +189,10 @@ def test_bases_are_valid() -> None:
     _mdm, report, review, _ = seed.process.steps
     assert report.task is not None and report.task.form == ("scan_history", "worries")
     assert (report.task.due, report.task.remind) == (7 * 86400, (3 * 86400, 6 * 86400))
-    assert [b.id for b in review.parallel] == ["supervisor_check", "contractor_inspection"]
+    assert [b.id for b in review.parallel] == ["supervisor_check", "inspection"]
     assert review.join == "all"
+    loop = review.parallel[1].repeat
+    assert loop is not None and [s.id for s in loop.steps] == ["contractor_inspection", "fix"]
     assert review.parallel[0].timeout == Timeout(86400, "complete")
     assert seed.process.fields["worries"].pii and seed.process.fields["scan_history"].required
     assert seed.process.limits == Limits(max_starts=2000, window=3600.0)

@@ -31,10 +31,16 @@ REPORT = Sim(
 REMEDIATION = Sim(
     PAGE, "remediation", "device_remediation", "2026-03-02T09:00", 4, ("fixed", "help", "late"), inputs=True
 )
+REGISTRATION = Sim(
+    PAGE, "registration", "device_registration", "2026-03-02T09:00", 10, ("approved", "rejected")
+)
+CANCELLATION = Sim(
+    PAGE, "cancellation", "device_cancellation", "2026-03-02T09:00", 10, ("approved", "rejected")
+)
 EMPLOYEES = ("person.alice", "person.bob")
 
 
-@pytest.mark.parametrize("sim", [REPORT, REMEDIATION], ids=lambda s: s.prefix)
+@pytest.mark.parametrize("sim", [REPORT, REMEDIATION, REGISTRATION, CANCELLATION], ids=lambda s: s.prefix)
 def test_the_runs_take_every_step_and_print_the_documented_summaries(
     capsys: pytest.CaptureFixture[str], sim: Sim
 ) -> None:
@@ -66,7 +72,7 @@ def test_every_employee_reports_at_9_on_the_first_then_supervisor_and_contractor
     assert out.count("action called bpo_mdm.devices_of -> {'configured': True, 'count': 2") == 2
 
 
-def test_the_supervisor_check_closes_itself_after_24_hours_and_the_contractor_may_ask_a_follow_up(
+def test_the_supervisor_check_closes_itself_after_24_hours_and_a_follow_up_is_fixed_and_inspected_again(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = REPORT.simulate(capsys, "silent")
@@ -78,12 +84,21 @@ def test_the_supervisor_check_closes_itself_after_24_hours_and_the_contractor_ma
             f"2026-03-03 09:00  timeout      device_security_report {who} step supervisor_check timed out"
             in out
         )
-        # the instance waits for the contractor (join: all), not for the closed check
-        assert (
-            f"2026-03-04 09:00  task completed device_security_report {who} task contractor_inspection "
-            "completed by contractors-member: follow_up" in out
+        # the instance waits for the contractor (join: all), not for the closed check; each follow_up
+        # opens a fix for the employee, then a new inspection, three inspections at most
+        follow_ups = re.findall(
+            rf"(\S+ \S+)  task completed device_security_report {who} task contractor_inspection "
+            r"completed by contractors-member: follow_up",
+            out,
         )
-        assert f"2026-03-04 09:00  instance completed device_security_report {who} ended: completed" in out
+        assert follow_ups == ["2026-03-04 09:00", "2026-03-06 11:00", "2026-03-08 13:00"]
+        fixes = re.findall(rf"(\S+ \S+)  task created device_security_report {who} task fix for {who},", out)
+        assert fixes == follow_ups
+        inspections = re.findall(
+            rf"(\S+ \S+)  task created device_security_report {who} task contractor_inspection", out
+        )
+        assert inspections == ["2026-03-02 09:00", "2026-03-04 11:00", "2026-03-06 13:00"]  # after each fix
+        assert f"2026-03-08 15:00  instance completed device_security_report {who} ended: completed" in out
 
     unfiled = REPORT.simulate(capsys, "unfiled")
     reminders = re.findall(
@@ -113,6 +128,39 @@ def test_remediation_starts_for_the_chosen_mdms_once_per_device_and_falls_back_t
     late = REMEDIATION.simulate(capsys, "late")
     assert "2026-03-03 10:00  task reminded device_remediation intune:a1 task remediate" in late
     assert "2026-03-05 10:00  task overdue device_remediation intune:a1 task remediate" in late
+
+
+def test_a_registration_request_is_decided_by_the_supervisor_and_registers_only_when_approved(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = REGISTRATION.simulate(capsys, "approved")
+    # keyed on the form's request id, decided by the employee's supervisor, then the employee is told
+    assert "instance started device_registration REG-101 started (i1, event)" in out
+    assert "task created device_registration REG-101 task approval for person.alice-supervisor" in out
+    assert out.count("action called bpo.register_device") == 2
+    approved = out.index("REG-101 task approval completed by person.alice-supervisor: approve")
+    assert approved < out.index("REG-101 task tell_employee for person.alice")
+
+    rejected = REGISTRATION.simulate(capsys, "rejected")
+    assert "bpo.register_device" not in rejected
+    assert (
+        "2026-03-10 10:00  timeout      device_registration REG-101 step tell_employee timed out" in rejected
+    )
+
+
+def test_a_cancellation_request_retires_the_device_only_when_approved(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = CANCELLATION.simulate(capsys, "approved")
+    assert "task created device_cancellation CAN-201 task approval for person.alice-supervisor" in out
+    assert "2026-03-02 12:00  action called bpo.retire_device" in out
+    assert (
+        "2026-03-02 12:00  task created device_cancellation CAN-201 task tell_employee for person.alice"
+        in out
+    )
+    rejected = CANCELLATION.simulate(capsys, "rejected")
+    assert "bpo.retire_device" not in rejected
+    assert "task created device_cancellation CAN-201 task tell_employee for person.alice" in rejected
 
 
 def test_a_runaway_fan_out_is_capped_at_2000_starts_an_hour(capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,7 +105,11 @@ def test_seed_blueprint_maps_onto_the_model() -> None:
     assert report.task.due == 7 * 86400
     assert report.task.remind == (3 * 86400, 6 * 86400)
     review = p.step("review")
-    assert [b.id for b in review.parallel] == ["supervisor_check", "contractor_inspection"]
+    assert [b.id for b in review.parallel] == ["supervisor_check", "inspection"]
+    loop = p.step("inspection").repeat
+    assert (
+        loop is not None and loop.max == 3 and [s.id for s in loop.steps] == ["contractor_inspection", "fix"]
+    )
     assert review.join == "all"
     check = p.step("supervisor_check")
     assert check.timeout == Timeout(after=86400.0, action="complete")

@@ -92,12 +92,49 @@ async def test_the_pages_directory_runs_the_report_with_view_rights_and_an_optio
             r for r in await list_tasks_as(hass, world, viewer) if r["process"] == "device_security_report"
         ]
         assert {r["key"] for r in rows} == {"person.alice", "person.bob"}, viewer
-        assert {r["step"] for r in rows} == {"report", "supervisor_check", "contractor_inspection"}
+        # alice's follow_up opened a fix for her
+        assert {r["step"] for r in rows} == {"report", "supervisor_check", "contractor_inspection", "fix"}
         assert {r["fields"].get("worries") for r in rows} == {"***"}, viewer
     # an employee sees their own report only
     bob = [r for r in await list_tasks_as(hass, world, "bob") if r["process"] == "device_security_report"]
     assert {r["key"] for r in bob} == {"person.bob"}
-    assert engine.instance(reports["person.alice"].instance_id).status == "completed"
+    assert engine.instance(reports["person.alice"].instance_id).status == "running"  # fix, then re-inspection
+
+
+async def test_a_follow_up_opens_a_fix_for_the_employee_then_a_new_inspection(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    world = await _world(hass, freezer)
+    engine = world.manager.engine
+    await travel(hass, freezer, FIRST)
+    (report,) = [
+        t for t in engine.open_tasks(process="device_security_report") if t.assignee == "person.alice"
+    ]
+    await complete_as(hass, world, "alice", report.id, scan_history="scan.pdf")
+
+    def open_step(step: str) -> Any:
+        found = [t for t in engine.open_tasks() if t.instance_id == report.instance_id and t.step == step]
+        return found[0] if found else None
+
+    # the supervisor's check still closes itself after 24 hours while the inspection loop runs
+    await complete_as(
+        hass, world, "dave", open_step("contractor_inspection").id, "follow_up", findings="No disk encryption"
+    )
+    fix = open_step("fix")
+    assert fix.assignee == "person.alice" and fix.description == "No disk encryption"
+    assert open_step("contractor_inspection") is None  # no new inspection until the fix is done
+    with pytest.raises(ServiceValidationError):  # the contractor does not fix the employee's device
+        await complete_as(hass, world, "dave", fix.id)
+    await travel(hass, freezer, FIRST + timedelta(hours=25))
+    assert open_step("supervisor_check") is None
+    assert engine.instance(report.instance_id).status == "running"
+    await complete_as(hass, world, "alice", fix.id)
+
+    again = open_step("contractor_inspection")
+    assert again is not None and again.group == "contractors"
+    await complete_as(hass, world, "dave", again.id, "ok")
+    assert open_step("fix") is None
+    assert engine.instance(report.instance_id).status == "completed"
 
 
 async def test_the_pages_register_and_retire_calls_work(
