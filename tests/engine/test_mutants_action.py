@@ -143,3 +143,33 @@ async def test_a_timeout_after_the_instance_was_cancelled_is_dropped() -> None:
     await starting
     assert inst.status == "cancelled" and inst.tasks == []
     assert lines(inst, "timeout") == [] and sink.of("timeout") == [] and sink.of("escalated") == []
+
+
+async def test_an_answer_still_counts_when_another_branch_moved_on_meanwhile() -> None:
+    """While a branch's action is awaited, the other branch goes on (a new task opens); the action's answer
+    must still finish its own branch, or the join would wait for ever."""
+    gate = asyncio.Event()
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - id: paperwork\n"
+        "          steps:\n"
+        "            - {id: draft, task: {assignee: ann}}\n"
+        "            - {id: sign, task: {assignee: ann}}\n"
+        "        - {id: ping, action: {service: office.print, result: answer}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    actions = Actions({"ok": True}, gate=gate)
+    engine, _, _ = engine_for(blueprint(steps, fields=FIELDS), actions=actions)
+    await engine.restore()
+    starting = asyncio.create_task(engine.start("tasks"))
+    await actions.called.wait()
+    [inst] = engine.instances()
+    await engine.complete_task(inst.tasks[0].id)  # draft done: sign opens (a new token)
+    assert [t.step for t in inst.tasks if t.is_open] == ["sign"]
+    gate.set()
+    await starting
+    assert inst.fields["answer"] == {"ok": True}
+    assert lines(inst, "action_done") == [("action_done", "ping", None)]
+    await engine.complete_task(inst.tasks[1].id)  # sign done: both branches have finished
+    assert [t.step for t in inst.tasks if t.is_open] == ["after"]

@@ -2,8 +2,9 @@
 
 The step's ``timeout`` bounds the call itself (asyncio), so an action times out in-process: complete and
 escalate continue, fail fails the instance, goto jumps. While the call is awaited someone else may move
-the instance (a cancel, a deadline): the instance's token counter (``seq``) detects it and the late
-answer is dropped.
+the instance (a cancel, a deadline, a goto): then the late answer is dropped. At the top level the
+instance's token counter (``seq``) tells; inside a holder (a parallel branch, a repeat) the other branches
+move on meanwhile, so there the answer counts while the holder's join is still there.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class ActionKind(BaseKind):
             step=step.id,
             details={"service": spec.service, "connector": spec.connector, "call": spec.call},
         )
-        seq = inst.seq  # detects that someone else moved this instance while we awaited
+        seq = inst.seq  # with ``parent``, detects that someone else moved this instance while we awaited
         call = actions.call(spec.service, spec.connector, spec.call, data)
         try:
             if step.timeout is not None:
@@ -48,10 +49,10 @@ class ActionKind(BaseKind):
             await self._timeout(inst, cp, step, parent, seq)
             return
         except (ActionFailed, OSError) as err:
-            if inst.is_running and inst.seq == seq:
+            if self._awaited(inst, parent, seq):
                 flow.close(inst, cp, FAILED, self.ctx.clock.now(), error=f"step {step.id}: {err}")
             return
-        if not inst.is_running or inst.seq != seq:
+        if not self._awaited(inst, parent, seq):
             return
         now = self.ctx.clock.now()
         if spec.result:
@@ -59,8 +60,16 @@ class ActionKind(BaseKind):
         self.outbox.log(inst, now, "action_done", step=step.id)
         await flow.step_done(inst, cp, step, parent, now)
 
+    def _awaited(self, inst: Instance, parent: str | None, seq: int) -> bool:
+        """Whether the flow still waits for this action's answer."""
+        if not inst.is_running:
+            return False
+        if parent is None:
+            return inst.seq == seq  # nothing else runs beside a top-level step: any new token moved it
+        return self.flow.join(inst, parent) is not None  # its holder was not cancelled or finished
+
     async def _timeout(self, inst: Instance, cp: Compiled, step: Step, parent: str | None, seq: int) -> None:
-        if not inst.is_running or inst.seq != seq or step.timeout is None:
+        if not self._awaited(inst, parent, seq) or step.timeout is None:
             return
         now = self.ctx.clock.now()
         tmo = step.timeout
