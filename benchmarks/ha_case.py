@@ -1,7 +1,8 @@
 """One measurement inside Home Assistant's test harness; run by ``benchmarks/ha.py``, one process each.
 
 Parameters come from the environment (BENCH_SIDE = bpo | native, BENCH_N, BENCH_PERSONS = 0 | 1,
-BENCH_OUT = JSON file for the figures). Both sides do the same job:
+BENCH_OUT = JSON file for the figures, BENCH_PROFILE = a file for a cProfile of bpo's answer-all phase).
+Both sides do the same job:
 
 - bpo: one blueprint whose single step is a human task with a 24 h timeout, started by a schedule fan-out
   over a directory group of N employees; "start" ends when the engine holds N open tasks, durable on disk;
@@ -16,6 +17,7 @@ With BENCH_PERSONS=1 every employee is an HA ``person`` (so bpo keeps a to-do li
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import gc
 import json
 import os
@@ -35,6 +37,7 @@ SIDE = os.environ.get("BENCH_SIDE", "bpo")
 N = int(os.environ.get("BENCH_N", "1000"))
 PERSONS = os.environ.get("BENCH_PERSONS", "1") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", "/tmp/bench.json"))
+PROFILE = os.environ.get("BENCH_PROFILE", "")  # a file: cProfile of bpo's answer-all phase goes there
 TOKYO = ZoneInfo("Asia/Tokyo")
 BEFORE = datetime(2026, 11, 30, 12, 0, tzinfo=TOKYO)
 FIRE = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
@@ -161,12 +164,13 @@ async def run_bpo(hass: HomeAssistant, freezer: FrozenDateTimeFactory, figures: 
 
     beat = Heartbeat()
     beat.start()
-    t0 = now()
+    t0, c0 = now(), time.thread_time()
     freezer.move_to(FIRE)
     # what HA's timer callback does when 09:00 comes (the loop's own clock runs in real time here)
     await entry.runtime_data.manager.async_run(lambda engine: engine.tick())
     await wait_until(hass, lambda: len(engine.open_tasks(process="bench")) >= N)
     figures["start_s"] = now() - t0
+    figures["start_cpu_s"] = time.thread_time() - c0  # the loop thread's CPU: robust to load
     figures["stall_start_s"] = await beat.stop(figures, "start")
     gc.collect()
     figures["rss_mb"] = rss_mb() - base
@@ -179,9 +183,12 @@ async def run_bpo(hass: HomeAssistant, freezer: FrozenDateTimeFactory, figures: 
     tasks = engine.open_tasks(process="bench")
     figures["open_after_restart"] = len(tasks) / N
 
+    profile = cProfile.Profile() if PROFILE else None
+    if profile:
+        profile.enable()
     beat = Heartbeat()
     beat.start()
-    t0 = now()
+    t0, c0 = now(), time.thread_time()
     # every employee answers at once, as native's N events are fired at once; each call still waits
     # for its answer to be durable (answers arriving together share a journal write: group commit)
     calls = []
@@ -193,7 +200,11 @@ async def run_bpo(hass: HomeAssistant, freezer: FrozenDateTimeFactory, figures: 
     await asyncio.gather(*calls)
     await hass.async_block_till_done()
     figures["answer_s"] = now() - t0
+    figures["answer_cpu_s"] = time.thread_time() - c0
     figures["stall_answer_s"] = await beat.stop(figures, "answer")
+    if profile:
+        profile.disable()
+        profile.dump_stats(PROFILE)
     assert not engine.open_tasks(process="bench")
 
 
@@ -224,13 +235,14 @@ async def run_native(hass: HomeAssistant, figures: dict[str, float]) -> None:
 
     beat = Heartbeat()
     beat.start()
-    t0 = now()
+    t0, c0 = now(), time.thread_time()
     for index, who in enumerate(people()):
         if index and index % ARRIVAL_SLICE == 0:
             await asyncio.sleep(0)
         await hass.services.async_call("script", "approval", {"who": who}, blocking=False)
     await wait_until(hass, lambda: running() >= N, settle=False)
     figures["start_s"] = now() - t0
+    figures["start_cpu_s"] = time.thread_time() - c0  # the loop thread's CPU: robust to load
     figures["stall_start_s"] = await beat.stop(figures, "start")
     gc.collect()
     figures["rss_mb"] = rss_mb() - base
@@ -238,13 +250,14 @@ async def run_native(hass: HomeAssistant, figures: dict[str, float]) -> None:
 
     beat = Heartbeat()
     beat.start()
-    t0 = now()
+    t0, c0 = now(), time.thread_time()
     for index, who in enumerate(people()):
         if index and index % ARRIVAL_SLICE == 0:
             await asyncio.sleep(0)
         hass.bus.async_fire("approve", {"who": who})
     await wait_until(hass, lambda: running() == 0, settle=False)
     figures["answer_s"] = now() - t0
+    figures["answer_cpu_s"] = time.thread_time() - c0
     figures["stall_answer_s"] = await beat.stop(figures, "answer")
 
 

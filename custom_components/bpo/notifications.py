@@ -93,6 +93,7 @@ class Notifier:
         self._pending: list[dict[str, str]] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._save_due = False
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -119,40 +120,43 @@ class Notifier:
         self.async_stop()
         await self._store.async_save(self._data())
 
-    async def _async_save(self) -> None:
+    @callback
+    def _save(self) -> None:
         """Coalesced: the log only serves clearing notifications after a restart, and rewriting it whole
         on every send made answering N tasks cost O(N^2). HA writes a pending save when it stops."""
-        self._store.async_delay_save(self._data, SAVE_DELAY)
+        if not self._save_due:  # one delayed write covers every change until the store reads the log
+            self._save_due = True
+            self._store.async_delay_save(self._data, SAVE_DELAY)
 
     @callback
     def _data(self) -> dict[str, Any]:
+        self._save_due = False  # the store reads the log now: a later change needs a write of its own
         return {"sent": self._sent, "pending": self._pending}
 
     # -- engine events ---------------------------------------------------------------------------------
     @callback
     def _on_engine_event(self, event: EngineEvent) -> None:
         task_id = event.data.get("task_id")
-        if event.type in _ENDED and task_id not in self._sent and not self._pending:
-            return  # nothing was shown for it, so there is nothing to clear: no task per answer
-        if event.type in _HANDLED and task_id:
-            # the entry's task: unloading the entry waits for a notification that is being sent
-            self.entry.async_create_task(
-                self.hass, self._async_handle(event), f"{DOMAIN} notify {event.type}"
-            )
+        if event.type not in _HANDLED or not task_id:
+            return
+        if event.type in _ENDED:
+            # cleared here, not in a task of its own: answering N tasks must not start N tasks
+            task = self.manager.engine.task(task_id)
+            if task is None or not task.is_open:  # a timeout that escalates keeps the task open
+                self._clear(task_id)
+            return
+        # the entry's task: unloading the entry waits for a notification that is being sent
+        self.entry.async_create_task(self.hass, self._async_handle(event), f"{DOMAIN} notify {event.type}")
 
     async def _async_handle(self, event: EngineEvent) -> None:
         task_id: str = event.data["task_id"]
         task = self.manager.engine.task(task_id)
-        if event.type in _ENDED:
-            if task is None or not task.is_open:  # a timeout that escalates keeps the task open
-                await self._async_clear(task_id)
-            return
         if task is None or not task.is_open:
             return
         if event.type == "task_reassigned":
             previous = event.data.get("previous")
             if previous:
-                await self._async_clear(task_id, person=previous)
+                self._clear(task_id, person=previous)
             if task.assignee:
                 await self._async_deliver(task, task.assignee, "task")
             else:  # back in its queue (requeued): the others who may take it hear of it again
@@ -196,7 +200,7 @@ class Notifier:
             at = calendar.next_working(now)
             if at > now:
                 self._pending.append({"task": task.id, "person": person, "kind": kind, "at": at.isoformat()})
-                await self._async_save()
+                self._save()
                 self._arm_pending()
                 return
         await self._async_send(task, person, kind)
@@ -239,7 +243,7 @@ class Notifier:
         if shown:
             known = self._sent.setdefault(task.id, [])
             known.extend(s for s in shown if s not in known)
-            await self._async_save()
+            self._save()
 
     async def _async_call(self, domain: str, service: str, data: dict[str, Any], task_id: str) -> bool:
         try:
@@ -250,8 +254,11 @@ class Notifier:
             return False
         return True
 
-    async def _async_clear(self, task_id: str, person: str | None = None) -> None:
+    @callback
+    def _clear(self, task_id: str, person: str | None = None) -> None:
         """Remove the task's notification wherever it was shown (only ``person``'s when given)."""
+        if task_id not in self._sent and not self._pending:
+            return  # nothing was shown for it (the common case of an answer)
         shown = self._sent.get(task_id, [])
         keep = [s for s in shown if person is not None and s[2] != person]
         before = len(self._pending)
@@ -264,12 +271,21 @@ class Notifier:
             self._sent[task_id] = keep
         else:
             self._sent.pop(task_id, None)
-        await self._async_save()
+        self._save()
+        phones = []
         for route, target, _person in (s for s in shown if s not in keep):
             if route == MOBILE_APP:
-                await self._async_call("notify", target, payloads.clear_data(task_id), task_id)
+                phones.append(target)
             else:
                 persistent_notification.async_dismiss(self.hass, target)
+        if phones:
+            self.entry.async_create_task(
+                self.hass, self._async_clear_phones(task_id, phones), f"{DOMAIN} notify clear"
+            )
+
+    async def _async_clear_phones(self, task_id: str, services: list[str]) -> None:
+        for service in services:
+            await self._async_call("notify", service, payloads.clear_data(task_id), task_id)
 
     # -- quiet hours -------------------------------------------------------------------------------------
     def _calendar(self, person: str) -> WorkingCalendar | None:
@@ -296,7 +312,7 @@ class Notifier:
         self._unsub_timer = None
         due = [p for p in self._pending if (dt_util.parse_datetime(p["at"]) or now) <= now]
         self._pending = [p for p in self._pending if p not in due]
-        await self._async_save()
+        self._save()
         for item in due:
             task = self.manager.engine.task(item["task"])
             if task is not None and task.is_open:

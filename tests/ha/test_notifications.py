@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_mock_service
+from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.bpo.const import DOMAIN
+from custom_components.bpo.notifications import SAVE_DELAY, STORE_KEY
 
 from .helpers import World, travel
 from .notify_helpers import ACTION, MONDAY, phones, press, pushes, start, world
@@ -295,3 +297,32 @@ async def test_an_android_phone_gets_three_buttons_the_last_opening_the_task(
     assert [a["title"] for a in iphone] == ["Fix", "Forward", "Wait", "Close"]
     assert [a["title"] for a in android] == ["Fix", "Forward", "Open task"]
     assert android[-1]["action"] == "URI" and android[-1]["uri"].startswith("/todo")
+
+
+async def test_the_sent_log_is_written_again_after_every_later_change(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """One delayed write covers a burst of changes, and a change after that write gets its own: a clear
+    that was never written would be sent again after a restart, a send never written never cleared."""
+
+    async def written() -> dict[str, Any]:
+        freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        return dict(hass_storage[STORE_KEY]["data"]["sent"])
+
+    first = await start(hass, world, "refund", agent="person.sam", customer="Taro", amount=1)
+    second = await start(hass, world, "refund", agent="person.sam", customer="Jiro", amount=2)
+    assert set(await written()) == {first, second}
+    await world.manager.async_run(lambda e: e.complete_task(first, outcome="approve"))
+    await hass.async_block_till_done()
+    sent = await written()
+    assert first not in sent and second in sent
+    assert len(sent) == 2  # the next step's task of the first refund was shown and logged too
+    await world.manager.async_run(lambda e: e.cancel(e.task(second).instance_id))
+    await hass.async_block_till_done()
+    assert second not in await written()
