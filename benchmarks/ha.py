@@ -6,7 +6,8 @@ Each measurement runs in its own process (``pytest benchmarks/ha_case.py``, see 
 does); bpo and native runs are interleaved, and the median of ``--runs`` is printed with the ratio
 bpo/native: start s, items/s, RSS MB and KB per item, answer-all s, the longest event-loop stall seen by a
 10 ms heartbeat (in wall time, and in CPU time of the loop's thread, which a loaded machine does not
-stretch), bpo's longest full garbage collection, and the share of tasks still open after a restart. The
+stretch), bpo's longest full garbage collection, the share of tasks still open after a restart, the
+ratios of the loop thread's CPU time per phase (robust to load) and the number of full collections. The
 1-minute load average is printed with every row, since other work on the machine moves wall-clock figures.
 """
 
@@ -63,6 +64,11 @@ def median(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def full_gcs(figures: dict[str, Any]) -> int:
+    """Full collections of Python's cyclic GC during both phases (each walks the whole process)."""
+    return int(figures.get("gc_full_start_count", 0) + figures.get("gc_full_answer_count", 0))
+
+
 def row(n: int, persons: bool, bpo: list[dict[str, float]], native: list[dict[str, float]]) -> str:
     b: dict[str, Any] = {k: median(bpo, k) for k in bpo[0]}
     v: dict[str, Any] = {k: median(native, k) for k in native[0]}
@@ -79,6 +85,8 @@ def row(n: int, persons: bool, bpo: list[dict[str, float]], native: list[dict[st
         f"| {1000 * b.get('gc_full_longest_s', 0.0):.0f} ms "
         f"| {1000 * native_stall:.0f} ms | {1000 * v.get('stall_cpu_s', 0.0):.0f} ms "
         f"| {100 * b['open_after_restart']:.0f} % | {100 * v['open_after_restart']:.0f} % "
+        f"| x{b['start_cpu_s'] / v['start_cpu_s']:.2f} | x{b['answer_cpu_s'] / v['answer_cpu_s']:.2f} "
+        f"| {full_gcs(b)} / {full_gcs(v)} "
         f"| {os.getloadavg()[0]:.2f} |"
     )
 
@@ -87,8 +95,9 @@ HEADER = (
     "| N | persons | bpo start s | native start s | ratio | bpo items/s | native items/s | bpo answer-all s "
     "| native answer-all s | ratio | bpo RSS MB (per item) | native RSS MB (per item) | ratio "
     "| bpo longest stall | bpo longest stall, CPU | bpo longest full GC | native longest stall "
-    "| native longest stall, CPU | bpo open after restart | native | load |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| native longest stall, CPU | bpo open after restart | native | start, loop CPU ratio "
+    "| answer-all, loop CPU ratio | full GCs bpo / native | load |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -82,6 +82,7 @@ class Heartbeat:
         self.longest = 0.0
         self.longest_cpu = 0.0
         self.gc_longest = 0.0
+        self.gc_full = 0
         self._gc_began = 0.0
         self._last = self._last_cpu = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -92,6 +93,7 @@ class Heartbeat:
         if phase == "start":
             self._gc_began = now()
         else:
+            self.gc_full += 1
             self.gc_longest = max(self.gc_longest, now() - self._gc_began)
 
     def _tick(self) -> None:
@@ -123,6 +125,7 @@ class Heartbeat:
         figures["stall_cpu_s"] = max(figures.get("stall_cpu_s", 0.0), self.longest_cpu)
         figures[f"stall_cpu_{phase}_s"] = self.longest_cpu
         figures[f"gc_full_{phase}_s"] = self.gc_longest
+        figures[f"gc_full_{phase}_count"] = self.gc_full
         return self.longest
 
 
