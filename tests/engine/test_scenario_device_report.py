@@ -170,7 +170,7 @@ def test_a_runaway_fan_out_is_capped_at_2000_starts_an_hour(capsys: pytest.Captu
     out = capsys.readouterr().out
     summary = out[out.index("Summary") :].rstrip("\n")
     assert summary == REPORT.documented("flood")
-    assert "instances started      2000" in summary and "blueprint_suspended    1" in summary
+    assert "instances started      2000" in summary and "blueprints suspended   1" in summary
 
 
 def test_every_test_the_pages_requirement_table_names_exists() -> None:

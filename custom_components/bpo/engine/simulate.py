@@ -127,7 +127,14 @@ _COUNTED: dict[str, str | None] = {
     "task_overdue": "tasks overdue",
     "task_cancelled": "tasks cancelled",
     "task_reassigned": None,
+    "task_unassigned": "tasks to admins' queue",
     "action_called": "actions called",
+    "blueprint_suspended": "blueprints suspended",
+    "blueprint_resumed": "blueprints resumed",
+    "start_failed": "starts failed",
+    "schedule_failed": "schedules failed",
+    "rights_invalid": "rights entries invalid",
+    "instance_error": "instance errors",
 }
 
 
