@@ -6,6 +6,7 @@ blueprints, public ``Engine`` API."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.runtime_errors import StartFailed
 from custom_components.bpo.engine.schema import parse_blueprint
 
+from .test_mutants_action import Actions
 from .test_mutants_tasks import T0
 from .test_runtime import BERLIN, Sink
 
@@ -313,3 +315,33 @@ async def test_a_start_failing_after_its_call_began_leaves_no_called_instance_be
     assert sink.events == []
     store = engine.store
     assert isinstance(store, MemoryStore) and store.snapshot()["instances"] == {}
+
+
+async def test_a_call_timing_out_while_its_called_instance_starts_cancels_that_instance() -> None:
+    """Found while sorting the mutants: the called instance's first step awaits an action, the call's
+    timeout fires meanwhile (the step reports ``timeout`` as a call does) and the caller moves on; the
+    called instance, unknown to the step until its start returned, then ran on for nobody."""
+    caller = process(
+        "case",
+        "    - {id: go, timeout: 60, on_timeout: complete, call: {process: slow}}\n"
+        "    - {id: after, task: {assignee: ann}}\n",
+    )
+    slow = process(
+        "slow", "    - {id: ping, action: {service: office.print}}\n    - {id: work, task: {assignee: bob}}\n"
+    )
+    gate = asyncio.Event()
+    actions = Actions({"ok": True}, gate=gate)
+    engine, clock, _ = engine_with(caller, slow, actions=actions)
+    await engine.restore()
+    starting = asyncio.create_task(engine.start("case"))
+    await actions.called.wait()
+    clock.advance(60)
+    await engine.tick()
+    (case,) = engine.instances(process="case")
+    assert case.results == {"go": {"outcome": "timeout", "status": None, "data": None}}
+    gate.set()
+    await starting
+    (child,) = engine.instances(process="slow")
+    assert (child.status, child.error) == ("cancelled", "the calling step go ended (while it was starting)")
+    assert [(t.process, t.step) for t in engine.open_tasks()] == [("case", "after")]
+    assert lines(case, "call_started") == []
