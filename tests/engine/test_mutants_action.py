@@ -173,3 +173,75 @@ async def test_an_answer_still_counts_when_another_branch_moved_on_meanwhile() -
     assert lines(inst, "action_done") == [("action_done", "ping", None)]
     await engine.complete_task(inst.tasks[1].id)  # sign done: both branches have finished
     assert [t.step for t in inst.tasks if t.is_open] == ["after"]
+
+
+async def test_a_timeout_still_counts_when_another_branch_moved_on_meanwhile() -> None:
+    """Like a late answer, a branch's timeout must still finish its branch after the other branch opened a
+    new task while the action was awaited, or the join would wait for ever."""
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - id: paperwork\n"
+        "          steps:\n"
+        "            - {id: draft, task: {assignee: ann}}\n"
+        "            - {id: sign, task: {assignee: ann}}\n"
+        "        - {id: ping, timeout: 0.3, on_timeout: complete, action: {service: office.print}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    actions = Actions(slow=True)
+    engine, _, _ = engine_for(blueprint(steps, fields=FIELDS), actions=actions)
+    await engine.restore()
+    starting = asyncio.create_task(engine.start("tasks"))
+    await actions.called.wait()
+    [inst] = engine.instances()
+    await engine.complete_task(inst.tasks[0].id)  # draft done: sign opens (a new token)
+    await starting
+    assert lines(inst, "timeout") == [("timeout", "ping", {"action": "complete"})]
+    await engine.complete_task(inst.tasks[1].id)  # sign done: both branches have finished
+    assert [t.step for t in inst.tasks if t.is_open] == ["after"]
+
+
+class Failing(Actions):
+    """Raises OSError (a connector that cannot be reached), at once or once the gate opens."""
+
+    async def call(
+        self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
+    ) -> Any:
+        await super().call(service, connector, op, data)
+        raise OSError("printer offline")
+
+
+async def test_a_failing_action_in_a_branch_fails_the_instance_and_cancels_the_other_branch() -> None:
+    engine, clock, sink = engine_for(in_parallel(), actions=Failing())
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob", "ssn": "123"})
+    assert (inst.status, inst.error, inst.ended) == ("failed", "step ping: printer offline", clock.now())
+    assert [(t.step, t.status) for t in inst.tasks] == [("a", "cancelled")]
+    assert [(e["step"], e["reason"]) for e in sink.of("task_cancelled")] == [("a", "failed")]
+    [done] = sink.of("instance_completed")
+    assert done["fields"] == {"who": "Bob", "ssn": "***"}
+
+
+async def test_a_failure_still_counts_when_another_branch_moved_on_meanwhile() -> None:
+    gate = asyncio.Event()
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - id: paperwork\n"
+        "          steps:\n"
+        "            - {id: draft, task: {assignee: ann}}\n"
+        "            - {id: sign, task: {assignee: ann}}\n"
+        "        - {id: ping, action: {service: office.print}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    actions = Failing(gate=gate)
+    engine, _, _ = engine_for(blueprint(steps, fields=FIELDS), actions=actions)
+    await engine.restore()
+    starting = asyncio.create_task(engine.start("tasks"))
+    await actions.called.wait()
+    [inst] = engine.instances()
+    await engine.complete_task(inst.tasks[0].id)  # draft done: sign opens (a new token)
+    gate.set()
+    await starting
+    assert (inst.status, inst.error) == ("failed", "step ping: printer offline")
+    assert [(t.step, t.status) for t in inst.tasks] == [("draft", "completed"), ("sign", "cancelled")]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from custom_components.bpo.engine.schema import parse_blueprint
 
+from .test_mutants_call import BrokenDirectory
 from .test_mutants_tasks import T0, blueprint, engine_for
 
 FIVE = timedelta(minutes=5)
@@ -144,3 +145,70 @@ async def test_a_deadline_whose_handler_raises_fails_only_its_instance_at_its_st
     assert broken.error.startswith("deadline failed: ")
     [error] = sink.of("instance_error")
     assert (error["instance_id"], error["step"]) == (broken.id, "report")
+
+
+async def test_a_deadline_failing_with_an_error_of_no_step_names_its_tokens_step() -> None:
+    """A directory lookup that raises is no template error (which names its step itself): the failure
+    is put on the step of the token whose deadline it was."""
+    steps = (
+        "    - {id: first, task: {assignee: ann}}\n"
+        "    - id: report\n"
+        "      task:\n"
+        "        assignee: ann\n"
+        "        escalate: [{after: 1h, notify: [\"{{ supervisor_of('ann') }}\"]}]\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps), directory=BrokenDirectory())
+    await engine.restore()
+    broken = await engine.start("tasks")
+    await engine.complete_task(broken.tasks[0].id)
+    fine = await engine.start("tasks")
+    clock.advance(3600)
+    await engine.tick()
+    error = "deadline failed: internal error (RuntimeError)"
+    assert (broken.status, broken.error, broken.ended) == ("failed", error, clock.now())
+    assert fine.is_running
+    [event] = sink.of("instance_error")
+    assert (event["instance_id"], event["step"], event["error"]) == (broken.id, "report", error)
+
+
+async def test_a_deadline_failing_after_its_token_was_dropped_fails_the_instance_at_no_step() -> None:
+    """The task timed out (its token is gone), then the loop's ``until`` raised an error of no step: the
+    instance fails without a step to name, and the tick goes on."""
+    steps = (
+        "    - id: loop\n"
+        "      repeat:\n"
+        "        max: 3\n"
+        "        until: \"{{ supervisor_of('ann') == 'x' }}\"\n"
+        "        steps:\n"
+        "          - {id: ask, timeout: 1h, on_timeout: complete, task: {assignee: ann}}\n"
+    )
+    engine, clock, sink = engine_for(blueprint(steps), directory=BrokenDirectory())
+    await engine.restore()
+    inst = await engine.start("tasks")
+    clock.advance(3600)
+    assert await engine.tick() is None
+    error = "deadline failed: internal error (RuntimeError)"
+    assert (inst.status, inst.error) == ("failed", error)
+    assert [(t.step, t.status) for t in inst.tasks] == [("ask", "timed_out")]
+    [event] = sink.of("instance_error")
+    assert (event["instance_id"], event["step"], event["error"]) == (inst.id, None, error)
+
+
+async def test_a_step_timing_out_with_fail_cancels_the_other_branch_and_masks_the_fields() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: check, timeout: 2h, on_timeout: fail, task: {assignee: ann}}\n"
+        "        - {id: other, task: {assignee: bob}}\n"
+    )
+    fields = "{who: {type: text}, ssn: {type: text, pii: true}}"
+    engine, clock, sink = engine_for(blueprint(steps, fields=fields))
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob", "ssn": "123"})
+    clock.advance(7200)
+    await engine.tick()
+    assert (inst.status, inst.error) == ("failed", "step check timed out")
+    assert [(t.step, t.status) for t in inst.tasks] == [("check", "timed_out"), ("other", "cancelled")]
+    assert [(e["step"], e["reason"]) for e in sink.of("task_cancelled")] == [("other", "failed")]
+    [done] = sink.of("instance_completed")
+    assert done["fields"] == {"who": "Bob", "ssn": "***"}

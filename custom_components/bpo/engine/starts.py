@@ -255,6 +255,10 @@ class Starts:
 
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
+        # a call step of this start already started its called instance (and that one maybe another): undo
+        # them too, or they would run on for a caller that never existed
+        for child in [i for i in self.state.instances.values() if i.parent == inst.id]:
+            self._forget(child)
         self.state.instances.pop(inst.id, None)
         self.state.dirty.discard(inst.id)
         for tok in inst.tokens():

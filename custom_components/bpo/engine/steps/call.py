@@ -107,6 +107,10 @@ class CallKind(BaseKind):
             return None
         assert child is not None  # strict=True raises instead
         token.child = child.id
+        if not inst.is_running or inst.token(token.id) is not token:
+            # the step ended (a timeout, a cancel) while its called instance was starting: cancel that too
+            self._stop_child(token, self.ctx.clock.now(), "while it was starting")
+            return None
         self.outbox.log(inst, now, "call_started", step=step.id, details={"instance": child.id})
         return token
 
