@@ -118,6 +118,7 @@ def test_redaction_takes_the_longest_secret_first_and_ignores_empty_ones() -> No
     assert redact("key=abcdef and abc", ["abc", "abcdef"]) == "key=*** and ***"
     assert redact("nothing to hide", ["", "absent"]) == "nothing to hide"
     assert redact("twice abc abc", ["abc", "abc"]) == "twice *** ***"
+    assert redact("azzz", ["zz", "azzz"]) == "***"  # by length, not by alphabet
 
 
 def test_safe_url_drops_credentials_query_and_fragment() -> None:
@@ -287,6 +288,7 @@ async def test_503_without_retry_after_backs_off_and_ends_as_temporary(
     with pytest.raises(TemporaryError) as err:
         await client(session, waits, retry=RetryPolicy(attempts=3)).request("POST", url)
     assert not isinstance(err.value, RateLimited) and err.value.status == 503
+    assert str(err.value) == f"crm: POST {url}: HTTP 503"
     assert waits.waits == [0.375, 0.75] and len(script.seen) == 3
 
 
@@ -442,3 +444,40 @@ async def test_numbered_pages_are_bounded_and_must_hold_lists(aiohttp_server: An
     url = await serve(aiohttp_server, Script(lambda: web.json_response({"hosts": [1]})))
     with pytest.raises(PermanentError, match="page 0 holds no item list"):
         [i async for i in http.paginate_pages(url)]  # without items_key the page itself must be the list
+
+
+async def test_every_kind_of_retry_is_logged(
+    aiohttp_server: Any, session: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = await serve(aiohttp_server, Script(status(500), status(200)))
+    caplog.set_level(logging.DEBUG, logger="custom_components.bpo.connectors.base")
+    await client(session, Waits()).request("GET", url)
+    with pytest.raises(TemporaryError):
+        await client(session, Waits(), retry=RetryPolicy(attempts=2)).request("POST", "http://127.0.0.1:9/x")
+    retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert retries == [
+        f"crm: GET {url}: HTTP 500; retrying in 0.38s",
+        "crm: POST http://127.0.0.1:9/x: ClientConnectorError; retrying in 0.38s",
+    ]
+
+
+async def test_the_defaults_name_the_client_http_and_read_the_real_clock(
+    aiohttp_server: Any, session: Any
+) -> None:
+    past = format_datetime(datetime.now(UTC) - timedelta(minutes=5), usegmt=True)
+    script = Script(status(429, {"Retry-After": past}), status(404))
+    url = await serve(aiohttp_server, script)
+    waits = Waits()
+    with pytest.raises(PermanentError, match=r"^http: GET "):
+        await HttpClient(session, sleep=waits).request("GET", url)
+    assert waits.waits == [0.0]  # a date already past: retry at once
+
+
+async def test_numbered_pages_are_100_long_by_default_and_a_list_page_needs_no_key(
+    aiohttp_server: Any, session: Any
+) -> None:
+    script = Script(lambda: web.json_response([1, 2]))
+    url = await serve(aiohttp_server, script)
+    http = client(session, Waits())
+    assert [i async for i in http.paginate_pages(url, items_key="hosts")] == [1, 2]
+    assert script.seen[0][1] == {"page": "0", "per_page": "100"}
