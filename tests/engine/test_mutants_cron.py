@@ -4,10 +4,11 @@ is taken in, and the skip policy looking backwards."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.bpo.engine.cron import CronError, CronSchedule, validate_cron
+from custom_components.bpo.engine.cron import CronError, CronSchedule, localize, validate_cron
 
 
 def test_a_missing_expression_is_explained_with_an_example() -> None:
@@ -28,3 +29,10 @@ def test_looking_back_with_skip_passes_over_a_missing_wall_time() -> None:
     assert skip.last_at_or_before(noon) == datetime(2025, 3, 29, 1, 30, tzinfo=UTC)
     shift = CronSchedule.parse("30 2 * * *", "Europe/Berlin")
     assert shift.last_at_or_before(noon) == datetime(2025, 3, 30, 1, 0, tzinfo=UTC)  # fired at the jump
+
+
+def test_every_missing_wall_time_shifts_to_the_exact_second_of_the_jump() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    jump = datetime(2020, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 CET became 03:00 CEST
+    for minute in range(60):
+        assert localize(datetime(2020, 3, 29, 2, minute), berlin) == jump, minute
