@@ -1,0 +1,305 @@
+"""The inbound webhook's edges, pinned down where the mutation run found them loose (issue 16): how it is
+registered, the exact body and timestamp limits, what each refusal answers and logs, how long a replay is
+remembered, and what an engine failure answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import get_url
+
+from custom_components.bpo.connectors.base import sign_body
+from custom_components.bpo.engine.runtime_errors import EngineError
+
+from .helpers import World, async_setup_world
+from .test_inbound_hardening import INTAKE, SECRET, intake, seen_file, signed, write_inbound
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+NOW = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+STAMP = int(NOW.timestamp())
+LOGGER = "custom_components.bpo.inbound"
+
+
+def event(ref: str = "R1", name: str = "contact_received") -> bytes:
+    return json.dumps({"event": name, "data": {"ref": ref}}).encode()
+
+
+def padded(size: int) -> bytes:
+    """A valid body of exactly ``size`` bytes (JSON allows trailing spaces)."""
+    body = event("P")
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+async def setup(hass: HomeAssistant, tmp_path: Path, extra: str = "") -> tuple[World, str]:
+    write_inbound(tmp_path, extra)
+    world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    return world, f"/api/webhook/{world.entry.options['webhook_id']}"
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno >= logging.WARNING]
+
+
+async def test_the_webhook_takes_posts_only_from_the_local_network_by_default(
+    hass: HomeAssistant, hass_client_no_auth: Any, hass_ws_client: Any, tmp_path: Path
+) -> None:
+    world, url = await setup(hass, tmp_path)
+    ws = await hass_ws_client(hass)
+    await ws.send_json({"id": 1, "type": "webhook/list"})
+    answer = await ws.receive_json()
+    assert answer["success"]
+    [ours] = [w for w in answer["result"] if w["domain"] == "bpo"]
+    assert ours == {
+        "webhook_id": world.entry.options["webhook_id"],
+        "domain": "bpo",
+        "name": "BPO Workflows inbound events",
+        "local_only": True,
+        "allowed_methods": ["POST"],
+    }
+    client = await hass_client_no_auth()
+    assert (await client.get(url)).status == 405
+    assert intake(world) == []
+
+
+async def test_local_only_false_opens_it_to_the_outside(
+    hass: HomeAssistant, hass_ws_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await setup(hass, tmp_path, "  local_only: false\n")
+    ws = await hass_ws_client(hass)
+    await ws.send_json({"id": 1, "type": "webhook/list"})
+    [ours] = [w for w in (await ws.receive_json())["result"] if w["domain"] == "bpo"]
+    assert ours["local_only"] is False
+    [announced] = [
+        r.getMessage() for r in caplog.records if r.name == LOGGER and "listening" in r.getMessage()
+    ]
+    assert "(reachable from outside;" in announced and "X-Bpo-Signature" in announced
+
+
+async def test_the_announcement_names_the_url_without_the_id(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        world, _ = await setup(hass, tmp_path)
+    [announced] = [
+        r.getMessage() for r in caplog.records if r.name == LOGGER and "listening" in r.getMessage()
+    ]
+    base = get_url(hass)
+    assert announced == (
+        f"bpo inbound webhook is listening at {base}/api/webhook/<webhook_id> (local network only; the id is "
+        "the bpo entry's webhook_id option; requests must carry X-Bpo-Signature)"
+    )
+    assert world.entry.options["webhook_id"] not in caplog.text
+
+
+async def test_with_a_known_address_the_announcement_gives_the_full_url(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await hass.config.async_update(internal_url="http://ha.local:8123")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        world, _ = await setup(hass, tmp_path)
+    assert "listening at http://ha.local:8123/api/webhook/<webhook_id> (" in caplog.text
+    assert world.entry.options["webhook_id"] not in caplog.text
+
+
+async def test_an_empty_webhook_id_option_is_replaced_by_a_new_one(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    write_inbound(tmp_path)
+    world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
+    first = world.entry.options["webhook_id"]
+    assert isinstance(first, str) and len(first) > 20
+    hass.config_entries.async_update_entry(world.entry, options={**world.entry.options, "webhook_id": ""})
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    second = world.entry.options["webhook_id"]
+    assert second and second != first
+    assert second in hass.data["webhook"] and first not in hass.data["webhook"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_body_may_be_exactly_max_body_bytes(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    chunked: bool,
+) -> None:
+    world, url = await setup(hass, tmp_path, "  max_body: 200\n")
+    client = await hass_client_no_auth()
+
+    def post(body: bytes) -> Any:
+        headers = {"X-Bpo-Signature": sign_body(SECRET, body)}
+        if not chunked:
+            return client.post(url, data=body, headers=headers)
+
+        async def pieces() -> AsyncIterator[bytes]:  # no Content-Length: the size is only known by reading
+            for start in range(0, len(body), 50):
+                yield body[start : start + 50]
+
+        return client.post(url, data=pieces(), headers=headers)
+
+    over = await post(padded(201))
+    assert over.status == 413 and await over.json() == {"error": "body too large"}
+    assert warnings(caplog) == ["Rejected bpo inbound event from 127.0.0.1: body over 200 bytes"]
+    assert intake(world) == []
+    assert (await post(padded(200))).status == 202
+    assert len(intake(world)) == 1
+
+
+async def test_refusals_answer_and_log_why(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, url = await setup(hass, tmp_path, "  events: [contact_received]\n")
+    client = await hass_client_no_auth()
+    body = event()
+
+    async def answer(**kwargs: Any) -> tuple[int, Any]:
+        caplog.clear()
+        resp = await client.post(url, **kwargs)
+        return resp.status, await resp.json()
+
+    assert await answer(data=body) == (401, {"error": "invalid signature"})
+    assert warnings(caplog) == ["Rejected bpo inbound event from 127.0.0.1: missing signature"]
+    assert await answer(data=body, headers={"X-Bpo-Signature": sign_body("another-secret-0123", body)}) == (
+        401,
+        {"error": "invalid signature"},
+    )
+    assert warnings(caplog) == ["Rejected bpo inbound event from 127.0.0.1: bad signature"]
+    for bad in ("soon", "-5", "1.5"):
+        headers = {"X-Bpo-Signature": sign_body(SECRET, body), "X-Bpo-Timestamp": bad}
+        assert await answer(data=body, headers=headers) == (
+            401,
+            {"error": "X-Bpo-Timestamp must be unix seconds"},
+        )
+        assert warnings(caplog) == ["Rejected bpo inbound event from 127.0.0.1: bad timestamp"]
+    other = event(name="other")
+    assert await answer(**signed(other)) == (403, {"error": "event type not accepted"})
+    assert warnings(caplog) == ["Rejected bpo inbound event 'other' from 127.0.0.1: not in inbound.events"]
+    status, reply = await answer(**signed(b'{"data": {}}'))
+    assert status == 400 and reply["error"]
+    assert warnings(caplog) == [f"Rejected bpo inbound event from 127.0.0.1: {reply['error']}"]
+    assert intake(world) == []
+    assert not Path(hass.config.path(".storage", "bpo.inbound_seen")).exists()
+
+
+async def test_a_required_timestamp_that_is_missing_is_named(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, url = await setup(hass, tmp_path, "  require_timestamp: true\n")
+    client = await hass_client_no_auth()
+    resp = await client.post(url, **signed(event()))
+    assert resp.status == 401 and await resp.json() == {"error": "X-Bpo-Timestamp must be unix seconds"}
+    assert warnings(caplog) == ["Rejected bpo inbound event from 127.0.0.1: no timestamp"]
+    assert intake(world) == []
+
+
+async def test_timestamps_may_be_off_by_exactly_max_age(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    tmp_path: Path,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    freezer.move_to(NOW)
+    world, url = await setup(hass, tmp_path, "  max_age: 60\n")
+    client = await hass_client_no_auth()
+    for stamp in (STAMP - 61, STAMP + 61):
+        caplog.clear()
+        resp = await client.post(url, **signed(event(f"off{stamp}"), stamp))
+        assert resp.status == 401 and await resp.json() == {"error": "timestamp too old or in the future"}
+        assert warnings(caplog) == [
+            f"Rejected bpo inbound event from 127.0.0.1: timestamp {STAMP - stamp} s off (max_age 60)"
+        ]
+    assert intake(world) == []
+    for n, stamp in enumerate((STAMP - 60, STAMP + 60, STAMP)):
+        assert (await client.post(url, **signed(event(f"ok{n}"), stamp))).status == 202
+    assert len(intake(world)) == 3
+    # a timestamped signature is remembered for twice max_age: older copies are refused by their stamp anyway
+    assert {row[1] for row in seen_file(hass)["data"]["seen"]} == {STAMP + 120}
+
+
+async def test_an_unstamped_signature_is_remembered_for_a_day(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    world, url = await setup(hass, tmp_path)
+    client = await hass_client_no_auth()
+    request = signed(event())
+    first = await client.post(url, **request)
+    (inst,) = intake(world)
+    assert first.status == 202 and await first.json() == {"accepted": True, "instances": [inst.id]}
+    [row] = seen_file(hass)["data"]["seen"]
+    assert row == [request["headers"]["X-Bpo-Signature"], STAMP + 24 * 3600, [inst.id]]
+
+
+async def test_an_engine_failure_answers_503_and_is_not_remembered(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, url = await setup(hass, tmp_path)
+    client = await hass_client_no_auth()
+
+    async def broken(fn: Any) -> Any:
+        raise EngineError("the store refused the commit")
+
+    monkeypatch.setattr(world.manager, "async_run", broken)
+    resp = await client.post(url, **signed(event()))
+    assert resp.status == 503 and await resp.json() == {"error": "not stored, retry later"}
+    errors = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno >= logging.ERROR]
+    assert errors == [
+        "bpo inbound event 'contact_received' could not be processed: the store refused the commit"
+    ]
+    assert not Path(hass.config.path(".storage", "bpo.inbound_seen")).exists()
+    monkeypatch.undo()
+    assert (await client.post(url, **signed(event()))).status == 202  # the sender's retry goes through
+    assert len(intake(world)) == 1
+
+
+async def test_an_unexpected_error_answers_500_naming_only_its_type(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, url = await setup(hass, tmp_path)
+    client = await hass_client_no_auth()
+
+    async def broken(fn: Any) -> Any:
+        raise KeyError("Taro Yamada")  # a message that could quote the body
+
+    monkeypatch.setattr(world.manager, "async_run", broken)
+    resp = await client.post(url, **signed(event()))
+    assert resp.status == 500 and await resp.json() == {"error": "not stored, retry later"}
+    errors = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno >= logging.ERROR]
+    assert errors == ["bpo inbound request failed unexpectedly: KeyError"]
+    assert "Taro" not in caplog.text
+
+
+async def test_a_cloud_relayed_refusal_names_the_cloud(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from homeassistant.components.webhook import async_handle_webhook
+    from homeassistant.util.aiohttp import MockRequest
+
+    world, _ = await setup(hass, tmp_path, "  max_body: 100\n")
+    request = MockRequest(padded(101), "cloud", method="POST", headers={"X-Bpo-Signature": "sha256=00"})
+    resp = await async_handle_webhook(hass, world.entry.options["webhook_id"], request)
+    assert resp.status == 413
+    assert warnings(caplog) == ["Rejected bpo inbound event from Home Assistant Cloud: body over 100 bytes"]
+    body = padded(100)
+    ok = MockRequest(body, "cloud", method="POST", headers={"X-Bpo-Signature": sign_body(SECRET, body)})
+    assert (await async_handle_webhook(hass, world.entry.options["webhook_id"], ok)).status == 202
