@@ -217,3 +217,34 @@ async def test_a_parallel_logs_its_start_and_a_cancel_names_who_and_where_from()
     last = inst.history[-1]
     assert (last.what, last.who, last.source, last.details) == ("instance_cancelled", "sue", "service", None)
     assert cancelled(sink) == [("a", "cancelled"), ("b", "cancelled")]
+
+
+# -- fourth session: a branch that finishes as it is entered ---------------------------------------------
+async def test_a_join_any_met_by_a_skipped_first_branch_enters_no_other_branch() -> None:
+    steps = (
+        "    - id: p\n"
+        "      join: any\n"
+        "      parallel:\n"
+        "        - {id: skip, when: '{{ false }}', task: {assignee: ann}}\n"
+        "        - {id: ask, task: {assignee: bob}}\n"
+        "    - {id: after, task: {assignee: ann}}\n"
+    )
+    engine, _, sink = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    assert statuses(inst) == [("after", "open")] and inst.joins is None
+    assert [(h.what, h.step, h.details) for h in inst.history if h.what in ("step_skipped", "joined")] == [
+        ("step_skipped", "skip", None),
+        ("joined", "p", {"done": ["skip"]}),
+    ]
+    assert [e["step"] for e in sink.of("task_created")] == ["after"]
+
+
+async def test_an_instance_completed_past_its_last_step_masks_only_pii_in_its_event() -> None:
+    fields = "{who: {type: text}, ssn: {type: text, pii: true}}"
+    engine, _, sink = engine_for(blueprint("    - {id: ask, task: {assignee: ann}}\n", fields=fields))
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob", "ssn": "123"})
+    await engine.complete_task(inst.tasks[0].id)
+    [done] = sink.of("instance_completed")
+    assert (done["status"], done["fields"]) == ("completed", {"who": "Bob", "ssn": "***"})

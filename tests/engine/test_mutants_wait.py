@@ -13,6 +13,7 @@ from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.schema import parse_blueprint
 
+from .test_mutants_starts import Broken
 from .test_mutants_tasks import T0, Directory, blueprint, engine_for
 from .test_runtime import BERLIN, Sink
 
@@ -154,3 +155,132 @@ async def test_two_waits_on_one_key_in_parallel_both_get_their_reply() -> None:
         "second": {"outcome": "event", "data": {"ticket": "t1"}},
     }
     assert [t.step for t in inst.tasks] == ["after"] and engine.state.correlated == {}
+
+
+# -- fourth session: several waits of one instance on one event, and an instance ended or failed meanwhile --
+async def test_an_event_finishes_only_the_waits_for_it_whichever_branch_comes_first() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: stop, wait: {event: stop}}\n"
+        "        - {id: go, wait: {event: go}}\n"
+        "        - {id: run, call: {process: child}}\n" + AFTER
+    )
+    child = blueprint("    - {id: ask, task: {assignee: bob}}\n").replace("key: tasks", "key: child")
+    engine, _, _ = engine_for(blueprint(steps))
+    engine.set_blueprints(
+        [parse_blueprint(blueprint(steps), "tasks.yaml"), parse_blueprint(child, "child.yaml")]
+    )
+    await engine.restore()
+    inst = await engine.start("tasks")
+    assert await engine.handle_event("go", {"n": 1}) == [inst]
+    assert inst.results == {"go": {"outcome": "event", "data": {"n": 1}}}
+    assert inst.status == "running" and sorted(w.step for w in inst.waits or ()) == ["run", "stop"]
+
+
+async def test_plain_and_correlated_waits_of_one_instance_on_one_event_each_get_theirs() -> None:
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: a, wait: {event: reply, match: {kind: a}}}\n"
+        f"        - {{id: c, wait: {REPLY}}}\n"
+        "        - {id: b, wait: {event: reply, match: {kind: b}}}\n" + AFTER
+    )
+    engine, _, _ = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks", key="t1")
+    # a plain wait is found past a correlated one, and a correlated wait past a plain one
+    assert await engine.handle_event("reply", {"kind": "b", "ticket": "other"}) == [inst]
+    assert await engine.handle_event("reply", {"ticket": "t1"}) == [inst]
+    assert inst.results == {
+        "b": {"outcome": "event", "data": {"kind": "b", "ticket": "other"}},
+        "c": {"outcome": "event", "data": {"ticket": "t1"}},
+    }
+    assert [w.step for w in inst.waits or ()] == ["a"]
+
+
+async def test_a_match_template_sees_the_event() -> None:
+    steps = "    - {id: hold, wait: {event: go, match: {n: '{{ event.m }}'}}}\n" + AFTER
+    engine, _, _ = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    assert await engine.handle_event("go", {"n": 1, "m": 2}) == []
+    assert await engine.handle_event("go", {"n": 3, "m": 3}) == [inst]
+    assert inst.status == "running" and [t.step for t in inst.tasks] == ["after"]
+
+
+async def test_an_ended_instance_leaves_the_events_waiting_list_at_the_next_event() -> None:
+    steps = (
+        "    - id: p\n"
+        "      join: any\n"
+        "      parallel:\n"
+        "        - {id: ask, task: {assignee: ann}}\n"
+        "        - {id: hold, wait: {event: go}}\n"
+    )
+    engine, _, _ = engine_for(blueprint(steps))
+    await engine.restore()
+    inst = await engine.start("tasks")
+    await engine.complete_task(inst.tasks[0].id)
+    assert inst.status == "completed"
+    assert await engine.handle_event("go", {}) == []
+    assert engine.state.waiting.get("go") == set()
+
+
+async def test_a_step_failing_after_a_wait_fails_the_instance_naming_that_step() -> None:
+    steps = "    - {id: hold, wait: {event: go}}\n    - {id: ping, action: {service: office.print}}\n"
+    engine, _, sink = engine_for(blueprint(steps), actions=Broken())
+    await engine.restore()
+    inst = await engine.start("tasks")
+    assert await engine.handle_event("go", {}) == [inst]
+    assert (inst.status, inst.error) == ("failed", "event go: step ping: internal error (RuntimeError)")
+    [error] = sink.of("instance_error")
+    assert (error["step"], error["error"]) == ("ping", inst.error)
+    assert engine.state.waiting.get("go") == set()  # a failed instance leaves the event's list at once
+
+
+async def test_a_correlate_template_that_fails_to_render_does_not_hide_the_next_one() -> None:
+    orders = blueprint(
+        "    - {id: hold, wait: {event: reply, correlate: '{{ 1 // event.n }}'}}\n" + AFTER
+    ).replace("key: tasks", "key: orders")
+    tickets = blueprint(f"    - {{id: hold, wait: {REPLY}}}\n" + AFTER).replace("key: tasks", "key: tickets")
+    engine, _, _ = engine_for(orders)
+    engine.set_blueprints([parse_blueprint(orders, "orders.yaml"), parse_blueprint(tickets, "tickets.yaml")])
+    await engine.restore()
+    await engine.start("orders", key="1")  # indexed first: its template is tried first, and fails here
+    ticket = await engine.start("tickets", key="t1")
+    assert await engine.handle_event("reply", {"ticket": "t1"}) == [ticket]
+
+
+async def test_an_event_without_the_correlation_key_reaches_no_wait_not_even_one_keyed_none() -> None:
+    engine, _, _ = engine_for(blueprint(f"    - {{id: hold, wait: {REPLY}}}\n" + AFTER))
+    await engine.restore()
+    inst = await engine.start("tasks", key="None")
+    assert await engine.handle_event("reply", {"other": 1}) == []
+    assert await engine.handle_event("reply", {"ticket": "None"}) == [inst]
+
+
+async def test_a_wait_ended_by_another_templates_wait_is_skipped_when_the_event_reaches_it() -> None:
+    # join any: the wait on the first template finishing cancels the wait on the second one, whose index
+    # entry (and with it, without the third process, the event's) is gone when the same event comes to it
+    steps = (
+        "    - id: p\n"
+        "      join: any\n"
+        "      parallel:\n"
+        f"        - {{id: one, wait: {REPLY}}}\n"
+        "        - {id: two, wait: {event: reply, correlate: '{{ event.ref }}'}}\n" + AFTER
+    )
+    other = blueprint("    - {id: hold, wait: {event: reply, correlate: '{{ event.other }}'}}\n").replace(
+        "key: tasks", "key: other"
+    )
+    for with_other in (False, True):
+        engine, _, _ = engine_for(blueprint(steps))
+        texts = [parse_blueprint(blueprint(steps), "tasks.yaml"), parse_blueprint(other, "other.yaml")]
+        engine.set_blueprints(texts)
+        await engine.restore()
+        inst = await engine.start("tasks", key="t1")
+        if with_other:
+            await engine.start("other", key="o1")
+        assert await engine.handle_event("reply", {"ticket": "t1", "ref": "t1"}) == [inst], with_other
+        assert inst.results == {"one": {"outcome": "event", "data": {"ticket": "t1", "ref": "t1"}}}
+        assert [t.step for t in inst.tasks] == ["after"]
+        assert list(engine.state.correlated.get("reply", {})) == (["{{ event.other }}"] if with_other else [])
