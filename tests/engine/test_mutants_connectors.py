@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -32,26 +32,16 @@ from custom_components.bpo.connectors.base import (
     verify_signature,
 )
 
+from .test_connector_base import Waits, session
+
+__all__ = ["session"]  # a fixture, imported so pytest finds it here
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 TOKEN = "tok-0123456789abcdef"
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 class Script:

@@ -256,9 +256,12 @@ class Starts:
     def _forget(self, inst: Instance) -> None:
         """Undo :meth:`_start` of ``inst``: no record, index entry, timer, open task or event of it stays."""
         # a call step of this start already started its called instance (and that one maybe another): undo
-        # them too, or they would run on for a caller that never existed
-        for child in [i for i in self.state.instances.values() if i.parent == inst.id]:
-            self._forget(child)
+        # them too, or they would run on for a caller that never existed. Its wait names the child (set as
+        # soon as the child's start returns), so no scan of every instance per failed start.
+        for wait in list(inst.waits or ()):
+            child = self.state.instances.get(wait.child) if wait.child is not None else None
+            if child is not None:
+                self._forget(child)
         self.state.instances.pop(inst.id, None)
         self.state.dirty.discard(inst.id)
         for tok in inst.tokens():
