@@ -1,7 +1,6 @@
-"""Findings of an outside test of the blueprint language: behaviour that disagrees with the reference.
+"""Findings of an outside test of the blueprint language: behaviour that disagreed with the reference.
 
-Each test states what docs/blueprint-language.md promises and fails today; they are strict xfails so that a
-fix turns them into errors to be un-marked.
+Each test states what docs/blueprint-language.md promises; each failed (as a strict xfail) until its fix.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ process:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a bare name in pii_cleared/viewers is accepted")
 @pytest.mark.parametrize("key", ["pii_cleared", "viewers"])
 def test_a_bare_name_in_rights_is_refused_with_its_line(key: str) -> None:
     # Section 7: entries must be group:<name>, user:<id>, a person id, supervisor or assignee; "hr" is none.
@@ -36,7 +34,6 @@ def test_a_bare_name_in_rights_is_refused_with_its_line(key: str) -> None:
     assert any(f"rights.yaml:9: process.{key}[0]" in str(p) for p in caught.value.problems)
 
 
-@pytest.mark.xfail(strict=True, reason="a tab gives only PyYAML's 'cannot start any token'")
 def test_a_tab_in_the_indentation_is_named_as_such() -> None:
     text = "blueprint: {name: Tab, domain: bpo}\nprocess:\n  key: tab\n  start: [{manual: {}}]\n"
     text += "  steps:\n\t- id: a\n"
@@ -47,7 +44,6 @@ def test_a_tab_in_the_indentation_is_named_as_such() -> None:
     assert "tab" in str(problem).lower().split("tab.yaml", 1)[1]
 
 
-@pytest.mark.xfail(strict=True, reason="memory quadratic in the step count")
 def test_validating_many_steps_costs_memory_linear_in_their_number() -> None:
     # A file well under the 1 MB limit; 20,000 such steps ran validate out of 60 s and past 4.8 GB.
     def blueprint(n: int) -> str:

@@ -207,15 +207,48 @@ def _reachable(edges: Sequence[Sequence[int]], origin: int) -> set[int]:
 
 
 def _cycles(edges: Sequence[Sequence[int]]) -> list[set[int]]:
-    """Strongly connected parts that contain a loop (processes are small: quadratic is fine)."""
-    after = [after_one(edges, i) for i in range(len(edges))]
+    """Strongly connected parts that contain a loop, by their first step (Tarjan's algorithm, iterative:
+    linear in steps and edges, since a file may hold thousands of steps)."""
+    order: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
     parts: list[set[int]] = []
-    for i in range(len(edges)):
-        if i in after[i]:
-            part = {j for j in after[i] if i in after[j]}
-            if part not in parts:
-                parts.append(part)
-    return parts
+    for root in range(len(edges)):
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, next_edge = work.pop()
+            if next_edge == 0:
+                order[node] = low[node] = len(order)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges[node]
+            while next_edge < len(targets):
+                target = targets[next_edge]
+                next_edge += 1
+                if target not in order:
+                    work.append((node, next_edge))
+                    work.append((target, 0))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], order[target])
+            else:
+                if low[node] == order[node]:
+                    part: set[int] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        part.add(member)
+                        if member == node:
+                            break
+                    if len(part) > 1 or node in targets:
+                        parts.append(part)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+    return sorted(parts, key=min)
 
 
 def after_one(edges: Sequence[Sequence[int]], origin: int) -> set[int]:

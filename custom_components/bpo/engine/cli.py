@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     answers = simulate.add_mutually_exclusive_group()
     answers.add_argument("--answers", metavar="FILE", help="YAML file of scripted task answers")
     answers.add_argument(
-        "--auto", action="store_true", help="complete every task at once with its first outcome"
+        "--auto",
+        action="store_true",
+        help="complete every task one hour after it opens, with its first outcome",
     )
     simulate.add_argument(
         "--scenario", metavar="FILE", help="YAML file of manual/event starts and action stubs"

@@ -37,8 +37,10 @@ from .templates import is_template
 Located = Sequence[tuple[KeyPath, Step]]
 _PREFIXED = re.compile(r"(?P<kind>[^:]*):(?P<name>.*)")
 _PREFIXES = ("group", "user")
+_NAME = re.compile(r"[A-Za-z0-9_@-]+")
 _WORDS = ("supervisor", "assignee")
-_PERSON = re.compile(r"[A-Za-z0-9_.@-]+")
+# person ids are HA person entity ids: a bare name ("hr") would match nobody, so it is refused
+_PERSON = re.compile(r"person\.[A-Za-z0-9_.@-]+")
 # a templated entry (rights.py) is checked with each expression as a plain name: its fixed part must fit
 _EXPRESSION = re.compile(r"{{.*?}}", re.S)
 _BLOCK = "an entry may hold {{ }} expressions only (no {% %} blocks), like group:client_{{ fields.client }}"
@@ -51,7 +53,9 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
             out.add(("process", "fields", name, "default"), problem)
     for key in ("viewers", "pii_cleared"):
         for index, entry in enumerate(getattr(process, key)):
-            problem = entry_problem(_EXPRESSION.sub("x", entry), entry) if "{%" not in entry else _BLOCK
+            # an expression may render a whole person id, so it is read as one
+            sample = _EXPRESSION.sub("person.x", entry)
+            problem = entry_problem(sample, entry) if "{%" not in entry else _BLOCK
             if problem:
                 out.add(("process", key, index), problem)
     for index, start in enumerate(process.starts):
@@ -89,7 +93,7 @@ def default_problem(field: FieldDef) -> str | None:
 def entry_problem(text: str, entry: str | None = None) -> str | None:
     """What is wrong with one ``viewers``/``pii_cleared`` entry, or None. ``entry``: as written, when
     ``text`` is a templated entry with its expressions read as names."""
-    forms = "group:<name>, user:<id>, a person id, supervisor or assignee"
+    forms = "group:<name>, user:<id>, a person id (person.<name>), supervisor or assignee"
     entry = entry if entry is not None else text
     text = text.strip()
     match = _PREFIXED.fullmatch(text)
@@ -106,8 +110,11 @@ def entry_problem(text: str, entry: str | None = None) -> str | None:
         if not name:
             return f"{kind}: needs a name, like {kind}:officers"
         return None
-    if text in _WORDS or (_PERSON.fullmatch(text) and text):
+    if text in _WORDS or _PERSON.fullmatch(text):
         return None
+    if _NAME.fullmatch(text):
+        hint = f"a group is written group:{text}, a person person.{text}"
+        return f"unknown entry {entry!r} (expected {forms}): {hint}"
     return f"unknown entry {entry!r} (expected {forms})"
 
 
@@ -211,10 +218,14 @@ def _runs_before(process: Process, step: Step) -> set[str]:
     if mine is None:
         return set()
     edges = [successors(top, i, where) for i in range(len(top))]
+    # the steps that reach ``mine``: a walk back from it (one walk, not one per step: files may be large)
+    back: list[list[int]] = [[] for _ in top]
+    for index, targets in enumerate(edges):
+        for target in targets:
+            back[target].append(index)
     found: set[str] = set()
-    for index, candidate in enumerate(top):
-        if mine in after_one(edges, index) or index == mine:
-            found.update(s.id for s in _flatten(candidate))
+    for index in after_one(back, mine) | {mine}:
+        found.update(s.id for s in _flatten(top[index]))
     return found
 
 

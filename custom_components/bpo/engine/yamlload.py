@@ -227,7 +227,18 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> Problem:
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     detail = f"{context}, {problem}" if context else str(problem)
+    if line is not None and _tab_indented(text, line):
+        # PyYAML only says a '\t' "cannot start any token"; people need to hear that tabs are the problem
+        detail = "the line is indented with a tab; YAML indents with spaces only"
     return Problem(filename, line, "", f"YAML syntax error: {detail}")
+
+
+def _tab_indented(text: str, line: int) -> bool:
+    lines = text.split("\n", line)
+    if len(lines) < line:
+        return False
+    row = lines[line - 1]
+    return "\t" in row[: len(row) - len(row.lstrip(" \t"))]
 
 
 def load_yaml(text: str, out: Collector) -> object:
