@@ -185,7 +185,7 @@ def test_loop_with_a_pause_is_fine(pause: str) -> None:
 
 def test_choice_field_without_options() -> None:
     assert messages("- {id: a, end: completed}\n", "v: {type: choice}\n") == [
-        "a choice field needs options, like options: [yes, no]"
+        "a choice field needs options, like options: [approved, rejected]"
     ]
 
 

@@ -5,9 +5,12 @@ Each test states what docs/blueprint-language.md promises; each failed (as a str
 
 from __future__ import annotations
 
+import copy
 import tracemalloc
+from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from custom_components.bpo.engine.errors import BlueprintError
 from custom_components.bpo.engine.schema import parse_blueprint
@@ -62,3 +65,70 @@ def test_validating_many_steps_costs_memory_linear_in_their_number() -> None:
     small, large = peak(250), peak(1000)
     # Four times the steps should cost about four times the memory, not sixteen.
     assert large < 6 * small, (small, large)
+
+
+# Values an outside tester put into every field of the bundled blueprints: an integer past float's range
+# (crashed duration parsing), a name longer than a file name (crashed the time-zone lookup) and braces nested
+# past Python's recursion limit (crashed the PII key check). Each must be a reported problem, not a crash.
+HOSTILE = (10**400, "Europe/" + "x" * 300, "{{ " * 50)
+
+
+_RICH = """
+blueprint: {name: Rich, domain: bpo}
+process:
+  key: rich
+  calendar: {time_zone: Europe/Berlin, hours: {mon-fri: "09:00-17:00"}}
+  fields:
+    amount: {type: number, default: 5}
+    verdict: {type: choice, options: [approved, rejected]}
+  start:
+    - event: bpo_rich
+      key: "{{ event.case }}"
+      fields: {amount: "{{ event.amount }}"}
+    - schedule: "0 9 1 * *"
+      for_each: [person.ann, person.bob]
+  steps:
+    - id: review
+      task:
+        assignee: "{{ item }}"
+        group: desk
+        form: [verdict]
+        due: 8h
+        remind: [2h, 4h]
+        business_time: true
+      timeout: 2d
+      on_timeout: {goto: late}
+    - id: done
+      end: completed
+    - id: late
+      task: {group: desk, title: "Late {{ instance.key }}"}
+"""
+
+
+def _leaves(node: object, path: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaves(value, (*path, index))
+    else:
+        yield path
+
+
+def test_a_hostile_value_in_any_field_is_a_problem_not_a_crash() -> None:
+    original = yaml.safe_load(_RICH)
+    parse_blueprint(_RICH, "rich.yaml")  # valid as written
+    refused = 0
+    for path in _leaves(original):
+        for value in HOSTILE:
+            doc = copy.deepcopy(original)
+            holder = doc
+            for part in path[:-1]:
+                holder = holder[part]
+            holder[path[-1]] = value
+            try:
+                parse_blueprint(yaml.safe_dump(doc, width=10**9), "rich.yaml")
+            except BlueprintError:
+                refused += 1
+    assert refused > 2 * len(HOSTILE)  # most places refuse such values; none may raise anything else

@@ -80,7 +80,8 @@ def run(process: Process, located: Located, start_paths: Sequence[KeyPath], out:
                 out.add((*start_paths[index], "fields", name), _unknown_field(name, process))
     for name, definition in process.fields.items():
         if definition.type == "choice" and not definition.options:
-            out.add(("process", "fields", name), "a choice field needs options, like options: [yes, no]")
+            needs = "a choice field needs options, like options: [approved, rejected]"
+            out.add(("process", "fields", name), needs)
     top_ids = {id(step) for step in process.steps}
     top_paths = {id(step): path for path, step in located if id(step) in top_ids}
     _flow(process.steps, [top_paths.get(id(step), ("process", "steps")) for step in process.steps], out)

@@ -51,8 +51,9 @@ def zone(name: str | tzinfo) -> tzinfo:
         return name
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise CronError(f"unknown time zone {name!r}; expected an IANA name like Europe/Berlin") from err
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:  # OSError: a name too long for a file name
+        shown = repr(name) if len(name) <= 60 else repr(name[:57] + "...")
+        raise CronError(f"unknown time zone {shown}; expected an IANA name like Europe/Berlin") from err
 
 
 def validate_cron(expr: str) -> str | None:

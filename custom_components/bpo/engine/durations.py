@@ -52,7 +52,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         if isinstance(value, float) and math.isinf(value):  # written as .inf: not a duration at all
             raise DurationError(f"expected {EXPECTED}, got {value!r}")
-        seconds = _checked(float(value), value)
+        seconds = _checked(_as_float(value), value)
     elif isinstance(value, Mapping):
         seconds = _from_mapping(value)
     elif isinstance(value, str):
@@ -62,6 +62,13 @@ def parse_duration(value: object) -> float:
     if seconds > MAX_SECONDS:
         raise DurationError(f"a duration can be at most {MAX_DAYS} days (10 years), got {_short(value)}")
     return seconds
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer past float's range: too long, which parse_duration names
+        return math.inf
 
 
 def _short(value: object) -> str:
@@ -90,7 +97,7 @@ def _from_mapping(value: Mapping[object, object]) -> float:
             raise DurationError(f"unknown duration key {key!r}; use {allowed}")
         if isinstance(amount, bool) or not isinstance(amount, int | float):
             raise DurationError(f"{key} must be a number, got {amount!r}")
-        total += _checked(float(amount), amount) * unit
+        total += _checked(_as_float(amount), amount) * unit
     return _checked(total, dict(value))
 
 

@@ -73,7 +73,7 @@ def _reads(source: str) -> frozenset[str]:
         return frozenset()  # plain text reads nothing
     try:
         tree = _ENV.parse(source)
-    except TemplateSyntaxError:
+    except (TemplateSyntaxError, RecursionError):
         return WHOLE  # the template checks report it; here it counts as reading everything
     out: set[str] = set()
     _walk(tree, out)

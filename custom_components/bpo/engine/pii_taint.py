@@ -126,7 +126,7 @@ def _classify(root: str, keys: list[object], declared: Collection[str], out: _Re
 def _reads(source: str, declared: frozenset[str]) -> _Reads | None:
     try:
         tree = _ENV.parse(source)
-    except TemplateSyntaxError:
+    except (TemplateSyntaxError, RecursionError):  # nested too deeply: the syntax check reports it
         return None
     out = _Reads(set())
     _walk(tree, declared, out)

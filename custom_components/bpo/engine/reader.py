@@ -61,7 +61,10 @@ class Reader:
 
     def text(self, value: object, path: KeyPath, *, template: bool = False) -> str | None:
         """Text; numbers are accepted and turned into text (``title: 2025`` is fine)."""
-        if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        if isinstance(value, bool):  # YAML 1.1 turns an unquoted yes/no/on/off into a boolean
+            self.error(path, f'expected text, got {describe(value)}: write it in quotes, like "true"')
+            return None
+        if value is None or isinstance(value, dict | list):
             self.error(path, f"expected text, got {describe(value)}")
             return None
         result = value if isinstance(value, str) else str(value)

@@ -320,6 +320,8 @@ class Templates:
                 tpl = env.from_string(source)
             except TemplateError as err:
                 raise TemplateFailed(f"template {_quoted(source)} does not compile: {err}") from err
+            except RecursionError:
+                raise TemplateFailed(f"template {_quoted(source)} is nested too deeply") from None
             cache[source] = tpl
         return tpl
 
