@@ -107,3 +107,13 @@ async def test_a_template_bomb_fails_its_instance_and_nothing_else() -> None:
     assert time.monotonic() - began < 2.0
     assert bad.status == "failed" and "too large" in (bad.error or "")
     assert good.is_running and [t.step for t in good.tasks] == ["check"]
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_template_nested_past_the_recursion_limit_fails_cleanly(native: bool) -> None:
+    # validation refuses such a source; a template from anywhere else (an event's data) must still fail as
+    # a template, not with a RecursionError that escapes every handler of template errors
+    templates = Templates()
+    render = templates.render_native if native else templates.render_str
+    with pytest.raises(TemplateFailed, match="nested too deeply"):
+        render("{{ " * 50 + "1" + " }}" * 50, ctx())
