@@ -111,8 +111,8 @@ async def test_a_template_bomb_fails_its_instance_and_nothing_else() -> None:
 
 @pytest.mark.parametrize("native", [False, True])
 def test_a_template_nested_past_the_recursion_limit_fails_cleanly(native: bool) -> None:
-    # validation refuses such a source; a template from anywhere else (an event's data) must still fail as
-    # a template, not with a RecursionError that escapes every handler of template errors
+    # validation refuses such a source; should one reach rendering anyway, it must fail as a template:
+    # every caller handles TemplateFailed, none a RecursionError
     templates = Templates()
     render = templates.render_native if native else templates.render_str
     with pytest.raises(TemplateFailed, match="nested too deeply"):
