@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "--employees",
         type=int,
         metavar="N",
-        help="replace the first list input with N generated people (load testing)",
+        help="replace every schedule's for_each list with N generated people (load testing)",
     )
     return parser
 
@@ -142,11 +143,21 @@ def _simulate(ns: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ns = _parser().parse_args(argv)
-    if ns.command == "validate":
-        return _validate(ns.paths, ns.inputs)
-    if ns.command == "graph":
-        return _graph(ns.blueprint, ns.inputs)
-    return _simulate(ns)
+    try:
+        if ns.command == "validate":
+            return _validate(ns.paths, ns.inputs)
+        if ns.command == "graph":
+            return _graph(ns.blueprint, ns.inputs)
+        return _simulate(ns)
+    except BrokenPipeError:
+        # The reader went away (`bpo graph x | head`): stop quietly like other command-line tools, and point
+        # stdout at nothing so the interpreter's last flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from .memory_store import NullStore
 from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart, Step, zones_of
 from .ports import EngineEvent
 from .runtime import Engine
-from .runtime_errors import ActionFailed, EngineError
+from .runtime_errors import ActionFailed, EngineError, NotAllowed
 from .scenario import Scenario, ScenarioStart, check_answers, load_answers, load_scenario
 from .templates import is_template
 
@@ -306,7 +306,14 @@ async def simulate_async(
             if answer_at > end:
                 break
             clock.advance_to(answer_at)
-            await _apply(engine, bp, heapq.heappop(pending)[2])
+            try:
+                await _apply(engine, bp, heapq.heappop(pending)[2])
+            except NotAllowed as err:
+                # The task no longer takes this answer (requeued first, or `by` outside its group): say so
+                # and go on, so the lines that explain it are still printed.
+                when = clock.now().astimezone(tz)
+                recorder.timeline.notes.append(f"{when:%Y-%m-%d %H:%M}  answer refused: {err}")
+                recorder.timeline.summary["answers refused"] += 1
         else:
             break
     running = engine.instances(status="running")
