@@ -241,7 +241,7 @@ process:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the outcome check knows task outcomes only; a call step's (the called end steps) is not checked",
+    reason="the outcome check knows task outcomes only; a call step's (its called end steps) are not checked",
 )
 def test_a_call_outcome_the_called_process_cannot_reach_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -256,3 +256,32 @@ def test_a_call_outcome_the_called_process_cannot_reach_is_refused(
     (folder / "visit_caller.yaml").write_text(_CALLER, encoding="utf-8")
     assert main(["validate", str(folder)]) == 1
     assert "brokn" in capsys.readouterr().out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="escalate.notify entries are taken as any text; only group:<name> and person ids reach anyone",
+)
+@pytest.mark.parametrize("entry", ["supervisor", "hr", "role:boss"])
+def test_an_escalation_notify_entry_that_names_nobody_is_refused(entry: str) -> None:
+    # Section 4 (task table): notify entries are group:<name> or a person id; section 7 refuses the bare name
+    # and role: forms in viewers because they would match nobody. In escalate.notify the same entries passed
+    # validation and then notified nobody when the escalation fired.
+    text = f"""
+blueprint: {{name: Notify, domain: bpo}}
+process:
+  key: notify_check
+  start: [{{manual: {{}}}}]
+  steps:
+    - id: check
+      task:
+        group: desk
+        escalate:
+          - after: 1h
+            notify: [{entry}]
+"""
+    with pytest.raises(BlueprintError) as caught:
+        parse_blueprint(text, "notify.yaml")
+    assert any(
+        "notify.yaml:12: process.steps[0].task.escalate[0].notify" in str(p) for p in caught.value.problems
+    )
