@@ -285,3 +285,32 @@ process:
     assert any(
         "notify.yaml:12: process.steps[0].task.escalate[0].notify" in str(p) for p in caught.value.problems
     )
+
+
+_SEED = Path(__file__).parents[2] / "blueprints" / "bpo" / "device_security_report.yaml"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--start", "tomorrow"), ("--tz", "Mars/Base"), ("--start", "2026-13-01")]
+)
+def test_a_bad_simulate_option_is_named_in_its_message(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Section 9: mistakes are reported so that they can be found; "Invalid isoformat string: 'tomorrow'" and
+    # "'No time zone found with key Mars/Base'" did not say which option was wrong.
+    from custom_components.bpo.engine.cli import main
+
+    assert main(["simulate", str(_SEED), option, value, "--days", "1"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"bpo simulate: {option}:"), out
+    assert value in out
+
+
+def test_simulating_no_days_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # --days -3 printed an empty summary as if the blueprint had simply done nothing.
+    from custom_components.bpo.engine.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["simulate", str(_SEED), "--days", "-3"])
+    assert caught.value.code == 2
+    assert "--days" in capsys.readouterr().err

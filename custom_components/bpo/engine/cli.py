@@ -18,6 +18,17 @@ from .model import Blueprint
 from .schema import load_blueprint, load_directory
 
 
+def _days(text: str) -> int:
+    """``--days``: a whole number of days, at least one (0 or less would print an empty run)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 day, got {days}")
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bpo", description="Check, draw and dry-run bpo blueprints.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -33,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run a blueprint on a virtual clock and print a timeline")
     simulate.add_argument("blueprint", metavar="BLUEPRINT")
     simulate.add_argument("--inputs", metavar="FILE", help="YAML mapping of input values")
-    simulate.add_argument("--start", metavar="DATETIME", help="virtual start time (ISO 8601; default: now)")
-    simulate.add_argument("--days", type=int, default=31, metavar="N", help="days to simulate (default 31)")
+    simulate.add_argument(
+        "--start", metavar="DATETIME", help="virtual start time (ISO 8601; default: today 00:00 in --tz)"
+    )
+    simulate.add_argument("--days", type=_days, default=31, metavar="N", help="days to simulate (default 31)")
     answers = simulate.add_mutually_exclusive_group()
     answers.add_argument("--answers", metavar="FILE", help="YAML file of scripted task answers")
     answers.add_argument(

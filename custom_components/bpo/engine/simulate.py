@@ -497,7 +497,12 @@ def parse_start(text: str | None, tz: ZoneInfo) -> datetime:
     if text is None:
         value = datetime.combine(datetime.now(tz).date(), time(0), tz)
     else:
-        value = datetime.fromisoformat(text)
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"--start: expected an ISO date or date-time such as 2026-03-02T08:00, got {text!r}"
+            ) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
     return value
@@ -509,6 +514,10 @@ def run_cli(ns: Namespace) -> int:
 
     try:
         tz = ZoneInfo(ns.tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"bpo simulate: --tz: unknown time zone {ns.tz!r}; expected an IANA name like Europe/Berlin")
+        return 1
+    try:
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
         bp = load_blueprint(ns.blueprint, inputs=inputs)
         called = called_blueprints(bp, Path(ns.blueprint).parent)
