@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,17 @@ from .errors import BlueprintError, Problem
 from .graph import to_mermaid
 from .model import Blueprint
 from .schema import load_blueprint, load_directory
+
+
+def _days(text: str) -> int:
+    """``--days``: a whole number of days, at least one (0 or less would print an empty run)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 day, got {days}")
+    return days
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run a blueprint on a virtual clock and print a timeline")
     simulate.add_argument("blueprint", metavar="BLUEPRINT")
     simulate.add_argument("--inputs", metavar="FILE", help="YAML mapping of input values")
-    simulate.add_argument("--start", metavar="DATETIME", help="virtual start time (ISO 8601; default: now)")
-    simulate.add_argument("--days", type=int, default=31, metavar="N", help="days to simulate (default 31)")
+    simulate.add_argument(
+        "--start", metavar="DATETIME", help="virtual start time (ISO 8601; default: today 00:00 in --tz)"
+    )
+    simulate.add_argument("--days", type=_days, default=31, metavar="N", help="days to simulate (default 31)")
     answers = simulate.add_mutually_exclusive_group()
     answers.add_argument("--answers", metavar="FILE", help="YAML file of scripted task answers")
     answers.add_argument(
@@ -51,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "--employees",
         type=int,
         metavar="N",
-        help="replace the first list input with N generated people (load testing)",
+        help="replace every schedule's for_each list with N generated people (load testing)",
     )
     return parser
 
@@ -142,11 +156,21 @@ def _simulate(ns: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ns = _parser().parse_args(argv)
-    if ns.command == "validate":
-        return _validate(ns.paths, ns.inputs)
-    if ns.command == "graph":
-        return _graph(ns.blueprint, ns.inputs)
-    return _simulate(ns)
+    try:
+        if ns.command == "validate":
+            return _validate(ns.paths, ns.inputs)
+        if ns.command == "graph":
+            return _graph(ns.blueprint, ns.inputs)
+        return _simulate(ns)
+    except BrokenPipeError:
+        # The reader went away (`bpo graph x | head`): stop quietly like other command-line tools, and point
+        # stdout at nothing so the interpreter's last flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
 
 
 if __name__ == "__main__":

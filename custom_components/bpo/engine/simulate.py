@@ -43,7 +43,7 @@ from .memory_store import NullStore
 from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart, Step, zones_of
 from .ports import EngineEvent
 from .runtime import Engine
-from .runtime_errors import ActionFailed, EngineError
+from .runtime_errors import ActionFailed, EngineError, NotAllowed
 from .scenario import Scenario, ScenarioStart, check_answers, load_answers, load_scenario
 from .templates import is_template
 
@@ -306,7 +306,14 @@ async def simulate_async(
             if answer_at > end:
                 break
             clock.advance_to(answer_at)
-            await _apply(engine, bp, heapq.heappop(pending)[2])
+            try:
+                await _apply(engine, bp, heapq.heappop(pending)[2])
+            except NotAllowed as err:
+                # The task no longer takes this answer (requeued first, or `by` outside its group): say so
+                # and go on, so the lines that explain it are still printed.
+                when = clock.now().astimezone(tz)
+                recorder.timeline.notes.append(f"{when:%Y-%m-%d %H:%M}  answer refused: {err}")
+                recorder.timeline.summary["answers refused"] += 1
         else:
             break
     running = engine.instances(status="running")
@@ -490,7 +497,12 @@ def parse_start(text: str | None, tz: ZoneInfo) -> datetime:
     if text is None:
         value = datetime.combine(datetime.now(tz).date(), time(0), tz)
     else:
-        value = datetime.fromisoformat(text)
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"--start: expected an ISO date or date-time such as 2026-03-02T08:00, got {text!r}"
+            ) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
     return value
@@ -502,6 +514,10 @@ def run_cli(ns: Namespace) -> int:
 
     try:
         tz = ZoneInfo(ns.tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"bpo simulate: --tz: unknown time zone {ns.tz!r}; expected an IANA name like Europe/Berlin")
+        return 1
+    try:
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
         bp = load_blueprint(ns.blueprint, inputs=inputs)
         called = called_blueprints(bp, Path(ns.blueprint).parent)
