@@ -208,7 +208,7 @@ async def test_an_item_tasks_escalation_counts_working_time_of_the_process_calen
         "      task:\n"
         "        assignee: ann\n"
         "        business_time: true\n"
-        "        escalate: [{after: 10h, notify: [boss]}]\n",
+        "        escalate: [{after: 10h, notify: [person.boss]}]\n",
         fields=FIELDS,
         extra="  calendar: office\n",
     )

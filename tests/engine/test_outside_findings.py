@@ -258,10 +258,6 @@ def test_a_call_outcome_the_called_process_cannot_reach_is_refused(
     assert "brokn" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="escalate.notify entries are taken as any text; only group:<name> and person ids reach anyone",
-)
 @pytest.mark.parametrize("entry", ["supervisor", "hr", "role:boss"])
 def test_an_escalation_notify_entry_that_names_nobody_is_refused(entry: str) -> None:
     # Section 4 (task table): notify entries are group:<name> or a person id; section 7 refuses the bare name

@@ -35,7 +35,8 @@ PATHS = {
 def _text(slot: str, template: str) -> str:
     text = BASE
     for name in LINES:
-        text = text.replace(f'"{name}"', '"' + (template if name == slot else "x") + '"')
+        filler = "group:x" if name == "ESC" else "x"  # a notify entry must name a group or a person
+        text = text.replace(f'"{name}"', '"' + (template if name == slot else filler) + '"')
     return text
 
 

@@ -118,6 +118,25 @@ def entry_problem(text: str, entry: str | None = None) -> str | None:
     return f"unknown entry {entry!r} (expected {forms})"
 
 
+def notify_problem(text: str) -> str | None:
+    """What is wrong with a fixed ``escalate.notify`` entry, or None: notifications go to the members of a
+    ``group:<name>`` or to a person id; anything else would reach nobody when the escalation fires."""
+    text = text.strip()
+    if _PERSON.fullmatch(text):
+        return None
+    match = _PREFIXED.fullmatch(text)
+    if match and match["kind"] == "group" and match["name"].strip():
+        return None
+    forms = "group:<name> or a person id (person.<name>)"
+    if text in _WORDS:
+        example = '"{{ supervisor_of(item) }}"'
+        return f"'{text}' is not understood here (expected {forms}): a template like {example} names one"
+    if _NAME.fullmatch(text):
+        hint = f"a group is written group:{text}, a person person.{text}"
+        return f"unknown entry {text!r} (expected {forms}): {hint}"
+    return f"unknown entry {text[:60]!r} (expected {forms})"
+
+
 def _task(process: Process, step: Step, path: KeyPath, located: Located, out: Collector) -> None:
     spec = step.task
     assert spec is not None

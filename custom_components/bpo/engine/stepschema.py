@@ -26,7 +26,9 @@ from .model import (
     TimeoutAction,
     WaitSpec,
 )
+from .policy import notify_problem
 from .reader import Reader, describe
+from .templates import is_template
 
 KINDS = ("task", "parallel", "choose", "wait", "action", "end", "repeat", "call")
 BRANCH_KINDS = ("task", "wait", "action", "parallel", "repeat", "call")  # also what a repeat body may hold
@@ -447,6 +449,7 @@ def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, .
             r.duration_or_template(m["after"], (*item_path, "after")) if "after" in m else (None, None)
         )
         notify = r.text_list(m["notify"], (*item_path, "notify"), template=True) if "notify" in m else ()
+        _check_notify(m.get("notify"), notify, (*item_path, "notify"), r)
         reassign = r.text(m["reassign"], (*item_path, "reassign"), template=True) if "reassign" in m else None
         if after is not None or template is not None:
             result.append(Escalation(after or 0.0, notify, reassign, template))
@@ -456,6 +459,15 @@ def _escalations(value: object, path: KeyPath, r: Reader) -> tuple[Escalation, .
         if all(e.after_template is None for e in result)
         else tuple(result)
     )
+
+
+def _check_notify(raw: object, entries: tuple[str, ...], path: KeyPath, r: Reader) -> None:
+    if len(entries) != (len(raw) if isinstance(raw, list) else 1):
+        return  # an entry that is not text is reported already, and indexes would no longer line up
+    for index, entry in enumerate(entries):
+        problem = None if is_template(entry) else notify_problem(entry)
+        if problem:
+            r.error((*path, index) if isinstance(raw, list) else path, problem)
 
 
 def parse_wait(value: object, path: KeyPath, r: Reader) -> WaitSpec | None:
