@@ -15,6 +15,10 @@ from custom_components.bpo.engine.schema import parse_blueprint
 from custom_components.bpo.engine.steps.task import TaskKind
 
 from .test_mutants_tasks import T0, Directory, blueprint, engine_for
+from .test_requeue_presence import IDLE
+from .test_requeue_presence import T0 as RQ_T0
+from .test_requeue_presence import blueprint as rq_blueprint
+from .test_requeue_presence import engine_for as rq_engine
 from .test_runtime import BERLIN, Sink
 
 MINUTE = timedelta(minutes=1)
@@ -248,3 +252,82 @@ async def test_an_instance_completed_past_its_last_step_masks_only_pii_in_its_ev
     await engine.complete_task(inst.tasks[0].id)
     [done] = sink.of("instance_completed")
     assert (done["status"], done["fields"]) == ("completed", {"who": "Bob", "ssn": "***"})
+
+
+# -- fifth session ---------------------------------------------------------------------------------------
+async def test_a_failing_when_in_a_branch_fails_the_instance_cancelling_its_other_tasks() -> None:
+    """A ``when`` that cannot be rendered fails the instance through its own version: the open task of the
+    other branch is cancelled (event and status), and the closing event masks only the pii field."""
+    steps = (
+        "    - id: p\n"
+        "      parallel:\n"
+        "        - {id: a, task: {assignee: ann}}\n"
+        "        - {id: b, when: '{{ 1 // 0 }}', task: {assignee: bob}}\n"
+    )
+    fields = "{who: {type: text}, ssn: {type: text, pii: true}}"
+    engine, _, sink = engine_for(blueprint(steps, fields=fields))
+    await engine.restore()
+    inst = await engine.start("tasks", fields={"who": "Bob", "ssn": "123"})
+    assert inst.status == "failed" and inst.error is not None and inst.error.startswith("step b: ")
+    assert statuses(inst) == [("a", "cancelled")]
+    assert cancelled(sink) == [("a", "failed")]
+    [done] = sink.of("instance_completed")
+    assert done["fields"] == {"who": "Bob", "ssn": "***"}
+
+
+async def test_a_held_task_requeued_by_its_holder_leaving_the_zone_drops_its_idle_timer() -> None:
+    """``on_timeout: requeue`` times only a held task: once it is back in the queue its timer is gone."""
+    text = rq_blueprint('{assignee: "{{ fields.offered }}", group: center, present_in: zone.center}', IDLE)
+    engine, _, _, _ = await rq_engine(text)
+    await engine.set_presence("zone.center", ["carol"])
+    await engine.start("rq", fields={"offered": "carol"})
+    assert engine.next_deadline() == RQ_T0 + timedelta(minutes=20)
+    [held] = await engine.set_presence("zone.center", ["erin"])
+    assert held.assignee is None and held.is_open
+    assert engine.next_deadline() is None
+
+
+LOST = """blueprint: {{name: {key}, domain: bpo}}
+process:
+  key: {key}
+  start: [{{manual: {{}}}}]
+  steps:
+{steps}"""
+OLD_STEPS = (
+    "    - id: p\n"
+    "      parallel:\n"
+    "        - {id: a, task: {assignee: ann}}\n"
+    "        - {id: w, wait: {event: go}}\n"
+    "        - {id: c, call: {process: visit}}\n"
+)
+VISIT_LOST = LOST.format(key="visit", steps="    - {id: look, task: {assignee: tec}}\n")
+
+
+async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kind_of_each_token() -> None:
+    """A record whose version is lost (no kept source) runs on the current version, which lacks its steps:
+    each token is then cancelled by the kind its record type tells (task, wait, call, parallel), so the
+    task is cancelled with its event and the called instance is cancelled with it."""
+    store = MemoryStore()
+    clock = VirtualClock(T0)
+    sink = Sink()
+
+    def fresh(steps: str) -> Engine:
+        engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN, directory=Directory())
+        case = parse_blueprint(LOST.format(key="case", steps=steps), "case.yaml")
+        engine.set_blueprints([case, parse_blueprint(VISIT_LOST, "visit.yaml")])
+        return engine
+
+    engine = fresh(OLD_STEPS)
+    await engine.restore()
+    inst = await engine.start("case")
+    [child] = [i for i in engine.instances() if i.id != inst.id]
+    assert store.meta is not None
+    store.meta["sources"] = {}  # a record from before blueprint sources were kept
+    later = fresh("    - {id: other, task: {assignee: ann}}\n")
+    await later.restore()
+    cancelled_inst = await later.cancel(inst.id, user="sue")
+    assert cancelled_inst.status == "cancelled"
+    assert statuses(cancelled_inst) == [("a", "cancelled")]
+    assert cancelled(sink) == [("a", "cancelled"), ("look", "cancelled")]
+    assert later.instance(child.id).status == "cancelled"
+    assert cancelled_inst.waits is None and cancelled_inst.joins is None
