@@ -3,6 +3,8 @@ is taken in, and the skip policy looking backwards."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -36,3 +38,30 @@ def test_every_missing_wall_time_shifts_to_the_exact_second_of_the_jump() -> Non
     jump = datetime(2020, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 CET became 03:00 CEST
     for minute in range(60):
         assert localize(datetime(2020, 3, 29, 2, minute), berlin) == jump, minute
+
+
+@pytest.fixture
+def host_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A Home Assistant host runs in its own local zone; cron's instants must not depend on it."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+@pytest.mark.parametrize(
+    ("wall", "instant"),
+    [
+        (datetime(2026, 10, 25, 2, 30), "2026-10-25T00:30:00+00:00"),  # shown twice in Berlin: the first
+        (datetime(2026, 3, 29, 2, 30), "2026-03-29T01:00:00+00:00"),  # never shown: the jump
+        (datetime(2026, 7, 1, 9, 0), "2026-07-01T07:00:00+00:00"),  # an ordinary summer time
+    ],
+)
+def test_local_times_become_utc_instants_whatever_the_hosts_zone(wall: datetime, instant: str) -> None:
+    # the result is stored and turned into keys as text: an instant in the host's zone would read the same
+    # moment with another offset (-04:00) and give other keys
+    result = localize(wall, ZoneInfo("Europe/Berlin"))
+    assert result is not None
+    assert result.isoformat() == instant
