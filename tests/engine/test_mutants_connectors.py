@@ -405,6 +405,24 @@ async def test_next_link_pages_must_be_objects_and_are_bounded(aiohttp_server: A
     assert [i async for i in http.paginate_next_link(url, max_pages=3)] == [1, 2, 3]
 
 
+async def test_a_list_that_never_ends_stops_after_the_documented_1000_pages(
+    aiohttp_server: Any, session: Any
+) -> None:
+    # docs/connectors.md promises the bound of 1000 pages when the caller sets none: a looping API must cost
+    # exactly that many requests, for either kind of paging
+    http = client(session, Waits())
+    linked = Script(lambda: web.json_response({"value": [0], "@odata.nextLink": url}))
+    url = await serve(aiohttp_server, linked)
+    with pytest.raises(PermanentError, match=r"more than 1000 pages$"):
+        [i async for i in http.paginate_next_link(url)]
+    assert len(linked.seen) == 1000
+    numbered = Script(lambda: web.json_response([1, 2]))
+    url = await serve(aiohttp_server, numbered)
+    with pytest.raises(PermanentError, match=r"more than 1000 pages$"):
+        [i async for i in http.paginate_pages(url, size=2)]
+    assert len(numbered.seen) == 1000
+
+
 async def test_numbered_pages_start_where_told_and_keep_the_caller_params(
     aiohttp_server: Any, session: Any
 ) -> None:
