@@ -331,3 +331,30 @@ async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kin
     assert cancelled(sink) == [("a", "cancelled"), ("look", "cancelled")]
     assert later.instance(child.id).status == "cancelled"
     assert cancelled_inst.waits is None and cancelled_inst.joins is None
+
+
+async def test_a_correlated_wait_of_a_lost_version_is_cancelled_and_its_reply_goes_nowhere() -> None:
+    """A correlated wait whose step the current version lacks (its own version lost) is still cancelled
+    cleanly, and a later reply with its key resumes nothing (issue 16: wait ``_unindex``)."""
+    store = MemoryStore()
+    clock = VirtualClock(T0)
+    sink = Sink()
+    waiting = "    - {id: w, wait: {event: reply, correlate: '{{ event.ticket }}'}}\n"
+
+    def fresh(steps: str) -> Engine:
+        engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN, directory=Directory())
+        engine.set_blueprints([parse_blueprint(LOST.format(key="case", steps=steps), "case.yaml")])
+        return engine
+
+    engine = fresh(waiting)
+    await engine.restore()
+    inst = await engine.start("case", key="T-1")
+    assert store.meta is not None
+    store.meta["sources"] = {}  # a record from before blueprint sources were kept
+    later = fresh("    - {id: other, task: {assignee: ann}}\n")
+    await later.restore()
+    gone = await later.cancel(inst.id, user="sue")
+    assert gone.status == "cancelled"
+    assert gone.waits is None
+    await later.handle_event("reply", {"ticket": "T-1"})
+    assert later.instance(inst.id).status == "cancelled"
