@@ -426,3 +426,24 @@ async def test_data_that_do_not_fit_the_fields_are_refused_and_logged_without_th
     assert "Taro" not in caplog.text
     assert list(world.manager.engine.instances(process="order")) == []
     assert not Path(hass.config.path(".storage", "bpo.inbound_seen")).exists()
+
+
+async def test_a_declared_oversized_body_is_refused_without_waiting_for_it(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    """A Content-Length over max_body is refused at once: the sender need not upload (nor we wait for)
+    the megabyte it announced."""
+    import asyncio
+
+    world, url = await setup(hass, tmp_path, "  max_body: 200\n")
+    client = await hass_client_no_auth()
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(
+        f"POST {url} HTTP/1.1\r\nHost: ha\r\nContent-Length: 1000000\r\n"
+        "X-Bpo-Signature: sha256=00\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 413")
+    assert intake(world) == []
