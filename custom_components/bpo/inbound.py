@@ -265,6 +265,8 @@ class InboundWebhook:
 
 def _timestamp(value: str | None) -> int | None:
     """``X-Bpo-Timestamp`` as unix seconds, or None when absent or not a plain integer."""
-    if value is None or not value.strip().isdigit():
+    text = "" if value is None else value.strip()
+    # ASCII only: isdigit() also takes superscripts (int() then raises) and other scripts' digits
+    if not (text.isascii() and text.isdigit()):
         return None
-    return int(value.strip())
+    return int(text)

@@ -112,17 +112,23 @@ async def test_with_a_known_address_the_announcement_gives_the_full_url(
     assert world.entry.options["webhook_id"] not in caplog.text
 
 
+@pytest.mark.parametrize("broken", ["", 12345])
 async def test_an_empty_webhook_id_option_is_replaced_by_a_new_one(
-    hass: HomeAssistant, tmp_path: Path
+    hass: HomeAssistant, tmp_path: Path, broken: Any
 ) -> None:
+    """An unusable id is replaced, the entry's other options stay, and a good id survives a reload."""
     write_inbound(tmp_path)
     world = await async_setup_world(hass, blueprints={"intake.yaml": INTAKE})
     first = world.entry.options["webhook_id"]
     assert isinstance(first, str) and len(first) > 20
-    hass.config_entries.async_update_entry(world.entry, options={**world.entry.options, "webhook_id": ""})
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    assert world.entry.options["webhook_id"] == first  # the URL the sender knows stays valid
+    options = {**world.entry.options, "webhook_id": broken, "other_option": "kept"}
+    hass.config_entries.async_update_entry(world.entry, options=options)
     await hass.services.async_call("bpo", "reload", {}, blocking=True)
     second = world.entry.options["webhook_id"]
-    assert second and second != first
+    assert isinstance(second, str) and second and second != first
+    assert world.entry.options["other_option"] == "kept"
     assert second in hass.data["webhook"] and first not in hass.data["webhook"]
 
 
@@ -303,3 +309,141 @@ async def test_a_cloud_relayed_refusal_names_the_cloud(
     body = padded(100)
     ok = MockRequest(body, "cloud", method="POST", headers={"X-Bpo-Signature": sign_body(SECRET, body)})
     assert (await async_handle_webhook(hass, world.entry.options["webhook_id"], ok)).status == 202
+
+
+async def test_whitespace_around_relayed_headers_is_ignored(
+    hass: HomeAssistant, tmp_path: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    """A cloud-relayed request keeps header whitespace (aiohttp's parser strips it, MockRequest does not):
+    a padded signature and timestamp are accepted, and the same request unpadded is its replay."""
+    from homeassistant.components.webhook import async_handle_webhook
+    from homeassistant.util.aiohttp import MockRequest
+
+    freezer.move_to(NOW)
+    world, _ = await setup(hass, tmp_path)
+    hook = world.entry.options["webhook_id"]
+    body = event("W1")
+    signature = sign_body(SECRET, body, STAMP)
+    padded_headers = {"X-Bpo-Signature": f"  {signature} ", "X-Bpo-Timestamp": f" {STAMP} "}
+    first = await async_handle_webhook(
+        hass, hook, MockRequest(body, hook, method="POST", headers=padded_headers)
+    )
+    (inst,) = intake(world)
+    assert first.status == 202
+    assert json.loads(first.body) == {"accepted": True, "instances": [inst.id]}
+    [row] = seen_file(hass)["data"]["seen"]
+    assert row[0] == signature  # remembered without the padding
+    plain = {"X-Bpo-Signature": signature, "X-Bpo-Timestamp": str(STAMP)}
+    again = await async_handle_webhook(hass, hook, MockRequest(body, hook, method="POST", headers=plain))
+    assert again.status == 202
+    assert json.loads(again.body) == {"accepted": True, "duplicate": True, "instances": [inst.id]}
+    assert len(intake(world)) == 1
+
+
+async def test_replay_record_failures_and_duplicates_are_logged(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The admin learns why an applied event was answered 503 (its replay record could not be written,
+    first on the delivery, then on the retry) and that the successful retry was not applied again."""
+    from custom_components.bpo.inbound_seen import STORAGE_KEY
+
+    world, url = await setup(hass, tmp_path)
+    client = await hass_client_no_auth()
+    blocker = Path(hass.config.path(".storage", STORAGE_KEY))
+    blocker.mkdir(parents=True)  # a directory where the file goes: the write fails
+    request = signed(event("F1"))
+
+    def logged(level: int) -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == level]
+
+    caplog.clear()
+    first = await client.post(url, **request)
+    assert first.status == 503 and await first.json() == {"error": "not stored, retry later"}
+    [error] = logged(logging.ERROR)
+    assert error.startswith(
+        "bpo inbound event 'contact_received' applied, but its replay record was not written: "
+        f"could not write {STORAGE_KEY}"
+    )
+    caplog.clear()
+    retry = await client.post(url, **request)
+    assert retry.status == 503 and await retry.json() == {"error": "not stored, retry later"}
+    [error] = logged(logging.ERROR)
+    assert error.startswith(f"bpo inbound replay memory could not be written: could not write {STORAGE_KEY}")
+    blocker.rmdir()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        caplog.clear()
+        assert (await client.post(url, **request)).status == 202
+        assert logged(logging.INFO) == [
+            "bpo inbound request from 127.0.0.1 was already accepted; not applied again"
+        ]
+        assert logged(logging.ERROR) == []
+    assert len(intake(world)) == 1
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "\u0661\u0662"])
+async def test_a_timestamp_in_other_digits_is_refused_as_not_unix_seconds(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    stamp: str,
+) -> None:
+    """``str.isdigit`` accepts superscripts and other scripts' digits; the header must be ASCII digits.
+    A superscript used to reach ``int()`` and fail there, answering 500 (so the sender retried forever)."""
+    from homeassistant.components.webhook import async_handle_webhook
+    from homeassistant.util.aiohttp import MockRequest
+
+    world, _ = await setup(hass, tmp_path)
+    hook = world.entry.options["webhook_id"]
+    body = event("U1")
+    headers = {"X-Bpo-Signature": sign_body(SECRET, body), "X-Bpo-Timestamp": stamp}
+    resp = await async_handle_webhook(hass, hook, MockRequest(body, hook, method="POST", headers=headers))
+    assert resp.status == 401
+    assert json.loads(resp.body) == {"error": "X-Bpo-Timestamp must be unix seconds"}
+    assert warnings(caplog) == ["Rejected bpo inbound event from Home Assistant Cloud: bad timestamp"]
+    assert intake(world) == []
+
+
+async def test_data_that_do_not_fit_the_fields_are_refused_and_logged_without_the_value(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The signed webhook starts strictly: the sender gets 400 naming the field, the admin a warning with
+    event, sender and field (never the value), and nothing is started or remembered."""
+    from .test_inbound_hardening import ORDER
+
+    write_inbound(tmp_path)
+    world = await async_setup_world(hass, blueprints={"order.yaml": ORDER})
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{world.entry.options['webhook_id']}"
+    body = json.dumps({"event": "order_received", "data": {"ref": "O9", "amount": "Taro"}}).encode()
+    resp = await client.post(url, **signed(body))
+    assert resp.status == 400
+    assert await resp.json() == {"error": "process 'order': amount: expected a number"}
+    assert warnings(caplog) == [
+        "Rejected bpo inbound event 'order_received' from 127.0.0.1: "
+        "process 'order': amount: expected a number"
+    ]
+    assert "Taro" not in caplog.text
+    assert list(world.manager.engine.instances(process="order")) == []
+    assert not Path(hass.config.path(".storage", "bpo.inbound_seen")).exists()
+
+
+async def test_a_declared_oversized_body_is_refused_without_waiting_for_it(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    """A Content-Length over max_body is refused at once: the sender need not upload (nor we wait for)
+    the megabyte it announced."""
+    import asyncio
+
+    world, url = await setup(hass, tmp_path, "  max_body: 200\n")
+    client = await hass_client_no_auth()
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(
+        f"POST {url} HTTP/1.1\r\nHost: ha\r\nContent-Length: 1000000\r\n"
+        "X-Bpo-Signature: sha256=00\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 413")
+    assert intake(world) == []
