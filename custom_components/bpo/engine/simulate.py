@@ -514,8 +514,9 @@ def run_cli(ns: Namespace) -> int:
 
     try:
         tz = ZoneInfo(ns.tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        print(f"bpo simulate: --tz: unknown time zone {ns.tz!r}; expected an IANA name like Europe/Berlin")
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        shown = repr(ns.tz) if len(ns.tz) <= 60 else repr(ns.tz[:57] + "...")
+        print(f"bpo simulate: --tz: unknown time zone {shown}; expected an IANA name like Europe/Berlin")
         return 1
     try:
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
