@@ -447,3 +447,47 @@ async def test_a_declared_oversized_body_is_refused_without_waiting_for_it(
     writer.close()
     assert status_line.startswith(b"HTTP/1.1 413")
     assert intake(world) == []
+
+
+async def test_a_reload_keeps_the_replay_memory_that_could_not_be_written(
+    hass: HomeAssistant, hass_client_no_auth: Any, tmp_path: Path
+) -> None:
+    """The webhook is rebuilt on every reload, but the replay memory is handed over, not re-read: a
+    signature applied while its record could not be written lives only in memory, and the retry after a
+    reload must still be answered "duplicate" rather than applied a second time."""
+    from custom_components.bpo.inbound_seen import STORAGE_KEY
+
+    world, url = await setup(hass, tmp_path)
+    client = await hass_client_no_auth()
+    blocker = Path(hass.config.path(".storage", STORAGE_KEY))
+    blocker.mkdir(parents=True)  # a directory where the file goes: the write fails
+    request = signed(event("K1"))
+    assert (await client.post(url, **request)).status == 503
+    (inst,) = intake(world)
+    blocker.rmdir()
+    await hass.services.async_call("bpo", "reload", {}, blocking=True)
+    retry = await client.post(url, **request)
+    assert retry.status == 202
+    assert await retry.json() == {"accepted": True, "duplicate": True, "instances": [inst.id]}
+    assert len(intake(world)) == 1
+
+
+async def test_without_a_known_address_the_announcement_gives_the_path(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When HA knows no address of its own (``get_url`` finds none), the admin is told the path to
+    append, still with the id left out."""
+    from unittest.mock import patch
+
+    from homeassistant.helpers.network import NoURLAvailableError
+
+    with (
+        patch("homeassistant.components.webhook.get_url", side_effect=NoURLAvailableError),
+        caplog.at_level(logging.INFO, logger=LOGGER),
+    ):
+        world, _ = await setup(hass, tmp_path)
+    [announced] = [
+        r.getMessage() for r in caplog.records if r.name == LOGGER and "listening" in r.getMessage()
+    ]
+    assert announced.startswith("bpo inbound webhook is listening at /api/webhook/<webhook_id> (")
+    assert world.entry.options["webhook_id"] not in caplog.text
