@@ -4,8 +4,7 @@ range, overnight and whole-day spans, yearly holidays, and the always-open calen
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -121,13 +120,9 @@ def test_time_zone_forms_and_hours_must_be_a_mapping() -> None:
 
 
 @pytest.fixture
-def host_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def host_in_utc(host_tz: Callable[[str], None]) -> None:
     """The host's own zone (UTC here) differs from the calendar's: local dates must come from the calendar."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    host_tz("UTC")
 
 
 @pytest.mark.usefixtures("host_in_utc")

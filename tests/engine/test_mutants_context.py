@@ -9,8 +9,7 @@ Blueprints are YAML text and everything is read through the public ``Engine`` AP
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,14 +26,9 @@ from .test_runtime import BERLIN, Sink
 
 
 @pytest.fixture
-def host_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process runs in New York, as a Home Assistant host runs in its local zone: times must come out in
-    the engine's zone (Berlin) or UTC, never the host's (``astimezone()`` without a zone)."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def host_zone(host_tz: Callable[[str], None]) -> None:
+    """The process runs in New York: times must come out in the engine's zone (Berlin) or UTC."""
+    host_tz("America/New_York")
 
 
 class EchoDirectory:

@@ -3,8 +3,7 @@ is taken in, and the skip policy looking backwards."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -41,13 +40,9 @@ def test_every_missing_wall_time_shifts_to_the_exact_second_of_the_jump() -> Non
 
 
 @pytest.fixture
-def host_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A Home Assistant host runs in its own local zone; cron's instants must not depend on it."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def host_in_new_york(host_tz: Callable[[str], None]) -> None:
+    """A host in New York: cron's instants must not depend on it."""
+    host_tz("America/New_York")
 
 
 @pytest.mark.usefixtures("host_in_new_york")

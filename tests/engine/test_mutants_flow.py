@@ -12,6 +12,7 @@ from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.runtime import Engine
 from custom_components.bpo.engine.schema import parse_blueprint
+from custom_components.bpo.engine.state import Instance
 from custom_components.bpo.engine.steps.task import TaskKind
 
 from .test_mutants_tasks import T0, Directory, blueprint, engine_for
@@ -303,13 +304,11 @@ OLD_STEPS = (
 VISIT_LOST = LOST.format(key="visit", steps="    - {id: look, task: {assignee: tec}}\n")
 
 
-async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kind_of_each_token() -> None:
-    """A record whose version is lost (no kept source) runs on the current version, which lacks its steps:
-    each token is then cancelled by the kind its record type tells (task, wait, call, parallel), so the
-    task is cancelled with its event and the called instance is cancelled with it."""
+async def lost_version(old_steps: str, sink: Sink, key: str | None = None) -> tuple[Engine, Engine, Instance]:
+    """An instance started on ``old_steps``, then its engine restarted on a version without those steps and
+    without the kept source (a record from before sources were kept): (first engine, restarted, instance)."""
     store = MemoryStore()
     clock = VirtualClock(T0)
-    sink = Sink()
 
     def fresh(steps: str) -> Engine:
         engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN, directory=Directory())
@@ -317,14 +316,23 @@ async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kin
         engine.set_blueprints([case, parse_blueprint(VISIT_LOST, "visit.yaml")])
         return engine
 
-    engine = fresh(OLD_STEPS)
+    engine = fresh(old_steps)
     await engine.restore()
-    inst = await engine.start("case")
-    [child] = [i for i in engine.instances() if i.id != inst.id]
+    inst = await engine.start("case", key=key)
     assert store.meta is not None
-    store.meta["sources"] = {}  # a record from before blueprint sources were kept
+    store.meta["sources"] = {}
     later = fresh("    - {id: other, task: {assignee: ann}}\n")
     await later.restore()
+    return engine, later, inst
+
+
+async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kind_of_each_token() -> None:
+    """A record whose version is lost (no kept source) runs on the current version, which lacks its steps:
+    each token is then cancelled by the kind its record type tells (task, wait, call, parallel), so the
+    task is cancelled with its event and the called instance is cancelled with it."""
+    sink = Sink()
+    engine, later, inst = await lost_version(OLD_STEPS, sink)
+    [child] = [i for i in engine.instances() if i.id != inst.id]
     cancelled_inst = await later.cancel(inst.id, user="sue")
     assert cancelled_inst.status == "cancelled"
     assert statuses(cancelled_inst) == [("a", "cancelled")]
@@ -336,23 +344,8 @@ async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kin
 async def test_a_correlated_wait_of_a_lost_version_is_cancelled_and_its_reply_goes_nowhere() -> None:
     """A correlated wait whose step the current version lacks (its own version lost) is still cancelled
     cleanly, and a later reply with its key resumes nothing (issue 16: wait ``_unindex``)."""
-    store = MemoryStore()
-    clock = VirtualClock(T0)
-    sink = Sink()
     waiting = "    - {id: w, wait: {event: reply, correlate: '{{ event.ticket }}'}}\n"
-
-    def fresh(steps: str) -> Engine:
-        engine = Engine(clock=clock, store=store, events=sink, tz=BERLIN, directory=Directory())
-        engine.set_blueprints([parse_blueprint(LOST.format(key="case", steps=steps), "case.yaml")])
-        return engine
-
-    engine = fresh(waiting)
-    await engine.restore()
-    inst = await engine.start("case", key="T-1")
-    assert store.meta is not None
-    store.meta["sources"] = {}  # a record from before blueprint sources were kept
-    later = fresh("    - {id: other, task: {assignee: ann}}\n")
-    await later.restore()
+    _, later, inst = await lost_version(waiting, Sink(), key="T-1")
     gone = await later.cancel(inst.id, user="sue")
     assert gone.status == "cancelled"
     assert gone.waits is None
