@@ -112,10 +112,15 @@ def entry_problem(text: str, entry: str | None = None) -> str | None:
         return None
     if text in _WORDS or _PERSON.fullmatch(text):
         return None
+    return _unknown(entry, text, forms)
+
+
+def _unknown(entry: str, text: str, forms: str) -> str:
+    """The message for an entry of no known form; a bare name gets the two ways it could be meant."""
+    unknown = f"unknown entry {entry!r} (expected {forms})"
     if _NAME.fullmatch(text):
-        hint = f"a group is written group:{text}, a person person.{text}"
-        return f"unknown entry {entry!r} (expected {forms}): {hint}"
-    return f"unknown entry {entry!r} (expected {forms})"
+        return f"{unknown}: a group is written group:{text}, a person person.{text}"
+    return unknown
 
 
 def notify_problem(text: str) -> str | None:
@@ -131,10 +136,7 @@ def notify_problem(text: str) -> str | None:
     if text in _WORDS:
         example = '"{{ supervisor_of(item) }}"'
         return f"'{text}' is not understood here (expected {forms}): a template like {example} names one"
-    if _NAME.fullmatch(text):
-        hint = f"a group is written group:{text}, a person person.{text}"
-        return f"unknown entry {text!r} (expected {forms}): {hint}"
-    return f"unknown entry {text[:60]!r} (expected {forms})"
+    return _unknown(text[:60], text, forms)
 
 
 def _task(process: Process, step: Step, path: KeyPath, located: Located, out: Collector) -> None:

@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .clock import VirtualClock
-from .cron import CronSchedule
+from .cron import CronError, CronSchedule
+from .cron import zone as time_zone
 from .durations import DurationError, parse_duration
 from .errors import BlueprintError, Collector
 from .memory_store import NullStore
@@ -513,11 +514,11 @@ def run_cli(ns: Namespace) -> int:
     from .schema import load_blueprint  # the loader is only needed here, not by simulate()
 
     try:
-        tz = ZoneInfo(ns.tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
-        shown = repr(ns.tz) if len(ns.tz) <= 60 else repr(ns.tz[:57] + "...")
-        print(f"bpo simulate: --tz: unknown time zone {shown}; expected an IANA name like Europe/Berlin")
+        tz = time_zone(ns.tz or "UTC")  # the schema's lookup: the same errors, the same shortened message
+    except CronError as err:
+        print(f"bpo simulate: --tz: {err}")
         return 1
+    assert isinstance(tz, ZoneInfo)  # time_zone() of a name is always a ZoneInfo
     try:
         inputs = yaml.safe_load(Path(ns.inputs).read_text(encoding="utf-8")) if ns.inputs else None
         bp = load_blueprint(ns.blueprint, inputs=inputs)
