@@ -186,3 +186,42 @@ async def test_reassigning_by_hand_records_who_did_it() -> None:
     [line] = [h for h in inst.history if h.what == "task_reassigned"]
     assert (line.who, line.source, line.step) == ("boss", "service", "report")
     assert line.details == {"task": task.id, "from": "ann", "to": "bob"}
+
+
+WORDS = "        escalate: [{after: 1h, notify: [assignee, supervisor, 'group:desk', assignee]}]\n"
+
+
+async def test_escalation_notify_words_name_who_holds_the_task_and_their_supervisor() -> None:
+    """``assignee`` is who holds the task (assignee, else group, else candidates) and ``supervisor`` the
+    supervisor of the assignee, else of the instance's item; an entry named twice is notified once."""
+    steps = (
+        "    - id: own\n      task:\n        assignee: '{{ item }}'\n"
+        + WORDS
+        + "    - id: queue\n      task:\n"
+        "        group: desk\n"
+        + WORDS
+        + "    - id: pick\n      task:\n        candidates: [bob, cy]\n"
+        + WORDS
+    )
+    engine, clock, sink = engine_for(blueprint(steps))
+    await engine.restore()
+
+    async def notified(item: str | None) -> list[list[str]]:
+        inst = await engine.start("tasks", item=item)
+        seen = []
+        for _ in range(3):
+            clock.advance(3600)
+            await engine.tick()
+            [event] = [e for e in sink.of("escalated") if e["instance_id"] == inst.id][len(seen) :]
+            seen.append(event["notify"])
+            await engine.complete_task(inst.tasks[-1].id)
+        return seen
+
+    # the assignee ann (supervisor sue); the group task and the candidates' one: sue as ann is the item
+    assert await notified("ann") == [
+        ["ann", "sue", "group:desk"],
+        ["group:desk", "sue"],
+        ["bob", "cy", "sue", "group:desk"],
+    ]
+    # nobody's supervisor is known for zoe: supervisor reaches nobody, and is not written as a name
+    assert await notified("zoe") == [["zoe", "group:desk"], ["group:desk"], ["bob", "cy", "group:desk"]]

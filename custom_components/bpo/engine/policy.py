@@ -125,18 +125,15 @@ def _unknown(entry: str, text: str, forms: str) -> str:
 
 def notify_problem(text: str) -> str | None:
     """What is wrong with a fixed ``escalate.notify`` entry, or None: notifications go to the members of a
-    ``group:<name>`` or to a person id; anything else would reach nobody when the escalation fires."""
+    ``group:<name>``, to a person id, or to ``supervisor``/``assignee`` (task_deadlines); anything else would
+    reach nobody when the escalation fires."""
     text = text.strip()
-    if _PERSON.fullmatch(text):
+    if text in _WORDS or _PERSON.fullmatch(text):
         return None
     match = _PREFIXED.fullmatch(text)
     if match and match["kind"] == "group" and match["name"].strip():
         return None
-    forms = "group:<name> or a person id (person.<name>)"
-    if text in _WORDS:
-        example = '"{{ supervisor_of(item) }}"'
-        return f"'{text}' is not understood here (expected {forms}): a template like {example} names one"
-    return _unknown(text[:60], text, forms)
+    return _unknown(text[:60], text, "group:<name>, a person id (person.<name>), supervisor or assignee")
 
 
 def _task(process: Process, step: Step, path: KeyPath, located: Located, out: Collector) -> None:

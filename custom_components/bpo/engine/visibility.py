@@ -27,7 +27,8 @@ def _matches(entry: str, person: str, directory: Directory | None, subject: str 
     return entry == "assignee" and subject == person
 
 
-def _subject(task: Task, instance: Instance | None) -> str | None:
+def task_subject(task: Task, instance: Instance | None) -> str | None:
+    """Whose supervisor ``supervisor`` means: the task's assignee, else the instance's item (a person)."""
     if task.assignee:
         return task.assignee
     item = instance.item if instance is not None else None
@@ -50,7 +51,7 @@ def can_view(
         return True
     if task.group and directory is not None and person in directory.members(task.group):
         return True
-    subject = _subject(task, instance)
+    subject = task_subject(task, instance)
     return process is not None and any(
         _matches(v, person, directory, subject) for v in entries("viewers", process, instance)
     )

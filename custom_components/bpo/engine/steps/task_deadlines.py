@@ -17,6 +17,7 @@ from ..compiled import Compiled
 from ..flow import LATE
 from ..model import Escalation, Step, TaskSpec
 from ..state import Instance, Task, Token
+from ..visibility import task_subject
 from .base import BaseKind
 
 
@@ -129,7 +130,10 @@ class TaskDeadlines(BaseKind):
             inst, cp, now, task={"assignee": task.assignee, "group": task.group, "id": task.id}
         )
         render = self.ctx.templates.render_str
-        notify = [n for n in (render(x, ctx) for x in esc.notify) if n and n != "None"]
+        named = (render(x, ctx) for x in esc.notify)
+        notify = list(
+            dict.fromkeys(who for n in named if n and n != "None" for who in self._people(n, inst, task))
+        )
         target = render(esc.reassign, ctx) if esc.reassign else None
         target = None if not target or target == "None" else target
         level = task.escalations
@@ -160,6 +164,20 @@ class TaskDeadlines(BaseKind):
                 )
                 return
             self.reassign(inst, task, target, now, who=None, source="escalation")
+
+    def _people(self, entry: str, inst: Instance, task: Task) -> list[str]:
+        """A notify entry as people to reach: ``assignee`` is who holds the task (its assignee, else its
+        group or candidates), ``supervisor`` the supervisor of its subject (as in ``viewers``); others as
+        written."""
+        if entry == "assignee":
+            if task.assignee:
+                return [task.assignee]
+            return [f"group:{task.group}"] if task.group else list(task.candidates)
+        if entry == "supervisor":
+            directory, who = self.ctx.directory, task_subject(task, inst)
+            boss = directory.supervisor_of(who) if directory is not None and who else None
+            return [boss] if boss else []
+        return [entry]
 
     def reassign(
         self, inst: Instance, task: Task, assignee: str, now: datetime, *, who: str | None, source: str
