@@ -80,13 +80,34 @@ process:
     - id: sort
       task: {title: Sort the ticket, assignee: "{{ fields.agent }}", outcomes: [fix, forward, wait, close]}
 """
+ESCALATING = """\
+blueprint:
+  name: Late answer
+  domain: bpo
+process:
+  key: late
+  start: [{manual: {}}]
+  fields:
+    agent: {type: entity}
+  steps:
+    - id: answer
+      task:
+        title: Answer the client
+        assignee: "{{ fields.agent }}"
+        escalate: [{after: 1h, notify: [supervisor, assignee]}]
+"""
 
 
 @pytest.fixture
 async def world(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> World:
     await hass.config.async_set_time_zone("Asia/Tokyo")
     freezer.move_to(MONDAY)
-    blueprints = {"refund.yaml": BLUEPRINT, "callback.yaml": QUEUE, "triage.yaml": TRIAGE}
+    blueprints = {
+        "refund.yaml": BLUEPRINT,
+        "callback.yaml": QUEUE,
+        "triage.yaml": TRIAGE,
+        "late.yaml": ESCALATING,
+    }
     world = await async_setup_world(hass, blueprints=blueprints, directory=DIRECTORY)
     # after the world: mobile_app depends on person, which must get the world's people first
     assert await async_setup_component(hass, "mobile_app", {})

@@ -326,3 +326,28 @@ async def test_the_sent_log_is_written_again_after_every_later_change(
     await world.manager.async_run(lambda e: e.cancel(e.task(second).instance_id))
     await hass.async_block_till_done()
     assert second not in await written()
+
+
+async def test_an_escalation_to_supervisor_and_assignee_reaches_both(
+    hass: HomeAssistant,
+    world: World,
+    phones: dict[str, str],
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """``notify: [supervisor, assignee]``: alice's supervisor sam (no phone: a persistent notification) and
+    alice herself, on both her devices; nobody else."""
+    client = await hass_ws_client(hass)  # connected before the clock moves: its token is checked then
+    await start(hass, world, "late", agent="person.alice")
+    before = {device: len(pushes(aioclient_mock, device)) for device in ("alice_phone", "alice_tablet")}
+    await travel(hass, freezer, MONDAY + timedelta(hours=1, minutes=1))
+    for device, count in before.items():
+        [escalation] = pushes(aioclient_mock, device)[count:]
+        assert "Answer the client" in escalation["title"] + escalation["message"]
+    for device in ("bob_phone", "carol_phone", "erin_phone"):
+        assert pushes(aioclient_mock, device) == []
+    await client.send_json_auto_id({"type": "persistent_notification/get"})
+    shown = (await client.receive_json())["result"]
+    assert len(shown) == 1 and "Answer the client" in shown[0]["title"] + shown[0]["message"]
+    assert shown[0]["notification_id"].endswith("_person_sam")  # sam's own, not a name nobody reads
