@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from argparse import Namespace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
-from custom_components.bpo.engine.schema import load_blueprint
+from custom_components.bpo.engine.errors import Collector
+from custom_components.bpo.engine.scenario import check_scenario
+from custom_components.bpo.engine.schema import load_blueprint, parse_blueprint
 from custom_components.bpo.engine.simulate import run_cli, simulate
 
 BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "bpo" / "device_security_report.yaml"
 TOKYO = ZoneInfo("Asia/Tokyo")
 PEOPLE = {"employees": ["alice", "bob", "carol"]}
+START = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def timeline_of(steps: str, answers: str = "{}", *, extra: str = "", days: int = 1) -> list[str]:
+    """The rendered lines of a one-instance run (key ``k``, started at 09:00) of a blueprint with ``steps``
+    (YAML of the ``steps:`` list, indented four spaces) and ``extra`` process keys."""
+    text = (
+        "blueprint: {name: T, domain: bpo}\nprocess:\n  key: t\n  start: [{manual: {}}]\n"
+        f"{extra}  steps:\n{steps}"
+    )
+    bp = parse_blueprint(text, "t.yaml")
+    scenario = check_scenario(
+        {"starts": [{"at": "1h", "manual": {"key": "k"}}]}, bp, START, Collector("scenario.yaml")
+    )
+    answered = yaml.safe_load(answers)
+    timeline = simulate(bp, start=START, days=days, tz=UTC, answers=answered, scenario=scenario)
+    return [line.render() for line in timeline.lines]
 
 
 def test_two_months_for_three_employees_auto() -> None:
@@ -96,3 +116,19 @@ def test_run_cli_prints_timeline_and_summary(capsys: pytest.CaptureFixture[str],
     assert "instances completed" in out
     bad = Namespace(**{**vars(ns), "tz": "Mars/Olympus"})
     assert run_cli(bad) == 1
+
+
+def test_a_goto_timeout_names_the_step_it_goes_to() -> None:
+    """``on_timeout: {goto: x}`` printed only "-> goto": the reader could not tell where the run went on."""
+    steps = """\
+    - id: wait_here
+      task: {group: desk}
+      timeout: 1h
+      on_timeout: {goto: fallback}
+    - id: skipped
+      task: {group: desk}
+    - id: fallback
+      task: {group: desk}
+"""
+    lines = timeline_of(steps, "wait_here: null\nfallback: null\n")
+    assert "2026-03-02 10:00  timeout      t k step wait_here timed out -> goto fallback" in lines

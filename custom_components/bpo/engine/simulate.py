@@ -68,14 +68,20 @@ class SimDirectory:
 
 class Line:
     """One timeline line. The wording is built only when read: a simulated year of 1,000 employees
-    records ~100k lines and most runs print only the first ``PRINT_LIMIT`` of them."""
+    records ~100k lines and most runs print only the first ``PRINT_LIMIT`` of them.
 
-    __slots__ = ("_event", "_tz", "_utc")
+    ``facts``: what the wording needs beyond the event's payload, read from the engine when the event
+    arrived (the payload is the engine's public shape and stays as it is)."""
 
-    def __init__(self, utc: datetime, event: EngineEvent, tz: ZoneInfo) -> None:
+    __slots__ = ("_event", "_facts", "_tz", "_utc")
+
+    def __init__(
+        self, utc: datetime, event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None
+    ) -> None:
         self._utc = utc
         self._event = event
         self._tz = tz
+        self._facts = facts
 
     @property
     def at(self) -> datetime:  # local time
@@ -92,7 +98,7 @@ class Line:
 
     @property
     def text(self) -> str:
-        return _describe(self._event, self._tz)
+        return _describe(self._event, self._tz, self._facts)
 
     def render(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M}  {self.kind:<12} {self.text}"
@@ -174,6 +180,7 @@ class _Recorder:
         self.tz = tz
         self.timeline = Timeline()
         self.created: list[EngineEvent] = []
+        self.engine: Engine | None = None  # set once the engine exists; read for facts the payload lacks
 
     def emit(self, event: EngineEvent) -> None:
         kind = event.type
@@ -185,11 +192,27 @@ class _Recorder:
                 self.timeline.summary[name] += 1
         if kind == "task_created":
             self.created.append(event)
-        self.timeline.lines.append(Line(self.clock.now(), event, self.tz))
+        facts = self._facts(event) if self.engine is not None else None
+        self.timeline.lines.append(Line(self.clock.now(), event, self.tz, facts))
+
+    def _facts(self, event: EngineEvent) -> dict[str, Any] | None:
+        """What the line of ``event`` needs that its payload does not carry (see :class:`Line`)."""
+        engine = self.engine
+        assert engine is not None
+        d = event.data
+        if event.type == "timeout" and d.get("action") == "goto":
+            bp = engine.blueprint(str(d.get("process")))
+            try:
+                step = bp.process.step(str(d["step"])) if bp is not None else None
+            except KeyError:  # not in the current version: the line stays as the payload has it
+                step = None
+            if step is not None and step.timeout is not None and step.timeout.goto:
+                return {"goto": step.timeout.goto}
+        return None
 
 
-def _describe(event: EngineEvent, tz: ZoneInfo) -> str:
-    d = event.data
+def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None) -> str:
+    d = {**event.data, **facts} if facts else event.data
     who = d.get("assignee") or d.get("group") or "-"
     subject = f"{d.get('process')} {d.get('key')}" if d.get("key") is not None else str(d.get("process"))
     kind = event.type
@@ -203,7 +226,8 @@ def _describe(event: EngineEvent, tz: ZoneInfo) -> str:
     if kind == "task_completed":
         return f"{subject} task {d['step']} completed by {d.get('by') or who}: {d.get('outcome')}"
     if kind == "timeout":
-        return f"{subject} step {d['step']} timed out -> {d.get('action')}"
+        goto = f" {d['goto']}" if d.get("goto") else ""
+        return f"{subject} step {d['step']} timed out -> {d.get('action')}{goto}"
     if kind == "task_reminded":
         return f"{subject} task {d['step']} reminder to {who}"
     if kind == "escalated":
@@ -277,6 +301,7 @@ async def simulate_async(
         directory=SimDirectory(),
         actions=SimActions(scenario, recorder),
     )
+    recorder.engine = engine
     engine.set_blueprints([bp, *(other for other in called if other.process.key != bp.process.key)])
     await engine.restore()
     await _everyone_present(engine, scripted)
