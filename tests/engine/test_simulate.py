@@ -132,3 +132,22 @@ def test_a_goto_timeout_names_the_step_it_goes_to() -> None:
 """
     lines = timeline_of(steps, "wait_here: null\nfallback: null\n")
     assert "2026-03-02 10:00  timeout      t k step wait_here timed out -> goto fallback" in lines
+
+
+def test_a_candidates_task_names_its_candidates() -> None:
+    """A task for ``candidates`` printed "for -" (and its reminder "to -"), as if it were for nobody; one
+    with a group as well named only the group."""
+    steps = """\
+    - id: go
+      task: {candidates: [person.a, person.b], due: 2h, remind: [1h]}
+    - id: either
+      task: {group: desk, candidates: [person.c]}
+"""
+    lines = timeline_of(steps, "go: {delay: 3h, by: person.b}\neither: null\n")
+    assert lines[1:] == [
+        "2026-03-02 09:00  task created t k task go for candidates person.a, person.b, due 2026-03-02 11:00",
+        "2026-03-02 10:00  task reminded t k task go reminder to candidates person.a, person.b",
+        "2026-03-02 11:00  task overdue t k task go overdue (candidates person.a, person.b)",
+        "2026-03-02 12:00  task completed t k task go completed by person.b: done",
+        "2026-03-02 12:00  task created t k task either for desk or candidates person.c",
+    ]

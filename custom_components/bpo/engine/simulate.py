@@ -200,6 +200,12 @@ class _Recorder:
         engine = self.engine
         assert engine is not None
         d = event.data
+        facts: dict[str, Any] = {}
+        if d.get("task_id") is not None and d.get("assignee") is None and "candidates" not in d:
+            # an unassigned task is for its queue: only task_created names the candidates
+            task = engine.task(str(d["task_id"]))
+            if task is not None and task.candidates:
+                facts["candidates"] = list(task.candidates)
         if event.type == "timeout" and d.get("action") == "goto":
             bp = engine.blueprint(str(d.get("process")))
             try:
@@ -207,13 +213,13 @@ class _Recorder:
             except KeyError:  # not in the current version: the line stays as the payload has it
                 step = None
             if step is not None and step.timeout is not None and step.timeout.goto:
-                return {"goto": step.timeout.goto}
-        return None
+                facts["goto"] = step.timeout.goto
+        return facts or None
 
 
 def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None) -> str:
     d = {**event.data, **facts} if facts else event.data
-    who = d.get("assignee") or d.get("group") or "-"
+    who = _who(d)
     subject = f"{d.get('process')} {d.get('key')}" if d.get("key") is not None else str(d.get("process"))
     kind = event.type
     if kind == "instance_started":
@@ -246,6 +252,16 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
     if kind == "task_reassigned":
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
     return f"{subject} {', '.join(f'{k}={v}' for k, v in d.items() if v is not None and k != 'process')}"
+
+
+def _who(d: Mapping[str, Any]) -> str:
+    """Whom a task is for: its assignee, else its queue (group, candidates or both)."""
+    if d.get("assignee"):
+        return str(d["assignee"])
+    queue = [str(d["group"])] if d.get("group") else []
+    if d.get("candidates"):
+        queue.append("candidates " + ", ".join(map(str, d["candidates"])))
+    return " or ".join(queue) or "-"
 
 
 def _local(iso: str, tz: ZoneInfo) -> str:
