@@ -151,3 +151,37 @@ def test_a_candidates_task_names_its_candidates() -> None:
         "2026-03-02 12:00  task completed t k task go completed by person.b: done",
         "2026-03-02 12:00  task created t k task either for desk or candidates person.c",
     ]
+
+
+def test_presence_refusals_show_as_lines() -> None:
+    """The engine writes ``assignee_absent`` and ``reassign_skipped`` only into the instance's history; the
+    timeline showed a task going to its group, and an escalation "to" someone who never got the task,
+    without saying why. An escalation that does reassign gets no such line."""
+    steps = """\
+    - id: visit
+      task:
+        assignee: person.away
+        group: techs
+        present_in: zone.center
+        escalate: [{after: 30m, reassign: person.outside}]
+    - id: again
+      task:
+        group: techs
+        present_in: zone.center
+        escalate: [{after: 30m, reassign: techs-member}]
+"""
+    lines = timeline_of(steps, "visit: {delay: 2h, by: techs-member}\nagain: null\n")
+    assert lines[1:7] == [
+        "2026-03-02 09:00  task created t k task visit for techs",
+        "2026-03-02 09:00  assignee absent t k task visit: its assignee is not in zone.center, "
+        "so it waits for techs",
+        "2026-03-02 09:30  escalated    t k task visit escalated (escalation) to person.outside",
+        "2026-03-02 09:30  reassign skipped t k task visit not reassigned to person.outside: "
+        "not in zone.center, so it stays with techs",
+        "2026-03-02 11:00  task completed t k task visit completed by techs-member: done",
+        "2026-03-02 11:00  task created t k task again for techs",
+    ]
+    assert lines[7:] == [
+        "2026-03-02 11:30  escalated    t k task again escalated (escalation) to techs-member",
+        "2026-03-02 11:30  task reassigned t k task again reassigned None -> techs-member",
+    ]

@@ -142,6 +142,9 @@ _COUNTED: dict[str, str | None] = {
     "schedule_failed": "schedules failed",
     "rights_invalid": "rights entries invalid",
     "instance_error": "instance errors",
+    # not events: lines the simulator adds from the instance's history (see _Recorder._from_history)
+    "assignee_absent": "assignees absent",
+    "reassign_skipped": "reassigns skipped",
 }
 
 
@@ -184,16 +187,61 @@ class _Recorder:
 
     def emit(self, event: EngineEvent) -> None:
         kind = event.type
+        if kind == "task_created":
+            self.created.append(event)
+        if self.engine is None:
+            self._add(event, None)
+            return
+        facts = self._facts(event)
+        self._add(event, facts)
+        # What the engine only writes into the instance's history, shown after the event it belongs to
+        if kind == "task_created" and event.data.get("assignee") is None:
+            self._from_history(event, facts, "assignee_absent")
+        elif kind == "escalated" and event.data.get("reassign"):
+            self._from_history(event, facts, "reassign_skipped")
+
+    def _add(self, event: EngineEvent, facts: Mapping[str, Any] | None) -> None:
+        kind = event.type
         if kind in ("instance_completed", "instance_cancelled"):
             self.timeline.summary[f"instances {event.data.get('status')}"] += 1
         else:
             name = _COUNTED.get(kind, kind)
             if name is not None:
                 self.timeline.summary[name] += 1
-        if kind == "task_created":
-            self.created.append(event)
-        facts = self._facts(event) if self.engine is not None else None
         self.timeline.lines.append(Line(self.clock.now(), event, self.tz, facts))
+
+    def _from_history(self, event: EngineEvent, facts: Mapping[str, Any] | None, what: str) -> None:
+        """Add a ``what`` line when the instance's history holds one for the task of ``event`` from this
+        turn: ``assignee_absent`` as the task opened, ``reassign_skipped`` right after the escalation
+        entry of the event's level."""
+        assert self.engine is not None
+        d = event.data
+        inst = self.engine.instance(str(d.get("instance_id")))
+        history = inst.history if inst is not None else []
+        now = self.clock.now()
+        for index in range(len(history) - 1, -1, -1):
+            entry = history[index]
+            if entry.at < now:
+                return
+            details = entry.details or {}
+            if details.get("task") != d.get("task_id"):
+                continue
+            found = None
+            if what == "assignee_absent" and entry.what == what:
+                found = entry
+            elif (
+                what == "reassign_skipped"
+                and entry.what == "escalated"
+                and details.get("level") == d.get("level")
+            ):
+                after = history[index + 1] if index + 1 < len(history) else None
+                if after is None or after.what != what:
+                    return  # this escalation did reassign
+                found = after
+            if found is not None:
+                zone = (found.details or {}).get("absent")
+                self._add(EngineEvent(what, {**d, "zone": zone}), facts)
+                return
 
     def _facts(self, event: EngineEvent) -> dict[str, Any] | None:
         """What the line of ``event`` needs that its payload does not carry (see :class:`Line`)."""
@@ -249,6 +297,13 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
         if d.get("no_answer"):
             return f"{d['action']} did not answer"
         return f"{d['action']} -> {d.get('result')!r}"
+    if kind == "assignee_absent":
+        return f"{subject} task {d['step']}: its assignee is not in {d.get('zone')}, so it waits for {who}"
+    if kind == "reassign_skipped":
+        return (
+            f"{subject} task {d.get('step')} not reassigned to {d.get('reassign')}: not in {d.get('zone')}, "
+            f"so it stays with {who}"
+        )
     if kind == "task_reassigned":
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
     return f"{subject} {', '.join(f'{k}={v}' for k, v in d.items() if v is not None and k != 'process')}"
