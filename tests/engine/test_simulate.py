@@ -183,5 +183,24 @@ def test_presence_refusals_show_as_lines() -> None:
     ]
     assert lines[7:] == [
         "2026-03-02 11:30  escalated    t k task again escalated (escalation) to techs-member",
-        "2026-03-02 11:30  task reassigned t k task again reassigned None -> techs-member",
+        "2026-03-02 11:30  task reassigned t k task again assigned to techs-member from its queue",
+    ]
+
+
+def test_a_task_back_in_its_queue_or_taken_from_it_reads_so() -> None:
+    """A requeued task printed "reassigned person -> group", as if the group were a person, and one
+    assigned from its queue "reassigned None -> person"."""
+    steps = """\
+    - id: first
+      task: {candidates: [person.a, person.b], escalate: [{after: 30m, reassign: person.a}]}
+      timeout: 1h
+      on_timeout: requeue
+"""
+    lines = timeline_of(steps, "first: {delay: 2h, by: person.b}\n")
+    assert lines[2:6] == [
+        "2026-03-02 09:30  escalated    t k task first escalated (escalation) to person.a",
+        "2026-03-02 09:30  task reassigned t k task first assigned to person.a from its queue",
+        "2026-03-02 10:30  timeout      t k step first timed out -> requeue",
+        "2026-03-02 10:30  task reassigned t k task first back in the queue of candidates person.a, person.b "
+        "(person.a stayed idle)",
     ]

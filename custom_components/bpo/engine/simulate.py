@@ -305,6 +305,11 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
             f"so it stays with {who}"
         )
     if kind == "task_reassigned":
+        if d.get("assignee") is None:  # requeued: back to its group or candidates
+            why = "stayed idle" if d.get("reason") == "timeout" else d.get("reason") or "let it go"
+            return f"{subject} task {d['step']} back in the queue of {who} ({d.get('previous')} {why})"
+        if d.get("previous") is None:
+            return f"{subject} task {d['step']} assigned to {who} from its queue"
         return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
     return f"{subject} {', '.join(f'{k}={v}' for k, v in d.items() if v is not None and k != 'process')}"
 
