@@ -204,3 +204,59 @@ def test_a_task_back_in_its_queue_or_taken_from_it_reads_so() -> None:
         "2026-03-02 10:30  task reassigned t k task first back in the queue of candidates person.a, person.b "
         "(person.a stayed idle)",
     ]
+
+
+def test_admin_facing_events_read_as_sentences() -> None:
+    """``task_unassigned``, ``rights_invalid``, ``blueprint_suspended``, ``schedule_failed`` and
+    ``start_failed`` printed as ``name=value`` dumps (``instance_id=i1, task_id=i1.1, ..., group=_admins``),
+    without the instance's key, which the first two payloads leave out."""
+    text = """\
+blueprint: {name: T, domain: bpo}
+process:
+  key: t
+  start:
+    - manual: {}
+    - schedule: "0 11 * * *"
+      for_each: "{{ [0] }}"
+      key: "{{ 10 // item }}"
+    - schedule: "0 12 * * *"
+      for_each: [a, b, c]
+      key: "{{ item }}"
+  limits: {max_starts: 2, per: 1h}
+  viewers: ["{{ fields.boss }}"]
+  fields:
+    boss: {type: text}
+  steps:
+    - id: review
+      task: {assignee: "{{ fields.boss }}"}
+"""
+    bp = parse_blueprint(text, "t.yaml")
+    scenario = check_scenario({"starts": [{"at": "1h", "manual": {"key": "k"}}]}, bp, START, Collector("s"))
+    timeline = simulate(bp, start=START, days=1, tz=UTC, answers={"review": None}, scenario=scenario)
+    lines = [line.render() for line in timeline.lines]
+    assert lines[:4] == [
+        "2026-03-02 09:00  rights invalid t k viewers[0] rendered no name: the entry grants nobody anything",
+        "2026-03-02 09:00  instance started t k started (i1, simulation)",
+        "2026-03-02 09:00  task created t k task review for _admins",
+        "2026-03-02 09:00  task unassigned t k task review has nobody to do it (its assignee, group and "
+        "candidates rendered empty): it went to the admins' queue",
+    ]
+    assert (
+        "2026-03-02 11:00  schedule failed t schedule tick failed: template '{{ 10 // item }}' failed: "
+        "ZeroDivisionError"
+    ) in lines
+    assert (
+        "2026-03-02 12:00  blueprint suspended t suspended: its start limit (2 per 1h) was reached; "
+        "this start and every later one are refused until an admin resumes it"
+    ) in lines
+    # an event start whose data do not fit its fields
+    text = text.replace("- manual: {}", "- {event: ping, fields: {boss: '{{ event.boss }}'}}")
+    text = text.replace("boss: {type: text}", "boss: {type: number}")
+    bp = parse_blueprint(text, "t.yaml")
+    event = {"at": "1h", "event": {"type": "ping", "data": {"boss": "x"}}}
+    scenario = check_scenario({"starts": [event]}, bp, START, Collector("s"))
+    timeline = simulate(bp, start=START, days=0.1, tz=UTC, scenario=scenario)
+    assert [line.render() for line in timeline.lines] == [
+        "2026-03-02 09:00  start failed t event start failed and was dropped: process 't': "
+        "boss: expected a number"
+    ]

@@ -38,7 +38,7 @@ import yaml
 from .clock import VirtualClock
 from .cron import CronError, CronSchedule
 from .cron import zone as time_zone
-from .durations import DurationError, parse_duration
+from .durations import DurationError, format_duration, parse_duration
 from .errors import BlueprintError, Collector
 from .memory_store import NullStore
 from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart, Step, zones_of
@@ -148,6 +148,9 @@ _COUNTED: dict[str, str | None] = {
 }
 
 
+_KEY_NULLED = ("task_unassigned", "rights_invalid")
+
+
 class SimActions:
     """ActionPort of the simulator: canned answers per ``connector.call`` or service, else no result."""
 
@@ -254,6 +257,11 @@ class _Recorder:
             task = engine.task(str(d["task_id"]))
             if task is not None and task.candidates:
                 facts["candidates"] = list(task.candidates)
+        if event.type in _KEY_NULLED and d.get("key") is None and d.get("instance_id") is not None:
+            # these payloads leave the key out (it is often a person); the timeline names it like any other
+            inst = engine.instance(str(d["instance_id"]))
+            if inst is not None and inst.key is not None:
+                facts["key"] = inst.key
         if event.type == "timeout" and d.get("action") == "goto":
             bp = engine.blueprint(str(d.get("process")))
             try:
@@ -297,6 +305,27 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
         if d.get("no_answer"):
             return f"{d['action']} did not answer"
         return f"{d['action']} -> {d.get('result')!r}"
+    if kind == "task_unassigned":
+        return (
+            f"{subject} task {d.get('step')} has nobody to do it (its assignee, group and candidates "
+            "rendered empty): it went to the admins' queue"
+        )
+    if kind == "rights_invalid":
+        return f"{subject} {d.get('error')}: the entry grants nobody anything"
+    if kind == "instance_error":
+        return f"{subject} failed at step {d.get('step')}: {d.get('error')}"
+    if kind == "start_failed":
+        return f"{subject} {d.get('source')} start failed and was dropped: {d.get('error')}"
+    if kind == "schedule_failed":
+        return f"{subject} schedule tick failed: {d.get('error')}"
+    if kind == "blueprint_suspended":
+        window = format_duration(float(d.get("window") or 0))
+        return (
+            f"{subject} suspended: its start limit ({d.get('max_starts')} per {window}) was reached; "
+            "this start and every later one are refused until an admin resumes it"
+        )
+    if kind == "blueprint_resumed":
+        return f"{subject} resumed by {d.get('by')}"
     if kind == "assignee_absent":
         return f"{subject} task {d['step']}: its assignee is not in {d.get('zone')}, so it waits for {who}"
     if kind == "reassign_skipped":
