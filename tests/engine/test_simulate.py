@@ -260,3 +260,24 @@ process:
         "2026-03-02 09:00  start failed t event start failed and was dropped: process 't': "
         "boss: expected a number"
     ]
+
+
+def test_an_escalation_names_everyone_it_reaches_and_a_bare_one_no_one() -> None:
+    """An escalation that both reassigns and notifies named only the new assignee; a timeout's
+    escalation, which reaches nobody, printed "to -"."""
+    steps = """\
+    - id: check
+      task:
+        group: desk
+        escalate: [{after: 30m, reassign: person.boss, notify: [group:leads]}]
+      timeout: 1h
+      on_timeout: escalate
+"""
+    lines = timeline_of(steps, "check: null\n")
+    assert lines[2:4] == [
+        "2026-03-02 09:30  escalated    t k task check escalated (escalation) to person.boss, group:leads",
+        "2026-03-02 09:30  task reassigned t k task check assigned to person.boss from its queue",
+    ]
+    assert lines[5] == (
+        "2026-03-02 10:00  escalated    t k task check escalated (timeout): the task stays open where it is"
+    )

@@ -293,8 +293,10 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
     if kind == "task_reminded":
         return f"{subject} task {d['step']} reminder to {who}"
     if kind == "escalated":
-        target = d.get("reassign") or ", ".join(d.get("notify") or ()) or "-"
-        return f"{subject} task {d.get('step')} escalated ({d.get('reason')}) to {target}"
+        # both the one it is handed to and the ones told; a timeout's escalation has neither
+        targets = dict.fromkeys([*([d["reassign"]] if d.get("reassign") else []), *(d.get("notify") or ())])
+        told = f" to {', '.join(map(str, targets))}" if targets else ": the task stays open where it is"
+        return f"{subject} task {d.get('step')} escalated ({d.get('reason')}){told}"
     if kind == "task_overdue":
         return f"{subject} task {d['step']} overdue ({who})"
     if kind == "task_cancelled":
