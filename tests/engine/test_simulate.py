@@ -281,3 +281,34 @@ def test_an_escalation_names_everyone_it_reaches_and_a_bare_one_no_one() -> None
     assert lines[5] == (
         "2026-03-02 10:00  escalated    t k task check escalated (timeout): the task stays open where it is"
     )
+
+
+def test_a_refused_start_is_a_note_and_the_run_goes_on() -> None:
+    """A scenario start the engine refuses (the blueprint suspended by its start limit, an event whose key
+    fails to render) ended the whole run with an error and no timeline; live only that start is refused."""
+    text = """\
+blueprint: {name: T, domain: bpo}
+process:
+  key: t
+  start:
+    - manual: {}
+    - {event: ping, key: "{{ 10 // event.n }}"}
+  limits: {max_starts: 2, per: 1h}
+  steps:
+    - id: check
+      task: {group: desk}
+"""
+    bp = parse_blueprint(text, "t.yaml")
+    starts = [
+        {"at": "30m", "event": {"type": "ping", "data": {"n": 0}}},
+        *({"at": "1h", "manual": {"key": key}} for key in ("a", "b", "c")),
+    ]
+    scenario = check_scenario({"starts": starts}, bp, START, Collector("s"))
+    timeline = simulate(bp, start=START, days=1, tz=UTC, auto=True, scenario=scenario)
+    assert timeline.notes == [
+        "2026-03-02 08:30  event ping refused: template '{{ 10 // event.n }}' failed: ZeroDivisionError",
+        "2026-03-02 09:00  manual start of c refused: process 't' is suspended (start limit reached); "
+        "resume it first",
+    ]
+    assert timeline.summary["starts refused"] == 2
+    assert timeline.summary["instances completed"] == 2  # a and b, answered after the refusals

@@ -10,8 +10,9 @@ only as many steps as there are events. Answers:
   ids, outcomes and form fields are errors (:mod:`.scenario` checks the file).
 
 A ``scenario`` (:mod:`.scenario`) adds manual and event starts at given times and canned answers for
-outbound actions; an action without one succeeds with no result. When nothing starts in the simulated
-period, the timeline ends with a line saying why.
+outbound actions; an action without one succeeds with no result. A start the engine refuses (suspended by
+its limit, a key that does not render) is a note after the timeline, and the run goes on. When nothing
+starts in the simulated period, the timeline ends with a line saying why.
 
 People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` (none for an empty
 x) and ``members(g)`` is ``["<g>-member"]``. There is no host to say who is where: every zone a
@@ -439,14 +440,20 @@ async def simulate_async(
             if answer_at > end:
                 break
             clock.advance_to(answer_at)
+            what = heapq.heappop(pending)[2]
             try:
-                await _apply(engine, bp, heapq.heappop(pending)[2])
-            except NotAllowed as err:
-                # The task no longer takes this answer (requeued first, or `by` outside its group): say so
-                # and go on, so the lines that explain it are still printed.
+                await _apply(engine, bp, what)
+            except EngineError as err:
+                if isinstance(what, _Answer) and not isinstance(err, NotAllowed):
+                    raise
+                # The task no longer takes this answer (requeued first, or `by` outside its group), or the
+                # engine refused a start (suspended by its limit, a key that failed to render) as it would
+                # live, where the caller gets the error: say so and go on, so the lines that explain it and
+                # the rest of the run are still printed.
                 when = clock.now().astimezone(tz)
-                recorder.timeline.notes.append(f"{when:%Y-%m-%d %H:%M}  answer refused: {err}")
-                recorder.timeline.summary["answers refused"] += 1
+                label = "answer" if isinstance(what, _Answer) else _start_label(what)
+                recorder.timeline.notes.append(f"{when:%Y-%m-%d %H:%M}  {label} refused: {err}")
+                recorder.timeline.summary["answers refused" if label == "answer" else "starts refused"] += 1
         else:
             break
     running = engine.instances(status="running")
@@ -488,6 +495,13 @@ class _Answer:
     outcome: str | None
     form: dict[str, Any] | None
     by: str | None
+
+
+def _start_label(start: ScenarioStart) -> str:
+    if start.event is not None:
+        return f"event {start.event[0]}"
+    key = (start.manual or {}).get("key")
+    return "manual start" + (f" of {key}" if key is not None else "")
 
 
 async def _apply(engine: Engine, bp: Blueprint, what: _Answer | ScenarioStart) -> None:
