@@ -312,3 +312,18 @@ process:
     ]
     assert timeline.summary["starts refused"] == 2
     assert timeline.summary["instances completed"] == 2  # a and b, answered after the refusals
+
+
+def test_a_failed_instance_reads_failed_not_completed() -> None:
+    """A failed instance printed "instance completed t k ended: failed": its event is
+    ``instance_completed`` with status ``failed``, but the line contradicted itself."""
+    steps = """\
+    - id: check
+      task: {group: desk}
+      timeout: 1h
+"""
+    lines = timeline_of(steps, "check: null\n")
+    assert lines[2:] == [
+        "2026-03-02 10:00  timeout      t k step check timed out -> fail",
+        "2026-03-02 10:00  instance failed t k ended: failed (step check timed out)",
+    ]

@@ -90,6 +90,8 @@ class Line:
 
     @property
     def kind(self) -> str:
+        if self._event.type == "instance_completed" and self._event.data.get("status") == "failed":
+            return "instance failed"  # the event of a failed instance is instance_completed, status failed
         return self._event.type.replace("_", " ")
 
     @property
