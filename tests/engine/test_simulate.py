@@ -327,3 +327,22 @@ def test_a_failed_instance_reads_failed_not_completed() -> None:
         "2026-03-02 10:00  timeout      t k step check timed out -> fail",
         "2026-03-02 10:00  instance failed t k ended: failed (step check timed out)",
     ]
+
+
+def test_a_visit_shows_its_appointment_or_why_it_has_none() -> None:
+    """A task's ``visit`` appointment did not show at all, and one that did not render as a date-time
+    (``visit_invalid``, written only into the history) opened the task silently without it."""
+    steps = """\
+    - id: book
+      task: {group: desk, visit: "2026-03-03T14:00", visit_location: Site 7}
+    - id: rebook
+      task: {group: desk, visit: "tomorrow afternoon"}
+"""
+    lines = timeline_of(steps, "book: {delay: 1h}\nrebook: null\n")
+    assert lines[1:] == [
+        "2026-03-02 09:00  task created t k task book for desk, visit 2026-03-03 14:00 at Site 7",
+        "2026-03-02 10:00  task completed t k task book completed by desk: done",
+        "2026-03-02 10:00  task created t k task rebook for desk",
+        "2026-03-02 10:00  visit invalid t k task rebook opened without its visit: "
+        "visit: 'tomorrow afternoon' is not an ISO date/time",
+    ]

@@ -148,6 +148,7 @@ _COUNTED: dict[str, str | None] = {
     # not events: lines the simulator adds from the instance's history (see _Recorder._from_history)
     "assignee_absent": "assignees absent",
     "reassign_skipped": "reassigns skipped",
+    "visit_invalid": "visits invalid",
 }
 
 
@@ -201,8 +202,10 @@ class _Recorder:
         facts = self._facts(event)
         self._add(event, facts)
         # What the engine only writes into the instance's history, shown after the event it belongs to
-        if kind == "task_created" and event.data.get("assignee") is None:
-            self._from_history(event, facts, "assignee_absent")
+        if kind == "task_created":
+            if event.data.get("assignee") is None:
+                self._from_history(event, facts, "assignee_absent")
+            self._from_history(event, facts, "visit_invalid")
         elif kind == "escalated" and event.data.get("reassign"):
             self._from_history(event, facts, "reassign_skipped")
 
@@ -218,8 +221,8 @@ class _Recorder:
 
     def _from_history(self, event: EngineEvent, facts: Mapping[str, Any] | None, what: str) -> None:
         """Add a ``what`` line when the instance's history holds one for the task of ``event`` from this
-        turn: ``assignee_absent`` as the task opened, ``reassign_skipped`` right after the escalation
-        entry of the event's level."""
+        turn: ``assignee_absent`` and ``visit_invalid`` as the task opened, ``reassign_skipped`` right after
+        the escalation entry of the event's level."""
         assert self.engine is not None
         d = event.data
         inst = self.engine.instance(str(d.get("instance_id")))
@@ -233,7 +236,7 @@ class _Recorder:
             if details.get("task") != d.get("task_id"):
                 continue
             found = None
-            if what == "assignee_absent" and entry.what == what:
+            if what != "reassign_skipped" and entry.what == what:
                 found = entry
             elif (
                 what == "reassign_skipped"
@@ -245,8 +248,10 @@ class _Recorder:
                     return  # this escalation did reassign
                 found = after
             if found is not None:
-                zone = (found.details or {}).get("absent")
-                self._add(EngineEvent(what, {**d, "zone": zone}), facts)
+                told = found.details or {}
+                self._add(
+                    EngineEvent(what, {**d, "zone": told.get("absent"), "error": told.get("error")}), facts
+                )
                 return
 
     def _facts(self, event: EngineEvent) -> dict[str, Any] | None:
@@ -255,11 +260,13 @@ class _Recorder:
         assert engine is not None
         d = event.data
         facts: dict[str, Any] = {}
-        if d.get("task_id") is not None and d.get("assignee") is None and "candidates" not in d:
-            # an unassigned task is for its queue: only task_created names the candidates
+        queue = d.get("assignee") is None and "candidates" not in d  # only task_created names candidates
+        if d.get("task_id") is not None and (queue or event.type == "task_created"):
             task = engine.task(str(d["task_id"]))
-            if task is not None and task.candidates:
+            if task is not None and task.candidates and queue:
                 facts["candidates"] = list(task.candidates)
+            if task is not None and task.visit is not None and event.type == "task_created":
+                facts["visit"] = task.visit
         if event.type in _KEY_NULLED and d.get("key") is None and d.get("instance_id") is not None:
             # these payloads leave the key out (it is often a person); the timeline names it like any other
             inst = engine.instance(str(d["instance_id"]))
@@ -287,6 +294,11 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
         return f"{subject} ended: {d.get('status')}" + (f" ({d['error']})" if d.get("error") else "")
     if kind == "task_created":
         due = f", due {_local(d['due'], tz)}" if d.get("due") else ""
+        visit = d.get("visit")
+        if visit is not None:
+            due += f", visit {visit.at.astimezone(tz):%Y-%m-%d %H:%M}" + (
+                f" at {visit.location}" if visit.location else ""
+            )
         return f"{subject} task {d['step']} for {who}{due}"
     if kind == "task_completed":
         return f"{subject} task {d['step']} completed by {d.get('by') or who}: {d.get('outcome')}"
@@ -333,6 +345,8 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
         return f"{subject} resumed by {d.get('by')}"
     if kind == "assignee_absent":
         return f"{subject} task {d['step']}: its assignee is not in {d.get('zone')}, so it waits for {who}"
+    if kind == "visit_invalid":
+        return f"{subject} task {d['step']} opened without its visit: {d.get('error')}"
     if kind == "reassign_skipped":
         return (
             f"{subject} task {d.get('step')} not reassigned to {d.get('reassign')}: not in {d.get('zone')}, "
