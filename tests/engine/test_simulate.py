@@ -346,3 +346,35 @@ def test_a_visit_shows_its_appointment_or_why_it_has_none() -> None:
         "2026-03-02 10:00  visit invalid t k task rebook opened without its visit: "
         "visit: 'tomorrow afternoon' is not an ISO date/time",
     ]
+
+
+def test_a_called_instance_names_its_caller() -> None:
+    """An instance started by a ``call`` step printed only "(i2, call)": with several callers running,
+    the reader could not tell which one it belonged to."""
+    text = """\
+blueprint: {name: Sub, domain: bpo}
+process:
+  key: sub
+  start: [{manual: {}}]
+  steps:
+    - id: inner
+      task: {group: desk}
+"""
+    sub = parse_blueprint(text, "sub.yaml")
+    steps = """\
+    - id: go
+      call: {process: sub}
+"""
+    main = parse_blueprint(
+        "blueprint: {name: T, domain: bpo}\nprocess:\n  key: t\n  start: [{manual: {}}]\n  steps:\n" + steps,
+        "t.yaml",
+    )
+    scenario = check_scenario({"starts": [{"at": "1h", "manual": {"key": "k"}}]}, main, START, Collector("s"))
+    timeline = simulate(
+        main, start=START, days=1, tz=UTC, answers={"inner": None}, scenario=scenario, called=[sub]
+    )
+    assert [line.render() for line in timeline.lines][:3] == [
+        "2026-03-02 09:00  instance started t k started (i1, simulation)",
+        "2026-03-02 09:00  instance started sub k started (i2, call from t k)",
+        "2026-03-02 09:00  task created sub k task inner for desk",
+    ]

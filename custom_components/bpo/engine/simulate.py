@@ -267,6 +267,13 @@ class _Recorder:
                 facts["candidates"] = list(task.candidates)
             if task is not None and task.visit is not None and event.type == "task_created":
                 facts["visit"] = task.visit
+        if event.type == "instance_started" and d.get("source") == "call":
+            inst = engine.instance(str(d.get("instance_id")))
+            caller = engine.instance(inst.parent) if inst is not None and inst.parent else None
+            if caller is not None:
+                facts["caller"] = (
+                    f"{caller.process} {caller.key}" if caller.key is not None else caller.process
+                )
         if event.type in _KEY_NULLED and d.get("key") is None and d.get("instance_id") is not None:
             # these payloads leave the key out (it is often a person); the timeline names it like any other
             inst = engine.instance(str(d["instance_id"]))
@@ -289,7 +296,8 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
     subject = f"{d.get('process')} {d.get('key')}" if d.get("key") is not None else str(d.get("process"))
     kind = event.type
     if kind == "instance_started":
-        return f"{subject} started ({d['instance_id']}, {d.get('source')})"
+        source = f"call from {d['caller']}" if d.get("caller") else d.get("source")
+        return f"{subject} started ({d['instance_id']}, {source})"
     if kind in ("instance_completed", "instance_cancelled"):
         return f"{subject} ended: {d.get('status')}" + (f" ({d['error']})" if d.get("error") else "")
     if kind == "task_created":
