@@ -191,6 +191,7 @@ class _Recorder:
         self.timeline = Timeline()
         self.created: list[EngineEvent] = []
         self.engine: Engine | None = None  # set once the engine exists; read for facts the payload lacks
+        self._opening: dict[tuple[str, str], tuple[str, ...]] = {}  # see _opening_lines
 
     def emit(self, event: EngineEvent) -> None:
         kind = event.type
@@ -203,9 +204,8 @@ class _Recorder:
         self._add(event, facts)
         # What the engine only writes into the instance's history, shown after the event it belongs to
         if kind == "task_created":
-            if event.data.get("assignee") is None:
-                self._from_history(event, facts, "assignee_absent")
-            self._from_history(event, facts, "visit_invalid")
+            for what in self._opening_lines(event):
+                self._from_history(event, facts, what)
         elif kind == "escalated" and event.data.get("reassign"):
             self._from_history(event, facts, "reassign_skipped")
 
@@ -218,6 +218,24 @@ class _Recorder:
             if name is not None:
                 self.timeline.summary[name] += 1
         self.timeline.lines.append(Line(self.clock.now(), event, self.tz, facts))
+
+    def _opening_lines(self, event: EngineEvent) -> tuple[str, ...]:
+        """The history-only lines the opening of this task may have written: only a step with
+        ``present_in`` can refuse its assignee, only one with ``visit`` can fail to render it (kept per
+        step, so a year of tasks reads the blueprint once per step)."""
+        d = event.data
+        where = (str(d.get("process")), str(d.get("step")))
+        found = self._opening.get(where)
+        if found is None:
+            assert self.engine is not None
+            bp = self.engine.blueprint(where[0])
+            try:
+                spec = bp.process.step(where[1]).task if bp is not None else None
+            except KeyError:
+                spec = None
+            steps = (("assignee_absent", spec.present_in), ("visit_invalid", spec.visit)) if spec else ()
+            found = self._opening[where] = tuple(what for what, used in steps if used)
+        return found if d.get("assignee") is None else tuple(w for w in found if w != "assignee_absent")
 
     def _from_history(self, event: EngineEvent, facts: Mapping[str, Any] | None, what: str) -> None:
         """Add a ``what`` line when the instance's history holds one for the task of ``event`` from this
