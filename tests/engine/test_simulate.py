@@ -143,14 +143,18 @@ def test_a_candidates_task_names_its_candidates() -> None:
     - id: either
       task: {group: desk, candidates: [person.c]}
 """
-    lines = timeline_of(steps, "go: {delay: 3h, by: person.b}\neither: null\n")
-    assert lines[1:] == [
+    lines = timeline_of(steps, "go: {delay: 3h, by: person.b}\neither: {}\n")
+    assert lines[1:6] == [
         "2026-03-02 09:00  task created t k task go for candidates person.a, person.b, due 2026-03-02 11:00",
         "2026-03-02 10:00  task reminded t k task go reminder to candidates person.a, person.b",
         "2026-03-02 11:00  task overdue t k task go overdue (candidates person.a, person.b)",
         "2026-03-02 12:00  task completed t k task go completed by person.b: done",
         "2026-03-02 12:00  task created t k task either for desk or candidates person.c",
     ]
+    # answered without `by`: a group task is completed by the group's name (as documented)
+    assert lines[6] == "2026-03-02 13:00  task completed t k task either completed by desk: done"
+    lines = timeline_of("    - id: go\n      task: {candidates: [person.a, person.b]}\n", "go: {}\n")
+    assert lines[2] == "2026-03-02 10:00  task completed t k task go completed by a candidate: done"
 
 
 def test_presence_refusals_show_as_lines() -> None:

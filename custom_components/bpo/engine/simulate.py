@@ -327,7 +327,14 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
             )
         return f"{subject} task {d['step']} for {who}{due}"
     if kind == "task_completed":
-        return f"{subject} task {d['step']} completed by {d.get('by') or who}: {d.get('outcome')}"
+        # without `by` (auto answers): the holder, else the group's name, else one of the candidates
+        by = (
+            d.get("by")
+            or d.get("assignee")
+            or d.get("group")
+            or ("a candidate" if d.get("candidates") else "-")
+        )
+        return f"{subject} task {d['step']} completed by {by}: {d.get('outcome')}"
     if kind == "timeout":
         goto = f" {d['goto']}" if d.get("goto") else ""
         return f"{subject} step {d['step']} timed out -> {d.get('action')}{goto}"
