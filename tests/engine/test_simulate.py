@@ -382,3 +382,41 @@ process:
         "2026-03-02 09:00  instance started sub k started (i2, call from t k)",
         "2026-03-02 09:00  task created sub k task inner for desk",
     ]
+
+
+def test_nothing_started_names_a_match_no_event_fits() -> None:
+    """An event start whose ``match`` no scenario event fits said "every start of the scenario was refused
+    (see the lines above)", with no lines above."""
+    text = """\
+blueprint: {name: T, domain: bpo}
+process:
+  key: t
+  start:
+    - {event: device_registered, match: {platform: ios, managed: true}, key: "{{ event.id }}"}
+  steps:
+    - id: done
+      end: completed
+"""
+    bp = parse_blueprint(text, "t.yaml")
+    sent = [{"platform": "android", "managed": True}, {"platform": "ios"}]
+    starts = [
+        {"at": "1h", "event": {"type": "device_registered", "data": {"id": "d1", **data}}} for data in sent
+    ]
+    scenario = check_scenario({"starts": starts}, bp, START, Collector("s"))
+    timeline = simulate(bp, start=START, days=1, tz=UTC, scenario=scenario)
+    assert timeline.notes == [
+        "Nothing started: no 'device_registered' event of the scenario has the data its match asks for "
+        "(platform: ios, managed: True)."
+    ]
+    starts.append(
+        {
+            "at": "2h",
+            "event": {
+                "type": "device_registered",
+                "data": {"id": "d2", "platform": "ios", "managed": "True"},
+            },
+        }
+    )
+    scenario = check_scenario({"starts": starts}, bp, START, Collector("s"))
+    timeline = simulate(bp, start=START, days=1, tz=UTC, scenario=scenario)
+    assert timeline.summary["instances completed"] == 1 and not timeline.notes  # "True" matches true, as live

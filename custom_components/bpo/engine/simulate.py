@@ -596,11 +596,31 @@ def nothing_started(bp: Blueprint, scenario: Scenario, start: datetime, end: dat
             s.event is not None and s.event[0] == item.event for s in scenario.starts
         ):
             reasons.append(f"the event start needs an event of type '{item.event}' in a --scenario file")
+        elif isinstance(item, EventStart) and _none_match(item, scenario):
+            wanted = ", ".join(f"{name}: {value}" for name, value in item.match.items())
+            reasons.append(
+                f"no '{item.event}' event of the scenario has the data its match asks for ({wanted})"
+            )
     if any(s.at > end for s in scenario.starts):
         reasons.append("some scenario starts are after the simulated period (raise --days)")
     if not reasons:
         reasons.append("every start of the scenario was refused (see the lines above)")
     return "Nothing started: " + "; ".join(reasons) + "."
+
+
+def _none_match(item: EventStart, scenario: Scenario) -> bool:
+    """Whether no scenario event of ``item``'s type fits its ``match`` (compared as the engine does); False
+    when a match value is a template, which only the engine can render."""
+    if not item.match or any(isinstance(v, str) and is_template(v) for v in item.match.values()):
+        return False
+    sent = [s.event[1] for s in scenario.starts if s.event is not None and s.event[0] == item.event]
+    return not any(
+        all(
+            name in data and (data[name] == want or str(data[name]) == str(want))
+            for name, want in item.match.items()
+        )
+        for data in sent
+    )
 
 
 def _plan(
