@@ -420,3 +420,25 @@ process:
     scenario = check_scenario({"starts": starts}, bp, START, Collector("s"))
     timeline = simulate(bp, start=START, days=1, tz=UTC, scenario=scenario)
     assert timeline.summary["instances completed"] == 1 and not timeline.notes  # "True" matches true, as live
+
+
+def test_an_empty_key_is_named_not_left_blank() -> None:
+    """An event start whose key rendered empty printed "t  started", the key a blank between two spaces."""
+    text = """\
+blueprint: {name: T, domain: bpo}
+process:
+  key: t
+  start: [{event: ping, key: "{{ event.ticket }}"}]
+  steps:
+    - id: done
+      end: completed
+"""
+    bp = parse_blueprint(text, "t.yaml")
+    scenario = check_scenario(
+        {"starts": [{"at": "1h", "event": {"type": "ping", "data": {}}}]}, bp, START, Collector("s")
+    )
+    timeline = simulate(bp, start=START, days=1, tz=UTC, scenario=scenario)
+    assert [line.render() for line in timeline.lines] == [
+        "2026-03-02 09:00  instance started t (empty key) started (i1, event)",
+        "2026-03-02 09:00  instance completed t (empty key) ended: completed",
+    ]

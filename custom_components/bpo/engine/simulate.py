@@ -311,7 +311,11 @@ class _Recorder:
 def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None) -> str:
     d = {**event.data, **facts} if facts else event.data
     who = _who(d)
-    subject = f"{d.get('process')} {d.get('key')}" if d.get("key") is not None else str(d.get("process"))
+    key = d.get("key")
+    # a key template that rendered nothing left a double space where the key goes
+    subject = (
+        str(d.get("process")) if key is None else f"{d.get('process')} {key if key != '' else '(empty key)'}"
+    )
     kind = event.type
     if kind == "instance_started":
         source = f"call from {d['caller']}" if d.get("caller") else d.get("source")
