@@ -70,10 +70,10 @@ def test_answers_script_leaves_report_open_so_reminders_show() -> None:
         bp, start=datetime(2026, 1, 1, tzinfo=TOKYO), days=10, tz=TOKYO, answers={"report": None}
     )
     kinds = [line.kind for line in timeline.lines]
-    # "action called": the MDM pre-fill step (bpo_mdm), listed before the start it belongs to
+    # "action called": the MDM pre-fill step (bpo_mdm), right after the start it belongs to
     assert kinds == [
-        "action called",
         "instance started",
+        "action called",
         "task created",
         "task reminded",
         "task reminded",
@@ -441,4 +441,37 @@ process:
     assert [line.render() for line in timeline.lines] == [
         "2026-03-02 09:00  instance started t (empty key) started (i1, event)",
         "2026-03-02 09:00  instance completed t (empty key) ended: completed",
+    ]
+
+
+def test_an_action_call_follows_the_line_of_the_instance_that_made_it() -> None:
+    """Calls were listed as they happened, before the engine announced the start that made them, and named
+    no instance: with several instances starting at once nobody could tell whose call it was. A call whose
+    instance announces nothing in that turn (it went on to wait) is still listed, without a name."""
+    text = """\
+blueprint: {name: T, domain: bpo}
+process:
+  key: t
+  start: [{schedule: "0 9 * * *", for_each: [a, b], key: "{{ item }}"}]
+  steps:
+    - id: hello
+      action: {connector: crm, call: hello}
+    - id: pause
+      wait: {delay: 1h}
+    - id: bye
+      action: {connector: crm, call: bye}
+    - id: rest
+      wait: {delay: 1h}
+"""
+    bp = parse_blueprint(text, "t.yaml")
+    timeline = simulate(bp, start=START, days=0.2, tz=UTC)
+    assert [line.render() for line in timeline.lines] == [
+        "2026-03-02 09:00  instance started t a started (i1, schedule)",
+        "2026-03-02 09:00  action called crm.hello -> None (t a, step hello)",
+        "2026-03-02 09:00  instance started t b started (i2, schedule)",
+        "2026-03-02 09:00  action called crm.hello -> None (t b, step hello)",
+        "2026-03-02 10:00  action called crm.bye -> None",
+        "2026-03-02 10:00  action called crm.bye -> None",
+        "2026-03-02 11:00  instance completed t a ended: completed",
+        "2026-03-02 11:00  instance completed t b ended: completed",
     ]

@@ -10,9 +10,10 @@ only as many steps as there are events. Answers:
   ids, outcomes and form fields are errors (:mod:`.scenario` checks the file).
 
 A ``scenario`` (:mod:`.scenario`) adds manual and event starts at given times and canned answers for
-outbound actions; an action without one succeeds with no result. A start the engine refuses (suspended by
-its limit, a key that does not render) is a note after the timeline, and the run goes on. When nothing
-starts in the simulated period, the timeline ends with a line saying why.
+outbound actions; an action without one succeeds with no result. Each call is listed after the first line
+of the instance that made it in that turn (the engine announces its lines after the turn's calls). A start
+the engine refuses (suspended by its limit, a key that does not render) is a note after the timeline, and
+the run goes on. When nothing starts in the simulated period, the timeline ends with a line saying why.
 
 People come from a stand-in directory: ``supervisor_of(x)`` is ``"<x>-supervisor"`` (none for an empty
 x) and ``members(g)`` is ``["<g>-member"]``. There is no host to say who is where: every zone a
@@ -170,7 +171,7 @@ class SimActions:
         failed = stub.fail if stub is not None else None
         result = stub.result if stub is not None else None
         timeout = stub is not None and stub.timeout
-        self.recorder.emit(
+        self.recorder.called(
             EngineEvent(
                 "action_called", {"action": name, "result": result, "failed": failed, "no_answer": timeout}
             )
@@ -192,6 +193,44 @@ class _Recorder:
         self.created: list[EngineEvent] = []
         self.engine: Engine | None = None  # set once the engine exists; read for facts the payload lacks
         self._opening: dict[tuple[str, str], tuple[str, ...]] = {}  # see _opening_lines
+        # Actions called during the running engine operation, placed after the first line of the instance
+        # that called them once its events arrive (they are announced after the operation's calls).
+        self._calls: list[EngineEvent] = []
+        self._read: dict[str, int] = {}  # per instance: history entries already looked at for calls
+
+    def called(self, event: EngineEvent) -> None:
+        """An action call (from :class:`SimActions`), placed by :meth:`_place_calls` or :meth:`settle`."""
+        self._calls.append(event)
+
+    def settle(self) -> None:
+        """End of an engine operation: calls no instance line claimed (the instance announced nothing)
+        are listed as they are."""
+        for event in self._calls:
+            self._add(event, None)
+        self._calls.clear()
+
+    def _place_calls(self, event: EngineEvent) -> None:
+        """Add the calls the instance of ``event`` made in this operation (its ``action_called`` history
+        entries not read before) after its line, with the instance and step."""
+        assert self.engine is not None
+        iid = str(event.data["instance_id"])
+        inst = self.engine.instance(iid)
+        if inst is None:
+            return
+        first = self._read.get(iid, 0)
+        self._read[iid] = len(inst.history)
+        now = self.clock.now()
+        for entry in inst.history[first:]:
+            if entry.what != "action_called" or entry.at < now:  # older: listed unclaimed by settle()
+                continue
+            told = entry.details or {}
+            name = told.get("service") or f"{told.get('connector')}.{told.get('call')}"
+            call = next((c for c in self._calls if c.data["action"] == name), None)
+            if call is None:
+                continue
+            self._calls.remove(call)  # every call of one name got the same canned answer: any is this one
+            where = {"process": inst.process, "instance_id": iid, "key": inst.key, "step": entry.step}
+            self._add(EngineEvent("action_called", {**call.data, **where}), None)
 
     def emit(self, event: EngineEvent) -> None:
         kind = event.type
@@ -202,6 +241,8 @@ class _Recorder:
             return
         facts = self._facts(event)
         self._add(event, facts)
+        if self._calls and event.data.get("instance_id") is not None:
+            self._place_calls(event)
         # What the engine only writes into the instance's history, shown after the event it belongs to
         if kind == "task_created":
             for what in self._opening_lines(event):
@@ -354,11 +395,12 @@ def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None 
     if kind == "task_cancelled":
         return f"{subject} task {d['step']} cancelled ({d.get('reason')})"
     if kind == "action_called":
+        by = f" ({subject}, step {d['step']})" if d.get("instance_id") is not None else ""
         if d.get("failed"):
-            return f"{d['action']} failed: {d['failed']}"
+            return f"{d['action']} failed: {d['failed']}{by}"
         if d.get("no_answer"):
-            return f"{d['action']} did not answer"
-        return f"{d['action']} -> {d.get('result')!r}"
+            return f"{d['action']} did not answer{by}"
+        return f"{d['action']} -> {d.get('result')!r}{by}"
     if kind == "task_unassigned":
         return (
             f"{subject} task {d.get('step')} has nobody to do it (its assignee, group and candidates "
@@ -489,6 +531,7 @@ async def simulate_async(
                 break
             clock.advance_to(deadline)
             await engine.tick()
+            recorder.settle()
         elif answer_at is not None:
             if answer_at > end:
                 break
@@ -507,6 +550,7 @@ async def simulate_async(
                 label = "answer" if isinstance(what, _Answer) else _start_label(what)
                 recorder.timeline.notes.append(f"{when:%Y-%m-%d %H:%M}  {label} refused: {err}")
                 recorder.timeline.summary["answers refused" if label == "answer" else "starts refused"] += 1
+            recorder.settle()
         else:
             break
     running = engine.instances(status="running")
