@@ -101,7 +101,10 @@ def test_the_onsite_chain_runs_once_per_site_in_order(capsys: pytest.CaptureFixt
 def test_parts_that_do_not_arrive_book_the_visit_again(capsys: pytest.CaptureFixture[str]) -> None:
     out = ONSITE.simulate(capsys, "ordered")
     assert "task created sc_onsite SC-1 task technician_choice" in out  # its parts arrived on Tuesday
-    assert "2026-03-05 13:20  timeout      sc_onsite SC-2 step parts_arrival timed out -> goto" in out
+    assert (
+        "2026-03-05 13:20  timeout      sc_onsite SC-2 step parts_arrival timed out -> goto appointment"
+        in out
+    )
     assert "2026-03-05 13:20  task created sc_onsite SC-2 task appointment" in out
 
 

@@ -47,8 +47,8 @@ def test_personal_data_steps_go_to_the_center_and_idle_home_work_returns_to_the_
     # task (created once), and was finished from the queue
     assert "2026-03-02 09:30  timeout      wfh_contact C-2 step answer_at_home timed out -> requeue" in idle
     assert (
-        "2026-03-02 09:30  task reassigned wfh_contact C-2 task answer_at_home reassigned "
-        "home_agents-member -> home_agents" in idle
+        "2026-03-02 09:30  task reassigned wfh_contact C-2 task answer_at_home back in the queue of "
+        "home_agents (home_agents-member stayed idle)" in idle
     )
     assert idle.count("task created wfh_contact C-2 task answer_at_home") == 1
     # a task nobody held (C-4, started by hand, waits in the queue) never times out

@@ -82,10 +82,13 @@ def test_manual_and_event_starts_and_stubbed_actions_run(
     code, out = run(tmp_path, capsys, blueprint=BLUEPRINT, scenario=SCENARIO, answers=ANSWERS)
     assert code == 0, out
     lines = out.splitlines()
-    assert "2026-03-02 09:00  instance started support_case case-1 started (i1, simulation)" in lines
-    assert "2026-03-02 09:00  action called jamf.lock -> 'locked'" in lines
-    assert "2026-03-02 09:00  action called notify.notify -> None" in lines
-    assert "2026-03-02 09:00  task created support_case case-1 task triage for desk" in lines
+    # each call right after the line of the instance that made it, naming it and the step
+    start = lines.index("2026-03-02 09:00  instance started support_case case-1 started (i1, simulation)")
+    assert lines[start + 1 : start + 4] == [
+        "2026-03-02 09:00  action called jamf.lock -> 'locked' (support_case case-1, step lock)",
+        "2026-03-02 09:00  action called notify.notify -> None (support_case case-1, step notify)",
+        "2026-03-02 09:00  task created support_case case-1 task triage for desk",
+    ]
     assert (
         "2026-03-02 09:30  task completed support_case case-1 task triage completed by desk-member: fix"
         in lines
@@ -116,7 +119,7 @@ def test_an_unanswered_stub_runs_the_steps_on_timeout_and_needs_a_timeout(
     code, out = run(tmp_path, capsys, blueprint=completing, scenario=scenario)
     assert code == 0, out
     lines = out.splitlines()
-    assert "2026-03-02 08:00  action called jamf.lock did not answer" in lines
+    assert "2026-03-02 08:00  action called jamf.lock did not answer (support_case c, step lock)" in lines
     assert "2026-03-02 08:00  timeout      support_case c step lock timed out -> complete" in lines
     assert "task created support_case c task triage for desk" in out  # the step after it runs
 
@@ -203,7 +206,7 @@ def test_the_documented_simulation_runs(tmp_path: Path, capsys: pytest.CaptureFi
     code, out = run(tmp_path, capsys, **files)
     assert code == 0, out
     lines = out.splitlines()
-    assert "2026-03-02 09:00  action called jamf.lock -> 'locked'" in lines
+    assert "2026-03-02 09:00  action called jamf.lock -> 'locked' (support_case case-1, step lock)" in lines
     assert (
         "2026-03-02 09:30  task completed support_case case-1 task triage completed by desk-member: fix"
         in lines
