@@ -94,3 +94,27 @@ async def test_the_webhook_refuses_the_whole_event_when_one_start_does_not_fit()
     assert list(engine.instances()) == []  # not even the note, which would have fitted
     assert sink.of("instance_started") == []
     assert sink.of("start_failed") == []  # the sender gets the answer; no Repairs issue for it
+
+
+@pytest.mark.parametrize("broken", ['key: "{{ 10 // event.n }}"', 'match: {n: "{{ 1 / 0 }}"}'])
+async def test_a_start_template_that_fails_drops_that_start_and_no_other(broken: str) -> None:
+    """A key or match of one start that does not render drops that start (``start_failed``); the same event
+    still starts the other process, and the webhook is refused with the reason, nothing stored."""
+    text = f"""
+blueprint: {{name: Ping, domain: bpo}}
+process:
+  key: ping
+  start: [{{event: order, {broken}}}]
+  steps:
+    - {{id: file, task: {{title: File, assignee: person.clerk}}}}
+"""
+    bps = [parse_blueprint(text, "ping.yaml"), parse_blueprint(NOTE, "note.yaml")]
+    engine, _, sink, _ = make(bps, start=T0)
+    await engine.restore()
+    started = await engine.handle_event("order", {"ref": "o-6", "n": 0})
+    assert [i.process for i in started] == ["note"]
+    [failed] = sink.of("start_failed")
+    assert failed["process"] == "ping" and "failed" in failed["error"]
+    with pytest.raises(InvalidForm, match="ping"):
+        await engine.handle_event("order", {"ref": "o-7", "n": 0}, strict=True)
+    assert [i.key for i in engine.instances()] == ["note-o-6"]

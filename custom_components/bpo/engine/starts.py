@@ -32,7 +32,7 @@ from .outbox import mask
 from .rights import RIGHTS, render_rights
 from .runtime_errors import BlueprintSuspended, InvalidForm, StartFailed, failure_text
 from .state import COMPLETED, NO_FIELDS, Instance
-from .templates import is_template
+from .templates import TemplateFailed, is_template
 from .timers import Timer
 
 GRACE = timedelta(minutes=5)  # a tick handled within this of its time is on time, not "missed"
@@ -307,17 +307,19 @@ class Starts:
                     "inputs": cp.inputs,
                     "item": dict(data),
                 }
-                if not self.ctx.matches(start.match, data, ctx):
-                    continue
-                key = (
-                    self.ctx.templates.render_str(start.key, ctx)
-                    if start.key
-                    else (str(data["id"]) if data.get("id") is not None else None)
-                )
-                fields = self.ctx.templates.render_value(start.fields, ctx) if start.fields else None
+                # a template of this start that fails drops this start only: the event still reaches the
+                # other processes' starts and the instances waiting for it
                 try:
+                    if not self.ctx.matches(start.match, data, ctx):
+                        continue
+                    key = (
+                        self.ctx.templates.render_str(start.key, ctx)
+                        if start.key
+                        else (str(data["id"]) if data.get("id") is not None else None)
+                    )
+                    fields = self.ctx.templates.render_value(start.fields, ctx) if start.fields else None
                     planned.append((cp, key, _checked(cp, key, fields)))
-                except ValueError as err:
+                except (ValueError, TemplateFailed) as err:
                     reason = f"process {cp.process.key!r}: {err}"
                     refused.append(reason)
                     if not strict:
