@@ -181,6 +181,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
         source=text,
         given_inputs=dict(inputs or {}),
         warnings=tuple(str(w) for w in sorted(out.warnings, key=lambda w: w.line or 0)),
+        call_templates=templatecheck.call_templates(r.templates, process, out),
     ), out
 
 
