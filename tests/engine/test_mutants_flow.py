@@ -377,6 +377,22 @@ async def test_a_called_instance_returning_to_a_call_step_its_lost_version_had_f
     assert failed.waits is None and failed.joins is None
 
 
+async def test_an_event_reaching_a_wait_beside_one_its_lost_version_had_fails_it_naming_the_step() -> None:
+    """The current version waits for 'go' at 'w' but lacks the other branch 'v' and the parallel 'p': the
+    event resumes 'w' past the wait at 'v' it cannot name (no KeyError out of handle_event, which would
+    leave every other instance waiting for it unresumed), then the instance fails naming 'p'."""
+    old = (
+        "    - id: p\n      parallel:\n"
+        "        - {id: v, wait: {event: other}}\n        - {id: w, wait: {event: go}}\n"
+    )
+    _, later, inst = await lost_version(old, Sink(), steps="    - {id: w, wait: {event: go}}\n")
+    moved = await later.handle_event("go", {})
+    assert [i.id for i in moved] == [inst.id]
+    failed = later.instance(inst.id)
+    assert (failed.status, failed.error) == ("failed", "unknown step 'p'")
+    assert failed.waits is None and failed.joins is None
+
+
 async def test_completing_a_task_whose_step_its_lost_version_had_is_refused_naming_the_step() -> None:
     """The current version has no task step 'a': completing its task is refused with a message naming the
     step (not a KeyError), and the instance is left as it was for an administrator to cancel."""
