@@ -299,12 +299,34 @@ def test_calendar_errors_list_each_mistake_where_it_is() -> None:
     """The same for calendars the HA layer builds (calendar_from_config): every problem, with its place."""
     with pytest.raises(CalendarError) as caught:
         calendar_from_config(
-            {"hours": {"mon": ["09:00-12:00", "x"], "sun": "1-2"}, "holidays": 5, "subdivision": 9}
+            {
+                "hours": {"mon": ["09:00-12:00", "x"], "sun": "1-2", "fri-mon": "09:00-10:00"},
+                "holidays": 5,
+                "subdivision": 9,
+            }
         )
     assert caught.value.problems == (
         (("hours", "mon", 1), "expected a time range like '09:00-17:00', got 'x'"),
         (("hours", "sun"), "expected a time range like '09:00-17:00', got '1-2'"),
+        (("hours", "fri-mon"), "day range 'fri-mon' runs backwards"),
         (("holidays",), "expected a list of dates like 2025-12-25 or 12-25"),
         (("subdivision",), "needs country: too (for example country: JP, subdivision: '13')"),
     )
-    assert str(caught.value).startswith("hours.mon[1]: expected a time range")
+    assert str(caught.value) == (
+        "hours.mon[1]: expected a time range like '09:00-17:00', got 'x'; "
+        "hours.sun: expected a time range like '09:00-17:00', got '1-2'; "
+        "hours.fri-mon: day range 'fri-mon' runs backwards; "
+        "holidays: expected a list of dates like 2025-12-25 or 12-25; "
+        "subdivision: needs country: too (for example country: JP, subdivision: '13')"
+    )
+
+
+def test_hours_with_no_working_time_are_refused_at_hours_alone() -> None:
+    """A week without any working hours is a mistake of hours, with its path; a mistake in hours already
+    reported (here an unknown day) is not followed by this second one about the same key."""
+    with pytest.raises(CalendarError) as caught:
+        calendar_from_config({"hours": {"mon": []}})
+    assert caught.value.problems == ((("hours",), "the calendar has no working hours on any day"),)
+    with pytest.raises(CalendarError) as caught:
+        calendar_from_config({"hours": {"funday": "09:00-10:00"}})
+    assert [where for where, _ in caught.value.problems] == [("hours", "funday")]
