@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.bpo.engine.business_time import CalendarError, calendar_from_config
+from custom_components.bpo.engine.errors import BlueprintError
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.schema import parse_blueprint
 
@@ -230,9 +231,102 @@ async def test_closed_from_asks_the_host_port_and_only_inside_its_window() -> No
 
 
 def test_closed_from_names_workday_sensors_only() -> None:
-    with pytest.raises(CalendarError, match="closed_from: expected Workday sensors"):
+    with pytest.raises(CalendarError, match="closed_from: expected a Workday sensor"):
         calendar_from_config({"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}, "closed_from": "sensor.x"})
     cal = calendar_from_config(
         {"time_zone": "UTC", "hours": {"mon": "09:00-17:00"}, "closed_from": "binary_sensor.office"}
     )
     assert cal.closed_from == ("binary_sensor.office",)
+
+
+SEVERAL = """blueprint: {name: Calendar mistakes, domain: bpo}
+process:
+  key: calendar_mistakes
+  start: [{manual: {}}]
+  calendar:
+%s
+  steps:
+    - id: answer
+      task: {group: desk, due: 2d, business_time: true}
+"""
+
+
+def test_every_calendar_mistake_is_reported_in_one_run_with_its_own_line_and_field() -> None:
+    """Each key is read on after a mistake: an admin with five mistakes needs one validate run, not five. Each
+    problem names its field (down to the list item) on its own line, and says that field once."""
+    calendar = (
+        "    time_zone: Europe/Berln\n"
+        "    hours:\n"
+        "      mon-fri: '09:00-17:60'\n"
+        "      funday: '10:00-12:00'\n"
+        "    holidays:\n"
+        "      - '12-25'\n"
+        "      - soon\n"
+        "    country: XX\n"
+        "    closed_from: [binary_sensor.workday_sensor, calendar.office]\n"
+    )
+    with pytest.raises(BlueprintError) as caught:
+        parse_blueprint(SEVERAL % calendar, "cal.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "cal.yaml:6: process.calendar.time_zone: unknown time zone 'Europe/Berln'; "
+        "expected an IANA name like Europe/Berlin",
+        "cal.yaml:8: process.calendar.hours.mon-fri: '09:00-17:60' is not a valid time range",
+        "cal.yaml:9: process.calendar.hours.funday: 'funday' is not a day; use mon..sun, ranges like "
+        "mon-fri, or lists",
+        "cal.yaml:12: process.calendar.holidays[1]: 'soon' is not a date like 2025-12-25 or 12-25",
+        "cal.yaml:13: process.calendar.country: 'XX' is not a country the holidays package knows "
+        "(ISO codes like JP, DE, US)",
+        "cal.yaml:14: process.calendar.closed_from[1]: expected a Workday sensor of Home Assistant like "
+        "binary_sensor.workday_sensor, got 'calendar.office'",
+    ]
+
+
+def test_a_missing_calendar_key_does_not_hide_the_other_mistakes() -> None:
+    """Without time_zone (or with an unknown key) the rest of the calendar is still read and its mistakes
+    shown; a missing hours is reported once, as missing."""
+    calendar = "    timezone: UTC\n    holidays: ['02-30']\n"
+    with pytest.raises(BlueprintError) as caught:
+        parse_blueprint(SEVERAL % calendar, "cal.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "cal.yaml:5: process.calendar: missing required key 'hours'",
+        "cal.yaml:5: process.calendar: missing required key 'time_zone'",
+        "cal.yaml:6: process.calendar.timezone: unknown key 'timezone'; did you mean 'time_zone'?",
+        "cal.yaml:7: process.calendar.holidays[0]: '02-30' is not a date like 2025-12-25 or 12-25",
+    ]
+
+
+def test_calendar_errors_list_each_mistake_where_it_is() -> None:
+    """The same for calendars the HA layer builds (calendar_from_config): every problem, with its place."""
+    with pytest.raises(CalendarError) as caught:
+        calendar_from_config(
+            {
+                "hours": {"mon": ["09:00-12:00", "x"], "sun": "1-2", "fri-mon": "09:00-10:00"},
+                "holidays": 5,
+                "subdivision": 9,
+            }
+        )
+    assert caught.value.problems == (
+        (("hours", "mon", 1), "expected a time range like '09:00-17:00', got 'x'"),
+        (("hours", "sun"), "expected a time range like '09:00-17:00', got '1-2'"),
+        (("hours", "fri-mon"), "day range 'fri-mon' runs backwards"),
+        (("holidays",), "expected a list of dates like 2025-12-25 or 12-25"),
+        (("subdivision",), "needs country: too (for example country: JP, subdivision: '13')"),
+    )
+    assert str(caught.value) == (
+        "hours.mon[1]: expected a time range like '09:00-17:00', got 'x'; "
+        "hours.sun: expected a time range like '09:00-17:00', got '1-2'; "
+        "hours.fri-mon: day range 'fri-mon' runs backwards; "
+        "holidays: expected a list of dates like 2025-12-25 or 12-25; "
+        "subdivision: needs country: too (for example country: JP, subdivision: '13')"
+    )
+
+
+def test_hours_with_no_working_time_are_refused_at_hours_alone() -> None:
+    """A week without any working hours is a mistake of hours, with its path; a mistake in hours already
+    reported (here an unknown day) is not followed by this second one about the same key."""
+    with pytest.raises(CalendarError) as caught:
+        calendar_from_config({"hours": {"mon": []}})
+    assert caught.value.problems == ((("hours",), "the calendar has no working hours on any day"),)
+    with pytest.raises(CalendarError) as caught:
+        calendar_from_config({"hours": {"funday": "09:00-10:00"}})
+    assert [where for where, _ in caught.value.problems] == [("hours", "funday")]

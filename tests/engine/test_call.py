@@ -402,6 +402,101 @@ def test_a_folder_refuses_call_cycles_and_unknown_fields(tmp_path: Path) -> None
     ) in reported
 
 
+SITE_CHECK = """blueprint: {name: Site check, domain: bpo}
+process:
+  key: site_check
+  start: [{manual: {}}]
+  steps:
+    - id: inspect
+      task: {group: technicians, outcomes: [ok, broken]}
+    - id: route
+      choose:
+        - when: "{{ steps.inspect.outcome == 'broken' }}"
+          goto: broken
+    - id: fine
+      end: completed
+    - id: broken
+      end: completed
+"""
+VISIT = """blueprint: {name: Visit, domain: bpo}
+process:
+  key: visit
+  start: [{manual: {}}]
+  steps:
+    - id: visit
+      call: {process: %s}
+      timeout: 2d
+    - id: route
+      choose:
+        - when: "{{ steps.visit.outcome %s }}"
+          goto: fix
+      default: close
+    - id: fix
+      task: {group: workshop}
+    - id: close
+      end: completed
+"""
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "== 'fine'",
+        "== 'broken'",
+        "in ['broken', 'cancelled', 'completed']",
+        "is eq 'timeout'",
+        "!= 'completed'",
+    ],
+)
+def test_a_folder_accepts_every_outcome_a_called_process_can_give(tmp_path: Path, test: str) -> None:
+    """Either end step, the statuses and a timed-out call's 'timeout' are all outcomes the caller can read:
+    a check that knew only one end step, or only the called process's task outcomes, refuses one. Beside
+    it a caller with a misspelt outcome is refused, so the check did run on this folder; a caller of a
+    missing process is refused for that alone (its outcomes are unknown, so none is refused as well)."""
+    write(tmp_path, "site_check.yaml", SITE_CHECK)
+    write(tmp_path, "visit.yaml", VISIT % ("site_check", test))
+    for name, called in (("misspelt", "site_check"), ("lost", "site_chek")):
+        write(
+            tmp_path, f"{name}.yaml", (VISIT % (called, "== 'brokn'")).replace("key: visit", f"key: {name}")
+        )
+    found, errors = load_directory(tmp_path)
+    assert sorted(found) == ["site_check", "visit"]
+    assert [(Path(p.file).name, p.message[:36]) for e in errors for p in e.problems] == [
+        ("lost.yaml", "calls process 'site_chek', which is "),
+        ("misspelt.yaml", "step 'visit' has no outcome 'brokn' "),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("test", "word"),
+    [("== 'brokn'", "brokn"), ("in ['fine', 'ok']", "ok"), ("is eq 'failed'", "failed")],
+)
+def test_a_folder_refuses_a_call_outcome_the_called_process_cannot_give(
+    tmp_path: Path, test: str, word: str
+) -> None:
+    """'ok' is an outcome of the called process's task, not of the call; 'failed' fails the caller before any
+    choose could read it. The caller is refused at the line and field of its template, the called process
+    still loads."""
+    write(tmp_path, "site_check.yaml", SITE_CHECK)
+    write(tmp_path, "visit.yaml", VISIT % ("site_check", test))
+    found, errors = load_directory(tmp_path)
+    assert sorted(found) == ["site_check"]
+    assert [str(p) for e in errors for p in e.problems] == [
+        f"{tmp_path / 'visit.yaml'}:11: process.steps[1].choose[0].when: step 'visit' has no outcome "
+        f"'{word}' (its outcomes: fine, broken, completed, cancelled, timeout)"
+        + {"brokn": "; did you mean 'broken'?", "failed": "; did you mean 'fine'?"}.get(word, "")
+    ]
+
+
+def test_a_call_without_timeout_has_no_timeout_outcome(tmp_path: Path) -> None:
+    """Only a call step with a timeout can end with the outcome 'timeout' (steps/call.py expire)."""
+    write(tmp_path, "site_check.yaml", SITE_CHECK)
+    write(tmp_path, "visit.yaml", (VISIT % ("site_check", "== 'timeout'")).replace("      timeout: 2d\n", ""))
+    found, errors = load_directory(tmp_path)
+    assert sorted(found) == ["site_check"]
+    assert "(its outcomes: fine, broken, completed, cancelled)" in str(errors[0])
+
+
 def test_validating_one_file_warns_that_its_calls_are_unchecked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -46,7 +46,7 @@ def test_non_text_range_is_named_in_the_error() -> None:
     assert str(err.value) == "hours.mon: expected a time range like '09:00-17:00', got 900"
     with pytest.raises(CalendarError) as err:
         _monday(["09:00-10:00", 5])
-    assert str(err.value) == "hours.mon: expected a time range like '09:00-17:00', got 5"
+    assert str(err.value) == "hours.mon[1]: expected a time range like '09:00-17:00', got 5"
     with pytest.raises(CalendarError) as err:
         _monday("13:00-13:00")
     assert str(err.value) == "hours.mon: '13:00-13:00' starts and ends at the same time"
@@ -65,7 +65,7 @@ def test_holidays_exact_yearly_and_leap_day() -> None:
 def test_bad_holiday_is_named(bad: str) -> None:
     with pytest.raises(CalendarError) as err:
         calendar_from_config({"hours": {"mon": "09:00-17:00"}, "holidays": ["12-25", bad]})
-    assert str(err.value) == f"holidays: {bad!r} is not a date like 2025-12-25 or 12-25"
+    assert str(err.value) == f"holidays[1]: {bad!r} is not a date like 2025-12-25 or 12-25"
 
 
 def test_holidays_must_be_a_list() -> None:
@@ -218,6 +218,14 @@ def test_calendar_key_errors_are_worded_exactly() -> None:
     )
     for closed_from in (5, ("binary_sensor.office",), {"binary_sensor.office": True}):
         assert _refused({"closed_from": closed_from}) == workday_only
+    assert _refused({"closed_from": ["binary_sensor.office", "calendar.x"]}) == (
+        "closed_from[1]: expected a Workday sensor of Home Assistant like binary_sensor.workday_sensor, "
+        "got 'calendar.x'"
+    )
+    assert _refused({"closed_from": "sensor.x"}) == (
+        "closed_from: expected a Workday sensor of Home Assistant like binary_sensor.workday_sensor, "
+        "got 'sensor.x'"
+    )
 
 
 def test_unknown_regions_name_at_most_three_near_misses() -> None:

@@ -11,6 +11,7 @@ import pytest
 from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.runtime import Engine
+from custom_components.bpo.engine.runtime_errors import TaskNotFound
 from custom_components.bpo.engine.schema import parse_blueprint
 from custom_components.bpo.engine.state import Instance
 from custom_components.bpo.engine.steps.task import TaskKind
@@ -304,9 +305,15 @@ OLD_STEPS = (
 VISIT_LOST = LOST.format(key="visit", steps="    - {id: look, task: {assignee: tec}}\n")
 
 
-async def lost_version(old_steps: str, sink: Sink, key: str | None = None) -> tuple[Engine, Engine, Instance]:
-    """An instance started on ``old_steps``, then its engine restarted on a version without those steps and
-    without the kept source (a record from before sources were kept): (first engine, restarted, instance)."""
+async def lost_version(
+    old_steps: str,
+    sink: Sink,
+    key: str | None = None,
+    steps: str = "    - {id: other, task: {assignee: ann}}\n",
+) -> tuple[Engine, Engine, Instance]:
+    """An instance started on ``old_steps``, then its engine restarted on a version with ``steps`` (without
+    those of ``old_steps`` unless named) and without the kept source (a record from before sources were
+    kept): (first engine, restarted, instance)."""
     store = MemoryStore()
     clock = VirtualClock(T0)
 
@@ -321,7 +328,7 @@ async def lost_version(old_steps: str, sink: Sink, key: str | None = None) -> tu
     inst = await engine.start("case", key=key)
     assert store.meta is not None
     store.meta["sources"] = {}
-    later = fresh("    - {id: other, task: {assignee: ann}}\n")
+    later = fresh(steps)
     await later.restore()
     return engine, later, inst
 
@@ -339,6 +346,61 @@ async def test_an_instance_at_steps_its_lost_version_had_is_cancelled_by_the_kin
     assert cancelled(sink) == [("a", "cancelled"), ("look", "cancelled")]
     assert later.instance(child.id).status == "cancelled"
     assert cancelled_inst.waits is None and cancelled_inst.joins is None
+
+
+async def test_a_branch_finishing_under_a_parallel_its_lost_version_had_fails_naming_that_step() -> None:
+    """The current version still has the branch's task step 'a' but not the parallel 'p' holding it: the
+    task completes, and the join it reports to is a step the version lacks. The instance fails naming 'p'
+    (as entering an unknown step does), its other branches are cancelled, and it is no internal KeyError."""
+    sink = Sink()
+    engine, later, inst = await lost_version(OLD_STEPS, sink, steps="    - {id: a, task: {assignee: ann}}\n")
+    [child] = [i for i in engine.instances() if i.id != inst.id]
+    [task] = [t for t in later.instance(inst.id).tasks if t.is_open]
+    await later.complete_task(task.id, user="ann")
+    failed = later.instance(inst.id)
+    assert (failed.status, failed.error) == ("failed", "unknown step 'p'")
+    assert failed.waits is None and failed.joins is None
+    assert later.instance(child.id).status == "cancelled"
+
+
+async def test_a_called_instance_returning_to_a_call_step_its_lost_version_had_fails_naming_it() -> None:
+    """The called instance ends, and the caller's call step 'c' is one the current version lacks: the caller
+    fails naming 'c', not with an internal KeyError, and its other branches are cancelled."""
+    sink = Sink()
+    engine, later, inst = await lost_version(OLD_STEPS, sink)
+    [child] = [i for i in engine.instances() if i.id != inst.id]
+    [look] = [t for t in later.instance(child.id).tasks if t.is_open]
+    await later.complete_task(look.id, user="tec")
+    failed = later.instance(inst.id)
+    assert (failed.status, failed.error) == ("failed", "unknown step 'c'")
+    assert statuses(failed) == [("a", "cancelled")]
+    assert failed.waits is None and failed.joins is None
+
+
+async def test_an_event_reaching_a_wait_beside_one_its_lost_version_had_fails_it_naming_the_step() -> None:
+    """The current version waits for 'go' at 'w' but lacks the other branch 'v' and the parallel 'p': the
+    event resumes 'w' past the wait at 'v' it cannot name (no KeyError out of handle_event, which would
+    leave every other instance waiting for it unresumed), then the instance fails naming 'p'."""
+    old = (
+        "    - id: p\n      parallel:\n"
+        "        - {id: v, wait: {event: other}}\n        - {id: w, wait: {event: go}}\n"
+    )
+    _, later, inst = await lost_version(old, Sink(), steps="    - {id: w, wait: {event: go}}\n")
+    moved = await later.handle_event("go", {})
+    assert [i.id for i in moved] == [inst.id]
+    failed = later.instance(inst.id)
+    assert (failed.status, failed.error) == ("failed", "unknown step 'p'")
+    assert failed.waits is None and failed.joins is None
+
+
+async def test_completing_a_task_whose_step_its_lost_version_had_is_refused_naming_the_step() -> None:
+    """The current version has no task step 'a': completing its task is refused with a message naming the
+    step (not a KeyError), and the instance is left as it was for an administrator to cancel."""
+    _, later, inst = await lost_version(OLD_STEPS, Sink())
+    [task] = [t for t in later.instance(inst.id).tasks if t.is_open]
+    with pytest.raises(TaskNotFound, match=f"task {task.id}: unknown step 'a' in process 'case'"):
+        await later.complete_task(task.id, user="ann")
+    assert later.instance(inst.id).is_running and task.is_open
 
 
 async def test_a_correlated_wait_of_a_lost_version_is_cancelled_and_its_reply_goes_nowhere() -> None:

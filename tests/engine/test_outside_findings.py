@@ -239,10 +239,6 @@ process:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the outcome check knows task outcomes only; a call step's (its called end steps) are not checked",
-)
 def test_a_call_outcome_the_called_process_cannot_reach_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

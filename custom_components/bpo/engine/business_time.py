@@ -36,11 +36,13 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from .clock import ensure_utc
 from .cron import CronError, localize, wall_time, zone
+from .errors import KeyPath, format_path
 from .ports import ClosedDays
 
 CALENDAR_KEYS = ("time_zone", "hours", "holidays", "country", "subdivision", "closed_from")
 # what closed_from may name: a Home Assistant Workday binary sensor
 _CLOSED_SOURCE = re.compile(r"^binary_sensor\.[a-z0-9_]+$")
+_WORKDAY = "binary_sensor.workday_sensor"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -49,10 +51,20 @@ _ONE_DAY = timedelta(days=1)
 _MAX_IDLE_DAYS = 3660
 
 Span = tuple[int, int]  # minutes after the day's midnight: start, end (end may pass 1440: overnight)
+Found = tuple[KeyPath, str]  # a mistake in a calendar definition: where inside it, what
 
 
 class CalendarError(ValueError):
-    """A calendar definition is unusable, or it has no working time to count."""
+    """A calendar definition is unusable, or it has no working time to count.
+
+    Given one message (at the key path ``at``) or every mistake of a definition: ``problems`` lists each with
+    its key path inside the calendar (``("holidays", 1)``) and a message that does not repeat the key; the
+    text joins them as ``holidays[1]: ...``.
+    """
+
+    def __init__(self, message: str | Sequence[Found], *, at: KeyPath = ()) -> None:
+        self.problems: tuple[Found, ...] = ((at, message),) if isinstance(message, str) else tuple(message)
+        super().__init__("; ".join(f"{format_path(p)}: {m}" if p else m for p, m in self.problems))
 
 
 class NationalHolidays:
@@ -72,7 +84,8 @@ class NationalHolidays:
         try:
             self._table = holidays.country_holidays(country, subdiv=subdivision)
         except NotImplementedError as err:  # the package's word for an unknown country or subdivision
-            raise CalendarError(_unknown_region(country, subdivision, holidays)) from err
+            key, message = _unknown_region(country, subdivision, holidays)
+            raise CalendarError(message, at=(key,)) from err
 
     def __contains__(self, day: date) -> bool:
         return day in self._table
@@ -94,14 +107,18 @@ class NationalHolidays:
         return f"NationalHolidays({self.country!r}, {self.subdivision!r})"
 
 
-def _unknown_region(country: str, subdivision: str | None, package: object) -> str:
+def _unknown_region(country: str, subdivision: str | None, package: object) -> tuple[str, str]:
+    """(the key at fault, what is wrong with it)."""
     supported: dict[str, list[str]] = getattr(package, "list_supported_countries")()  # noqa: B009
     if country not in supported:
-        return f"country: {country!r} is not a country the holidays package knows (ISO codes like JP, DE, US)"
+        return (
+            "country",
+            f"{country!r} is not a country the holidays package knows (ISO codes like JP, DE, US)",
+        )
     # the list of a country's subdivisions differs between package versions: name only near misses
     close = difflib.get_close_matches(str(subdivision).upper(), supported[country], n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return f"subdivision: {subdivision!r} is not a subdivision of {country} in the holidays package{hint}"
+    return "subdivision", f"{subdivision!r} is not a subdivision of {country} in the holidays package{hint}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,102 +250,150 @@ class WorkingCalendar:
 
 
 def calendar_from_config(raw: Mapping[str, object], default_tz: str | tzinfo = "UTC") -> WorkingCalendar:
-    """Build a calendar from its YAML form (see the module docstring); errors name the key at fault."""
+    """Build a calendar from its YAML form (see the module docstring).
+
+    Every key is read even after a mistake, so one :class:`CalendarError` names all of them, each where it is.
+    """
+    found: list[Found] = []
     unknown = set(raw) - set(CALENDAR_KEYS)
     if unknown:
-        raise CalendarError(f"unknown calendar key(s) {sorted(unknown)}; use {', '.join(CALENDAR_KEYS)}")
-    tz_name = raw.get("time_zone", default_tz)
+        found.append(((), f"unknown calendar key(s) {sorted(unknown)}; use {', '.join(CALENDAR_KEYS)}"))
+    tz = _time_zone(raw.get("time_zone", default_tz), found)
+    week = _week(raw.get("hours"), found)
+    holidays, yearly = _holidays(raw.get("holidays", ()), found)
+    national = _national(raw.get("country"), raw.get("subdivision"), found)
+    closed_from = _closed_from(raw.get("closed_from"), found)
+    if found or tz is None:
+        raise CalendarError(found)
+    return WorkingCalendar(tz, week, frozenset(holidays), frozenset(yearly), national, closed_from)
+
+
+def _time_zone(value: object, found: list[Found]) -> tzinfo | None:
     try:
-        tz = zone(tz_name) if isinstance(tz_name, str | tzinfo) else zone(str(tz_name))
+        return zone(value) if isinstance(value, str | tzinfo) else zone(str(value))
     except CronError as err:
-        raise CalendarError(f"time_zone: {err}") from err
-    hours = raw.get("hours")
+        found.append((("time_zone",), str(err)))
+        return None
+
+
+def _week(hours: object, found: list[Found]) -> tuple[tuple[Span, ...], ...]:
     if not isinstance(hours, Mapping) or not hours:
-        raise CalendarError("hours: expected a mapping like {mon-fri: '09:00-17:00'}")
+        found.append((("hours",), "expected a mapping like {mon-fri: '09:00-17:00'}"))
+        return ()
+    before = len(found)
     week: list[list[Span]] = [[] for _ in _DAY_NAMES]
     for key, value in hours.items():
-        for index in _day_indexes(str(key)):
-            week[index].extend(_spans(value, f"hours.{key}"))
-    holidays, yearly = _holidays(raw.get("holidays", ()))
-    return WorkingCalendar(
-        tz,
-        tuple(tuple(sorted(d)) for d in week),
-        frozenset(holidays),
-        frozenset(yearly),
-        _national(raw.get("country"), raw.get("subdivision")),
-        _closed_from(raw.get("closed_from")),
-    )
+        days = _day_indexes(str(key), found)
+        spans = _spans(value, ("hours", str(key)), found)
+        for index in days:
+            week[index].extend(spans)
+    if len(found) == before and not any(week):
+        found.append((("hours",), "the calendar has no working hours on any day"))
+    return tuple(tuple(sorted(d)) for d in week)
 
 
-def _closed_from(value: object) -> tuple[str, ...]:
+def _closed_from(value: object, found: list[Found]) -> tuple[str, ...]:
     if value is None:
         return ()
-    items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-    if items is None or not all(isinstance(i, str) and _CLOSED_SOURCE.match(i) for i in items):
-        raise CalendarError(
-            "closed_from: expected Workday sensors of Home Assistant, like [binary_sensor.workday_sensor]"
-        )
-    return tuple(str(i) for i in items)
+    if isinstance(value, str):
+        items: list[tuple[KeyPath, object]] = [(("closed_from",), value)]
+    elif isinstance(value, list):
+        items = [(("closed_from", index), item) for index, item in enumerate(value)]
+    else:
+        found.append((("closed_from",), f"expected Workday sensors of Home Assistant, like [{_WORKDAY}]"))
+        return ()
+    out: list[str] = []
+    for where, item in items:
+        if isinstance(item, str) and _CLOSED_SOURCE.match(item):
+            out.append(item)
+        else:
+            found.append(
+                (where, f"expected a Workday sensor of Home Assistant like {_WORKDAY}, got {item!r}")
+            )
+    return tuple(out)
 
 
-def _national(country: object, subdivision: object) -> NationalHolidays | None:
+def _national(country: object, subdivision: object, found: list[Found]) -> NationalHolidays | None:
     if country is None:
         if subdivision is not None:
-            raise CalendarError(
-                "subdivision: needs country: too (for example country: JP, subdivision: '13')"
+            found.append(
+                (("subdivision",), "needs country: too (for example country: JP, subdivision: '13')")
             )
         return None
     if not isinstance(country, str) or not country.strip():
-        raise CalendarError(f"country: expected an ISO country code like JP, got {country!r}")
+        found.append((("country",), f"expected an ISO country code like JP, got {country!r}"))
+        return None
     if subdivision is not None and (isinstance(subdivision, bool) or not isinstance(subdivision, str | int)):
-        raise CalendarError(f"subdivision: expected a code like '13' or 'BY', got {subdivision!r}")
-    return NationalHolidays(country.strip().upper(), None if subdivision is None else str(subdivision))
+        found.append((("subdivision",), f"expected a code like '13' or 'BY', got {subdivision!r}"))
+        return None
+    try:
+        return NationalHolidays(country.strip().upper(), None if subdivision is None else str(subdivision))
+    except CalendarError as err:
+        found.extend(err.problems)
+        return None
 
 
-def _day_indexes(key: str) -> list[int]:
+def _day_indexes(key: str, found: list[Found]) -> list[int]:
     out: list[int] = []
     for part in key.lower().replace(" ", "").split(","):
         first, _, last = part.partition("-")
         if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
-            raise CalendarError(f"hours: {key!r} is not a day; use mon..sun, ranges like mon-fri, or lists")
+            found.append(
+                (("hours", key), f"{key!r} is not a day; use mon..sun, ranges like mon-fri, or lists")
+            )
+            return []
         lo = _DAY_NAMES.index(first)
         hi = _DAY_NAMES.index(last) if last else lo
         if hi < lo:
-            raise CalendarError(f"hours: day range {key!r} runs backwards")
+            found.append((("hours", key), f"day range {key!r} runs backwards"))
+            return []
         out.extend(range(lo, hi + 1))
     return out
 
 
-def _spans(value: object, where: str) -> list[Span]:
-    items: Sequence[object]
+def _spans(value: object, where: KeyPath, found: list[Found]) -> list[Span]:
     if value is None:
         return []
-    items = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else [value]
+    items: list[tuple[KeyPath, object]]
+    if isinstance(value, list | tuple):
+        items = [((*where, index), item) for index, item in enumerate(value)]
+    else:
+        items = [(where, value)]
     out: list[Span] = []
-    for item in items:
-        match = _RANGE.match(item) if isinstance(item, str) else None
-        if match is None:
-            raise CalendarError(f"{where}: expected a time range like '09:00-17:00', got {item!r}")
-        h0, m0, h1, m1 = (int(g) for g in match.groups())
-        if h0 > 23 or m0 > 59 or m1 > 59 or h1 > 24 or (h1 == 24 and m1):
-            raise CalendarError(f"{where}: {item!r} is not a valid time range")
-        start, end = h0 * 60 + m0, h1 * 60 + m1
-        if end <= start:
-            end += 1440  # runs over midnight
-        if end == start + 1440 and h1 != 24:
-            raise CalendarError(f"{where}: {item!r} starts and ends at the same time")
-        out.append((start, end))
+    for at, item in items:
+        span = _span(item)
+        if isinstance(span, str):
+            found.append((at, span))
+        else:
+            out.append(span)
     return out
 
 
-def _holidays(value: object) -> tuple[set[date], set[tuple[int, int]]]:
+def _span(item: object) -> Span | str:
+    """A time range as minutes after midnight, or what is wrong with it."""
+    match = _RANGE.match(item) if isinstance(item, str) else None
+    if match is None:
+        return f"expected a time range like '09:00-17:00', got {item!r}"
+    h0, m0, h1, m1 = (int(g) for g in match.groups())
+    if h0 > 23 or m0 > 59 or m1 > 59 or h1 > 24 or (h1 == 24 and m1):
+        return f"{item!r} is not a valid time range"
+    start, end = h0 * 60 + m0, h1 * 60 + m1
+    if end <= start:
+        end += 1440  # runs over midnight
+    if end == start + 1440 and h1 != 24:
+        return f"{item!r} starts and ends at the same time"
+    return start, end
+
+
+def _holidays(value: object, found: list[Found]) -> tuple[set[date], set[tuple[int, int]]]:
     exact: set[date] = set()
     yearly: set[tuple[int, int]] = set()
     if value is None:
         return exact, yearly
     if not isinstance(value, Iterable) or isinstance(value, str | bytes):
-        raise CalendarError("holidays: expected a list of dates like 2025-12-25 or 12-25")
-    for item in value:
+        found.append((("holidays",), "expected a list of dates like 2025-12-25 or 12-25"))
+        return exact, yearly
+    for index, item in enumerate(value):
         if isinstance(item, date):  # YAML already turned 2025-12-25 into a date
             exact.add(item)
             continue
@@ -341,8 +406,8 @@ def _holidays(value: object) -> tuple[set[date], set[tuple[int, int]]]:
                 yearly.add((month, day))
             else:
                 exact.add(date.fromisoformat(text))
-        except ValueError as err:
-            raise CalendarError(f"holidays: {item!r} is not a date like 2025-12-25 or 12-25") from err
+        except ValueError:
+            found.append((("holidays", index), f"{item!r} is not a date like 2025-12-25 or 12-25"))
     return exact, yearly
 
 

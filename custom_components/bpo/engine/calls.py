@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 
+from . import templatecheck
 from .checks import suggestion
 from .errors import BlueprintError, Problem
 from .model import Blueprint, Step
@@ -17,14 +18,7 @@ from .model import Blueprint, Step
 
 def call_steps(bp: Blueprint) -> Iterator[Step]:
     """Every ``call`` step of ``bp``, nested ones too."""
-
-    def walk(steps: tuple[Step, ...]) -> Iterator[Step]:
-        for step in steps:
-            if step.call is not None:
-                yield step
-            yield from walk(step.inner())
-
-    yield from walk(bp.process.steps)
+    return (step for step in _all_steps(bp.process.steps) if step.call is not None)
 
 
 def _problem(bp: Blueprint, step: Step, where: str, message: str) -> Problem:
@@ -36,6 +30,7 @@ def problems(found: Mapping[str, Blueprint]) -> dict[str, list[Problem]]:
     """Process key -> what is wrong with its calls, given every blueprint loaded together."""
     out: dict[str, list[Problem]] = {}
     for key, bp in found.items():
+        called: dict[str, tuple[str, ...]] = {}  # call step id -> the outcomes it can give
         for step in call_steps(bp):
             assert step.call is not None
             target = found.get(step.call.process)
@@ -48,12 +43,32 @@ def problems(found: Mapping[str, Blueprint]) -> dict[str, list[Problem]]:
             if extra:
                 msg = f"process '{target.process.key}' has no field(s) {', '.join(extra)}"
                 out.setdefault(key, []).append(_problem(bp, step, "call.fields", msg))
+            if step.for_each is None:  # a for_each step's own outcome is 'done' (templatecheck.py)
+                called[step.id] = outcomes(target, step)
+        wrong = templatecheck.check_called(bp, called) if called else []
+        if wrong:
+            out.setdefault(key, []).extend(wrong)
     for key, cycle in _cycles(found).items():
         bp = found[key]
         step = next(s for s in call_steps(bp) if s.call is not None and s.call.process == cycle[1])
         msg = f"calls itself through {' -> '.join(cycle)}; a process may not call itself, directly or not"
         out.setdefault(key, []).append(_problem(bp, step, "call.process", msg))
     return out
+
+
+def outcomes(target: Blueprint, step: Step) -> tuple[str, ...]:
+    """What ``steps.<id>.outcome`` of a call step can be (steps/call.py): the id of an ``end`` step of the
+    called process, its status when it ran past its last step or was cancelled, ``timeout`` when the step
+    has one. A failed called instance fails the caller, so no later step reads ``failed``."""
+    ends = [s.id for s in _all_steps(target.process.steps) if s.end is not None]
+    statuses = ["completed", "cancelled", *(["timeout"] if step.timeout is not None else [])]
+    return tuple(dict.fromkeys([*ends, *statuses]))
+
+
+def _all_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
+    for step in steps:
+        yield step
+        yield from _all_steps(step.inner())
 
 
 def _cycles(found: Mapping[str, Blueprint]) -> dict[str, list[str]]:

@@ -108,7 +108,7 @@ class Flow:
             return
         step = cp.steps.get(step_id)
         if step is None:
-            self.close(inst, cp, FAILED, now, error=f"unknown step {step_id!r}")
+            self.unknown_step(inst, cp, step_id, now)
             return
         try:
             ctx = self.ctx
@@ -131,7 +131,9 @@ class Flow:
             return
         if parent is not None:
             holder = self.join(inst, parent)
-            if holder is not None:
+            if holder is not None and holder.step not in cp.steps:
+                self.unknown_step(inst, cp, holder.step, now)  # its holder's kind would look it up
+            elif holder is not None:
                 await self.kind_of(cp, holder.step, holder).child_done(inst, cp, holder, step, now)
             return
         target = step.next if step.next is not None else cp.follows.get(step.id)
@@ -139,6 +141,10 @@ class Flow:
             self.close(inst, cp, COMPLETED, now)
             return
         await self.enter(inst, cp, target, None, now)
+
+    def unknown_step(self, inst: Instance, cp: Compiled, step_id: str, now: datetime) -> None:
+        """Fail ``inst`` at a step its version lacks (a token of a lost version runs on the current one)."""
+        self.close(inst, cp, FAILED, now, error=f"unknown step {step_id!r}")
 
     async def goto(
         self, inst: Instance, cp: Compiled, target: str, parent: str | None, now: datetime

@@ -301,6 +301,9 @@ class Blueprint:
     given_inputs: dict[str, Any] = field(default_factory=dict)
     # "file:line: path: warning: ..." lines: probably wrong, but the file is valid
     warnings: tuple[str, ...] = ()
+    # (key path, line, source) of the templates that may read a call step's outcome: checked once the
+    # called processes are known (calls.py), since one file cannot know where they end
+    call_templates: tuple[tuple[tuple[str | int, ...], int | None, str], ...] = ()
 
     def input_values(self) -> MappingProxyType[str, Any]:
         """``inputs`` in templates, read-only; what the admin supplied wins over defaults."""

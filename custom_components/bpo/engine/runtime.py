@@ -274,9 +274,12 @@ class Engine:
         if not task.is_open:
             raise NotAllowed(f"task {task_id} is already {task.status}")
         cp = self._ctx.compiled(inst)
-        spec = cp.steps[task.step].task if cp is not None else None
-        if cp is None or spec is None:
+        if cp is None:
             raise TaskNotFound(f"task {task_id}: its blueprint {inst.process!r} is not loaded")
+        at = cp.steps.get(task.step)
+        spec = at.task if at is not None else None
+        if spec is None:  # a lost version's task: the version it runs on now has no such task step
+            raise TaskNotFound(f"task {task_id}: unknown step {task.step!r} in process {inst.process!r}")
         outcome = queries.check_outcome(task, spec, outcome)
         clean = queries.check_form(cp, task, spec, dict(form or {}))
         if not on_behalf:

@@ -181,6 +181,7 @@ def _parse(text: str, filename: str, inputs: Mapping[str, Any] | None) -> tuple[
         source=text,
         given_inputs=dict(inputs or {}),
         warnings=tuple(str(w) for w in sorted(out.warnings, key=lambda w: w.line or 0)),
+        call_templates=templatecheck.call_templates(r.templates, process, out),
     ), out
 
 
@@ -289,16 +290,19 @@ def _calendar(value: object, r: Reader) -> tuple[str | None, WorkingCalendar | N
             )
         return name, None
     spec = r.mapping(value, path, CALENDAR_KEYS, required=("hours", "time_zone"))
-    if spec is None or not set(spec) <= set(CALENDAR_KEYS) or "hours" not in spec or "time_zone" not in spec:
+    if spec is None:
         return "process", None  # reported above; "process" keeps business_time from reporting it again
+    # the keys it knows are read even when one is missing or unknown, so every mistake shows in one run
+    # (time_zone is required: a calendar that took the host's zone would move with the installation)
+    known = {key: spec[key] for key in CALENDAR_KEYS if key in spec}
     try:
-        # time_zone is required: a calendar that took the host's zone would move with the installation
-        return "process", calendar_from_config(spec)
+        calendar = calendar_from_config(known)
     except CalendarError as err:
-        message = str(err)
-        key = message.split(":", 1)[0].split(".", 1)[0]
-        r.error((*path, key) if key in CALENDAR_KEYS else path, message)
+        for where, message in err.problems:
+            if where[:1] != ("hours",) or "hours" in spec:  # a missing hours is reported above
+                r.error((*path, *where), message)
         return "process", None
+    return "process", calendar  # with a key missing or unknown, the file is refused all the same
 
 
 def _starts(value: object, r: Reader) -> tuple[tuple[Start, ...], list[KeyPath]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +34,8 @@ from jinja2 import TemplateError, meta, nodes
 from . import datehelpers, reports
 from .cron import CronError, zone
 from .durations import DurationError, parse_duration
-from .errors import Collector, KeyPath
-from .model import Process, Step
+from .errors import Collector, KeyPath, Problem, format_path
+from .model import Blueprint, Process, Step
 from .templates import MAX_POWER_BITS, MAX_RANGE, MAX_SIZE, Templates, power_too_big, repeat_too_big
 
 # parses only; gives the filter and test names the sandbox knows. The bounded environment matters: jinja's
@@ -83,6 +83,9 @@ class Scope:
     inputs: Collection[str]
     steps: Mapping[str, Step]
     has_calendar: bool = True  # the process has a business calendar (for the date helpers)
+    # call step id -> the outcomes its called process can give (calls.py); unknown while a file is
+    # read alone, so its call steps' outcomes are not checked then
+    called: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def outcomes(self, step_id: str) -> tuple[str, ...] | None:
         step = self.steps.get(step_id)
@@ -90,6 +93,8 @@ class Scope:
             return None
         if step.for_each is not None:
             return FOR_EACH_OUTCOMES  # steps/for_each.py; each item's outcome is in data.items
+        if step.call is not None:
+            return self.called.get(step_id)
         if step.task is not None:
             return step.task.outcomes
         if step.wait is not None:
@@ -106,15 +111,53 @@ def check_all(
     steps: Sequence[Step],
     out: Collector,
 ) -> None:
-    scope = Scope(
+    scope = _scope(process, inputs, steps)
+    for path, source in templates:
+        for message in problems(source, scope, names_at(path), task_attrs=task_attrs_at(path)):
+            out.add(path, message)
+
+
+def _scope(
+    process: Process,
+    inputs: Collection[str],
+    steps: Sequence[Step],
+    called: Mapping[str, tuple[str, ...]] | None = None,
+) -> Scope:
+    return Scope(
         process.fields,
         inputs,
         {step.id: step for step in steps},
         process.calendar is not None or process.business_calendar is not None,
+        called or {},
     )
-    for path, source in templates:
+
+
+def call_templates(
+    templates: Sequence[tuple[KeyPath, str]], process: Process, out: Collector
+) -> tuple[tuple[KeyPath, int | None, str], ...]:
+    """The templates to check again once the processes called are known (see :func:`check_called`)."""
+    if not any(step.call is not None and step.for_each is None for step in _every(process.steps)):
+        return ()
+    return tuple((path, out.line(path), source) for path, source in templates if "outcome" in source)
+
+
+def check_called(bp: Blueprint, called: Mapping[str, tuple[str, ...]]) -> list[Problem]:
+    """What is wrong with ``bp``'s templates now that ``called`` gives its call steps' outcomes.
+
+    ``bp`` loaded, so its templates passed every other check: what is found here is about those outcomes.
+    """
+    scope = _scope(bp.process, bp.inputs, list(_every(bp.process.steps)), called)
+    found: list[Problem] = []
+    for path, line, source in bp.call_templates:
         for message in problems(source, scope, names_at(path), task_attrs=task_attrs_at(path)):
-            out.add(path, message)
+            found.append(Problem(bp.path, line, format_path(path), message))
+    return found
+
+
+def _every(steps: Sequence[Step]) -> Iterator[Step]:
+    for step in steps:
+        yield step
+        yield from _every(step.inner())
 
 
 def task_attrs_at(path: KeyPath) -> frozenset[str] | None:

@@ -147,8 +147,11 @@ class CallKind(BaseKind):
     async def _returned(
         self, inst: Instance, cp: Compiled, token: Wait, child: Instance, now: datetime
     ) -> None:
-        step = cp.steps[token.step]
+        step = cp.steps.get(token.step)
         self.flow.drop_token(inst, token)
+        if step is None:  # a lost version's call step, the current version lacks it
+            self.flow.unknown_step(inst, cp, token.step, now)
+            return
         result = self._result(child)
         self.outbox.log(
             inst, now, "call_done", step=step.id, details={"instance": child.id, "status": child.status}

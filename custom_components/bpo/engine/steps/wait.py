@@ -202,7 +202,8 @@ class WaitKind(BaseKind):
         hit = False
         still = False
         for wait in list(inst.waits or ()):
-            spec = cp.steps[wait.step].wait
+            at = cp.steps.get(wait.step)  # None: a lost version's wait; this event cannot name it
+            spec = at.wait if at is not None else None
             if spec is None or spec.event != event_type:
                 continue
             if correlated is None:
