@@ -196,6 +196,29 @@ async def test_a_redirect_loop_is_not_followed_and_says_so(
     assert len(route.auth) == 1  # neither followed nor retried
 
 
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+async def test_a_webhook_that_moved_is_an_error_not_a_result(
+    aiohttp_server: Any, session: aiohttp.ClientSession, clock: VirtualClock, code: int
+) -> None:
+    """Found: the HTTP connector returned a redirect's body ("308: Permanent Redirect") as the call's
+    result, so a POST to a moved webhook (http:// that now redirects to https://) counted as done and the
+    blueprint stored that text, though the request was never carried out."""
+
+    async def moved(_n: int, _request: web.Request) -> web.StreamResponse:
+        return web.Response(status=code, headers={"Location": f"https://hooks.example/new?key={TOKEN}"})
+
+    route = Recorder(moved)
+    server = await serve(aiohttp_server, route, path="/hook")
+    hook = HttpConnector(
+        "hook", session, base_url=str(server.make_url("")), ops={"send": "POST /hook"}, token=TOKEN
+    )
+    with pytest.raises(
+        PermanentError, match=rf"^hook.send: HTTP {code} redirect to https://hooks.example/new "
+    ) as err:
+        await hook.call("send", {"text": "hello"})
+    assert err.value.status == code and TOKEN not in str(err.value) and len(route.auth) == 1
+
+
 async def test_html_where_json_was_expected_names_the_connector_and_url(
     aiohttp_server: Any, session: aiohttp.ClientSession, clock: VirtualClock
 ) -> None:
