@@ -458,6 +458,31 @@ async def test_a_huge_record_round_trips_and_compacts(tmp_path: Path) -> None:
     assert found["big"] == big and sorted(found) == ["a", "b", "big"]
 
 
+async def test_a_damaged_record_in_the_version_1_files_does_not_stop_the_migration(tmp_path: Path) -> None:
+    """Found: a bpo 0.1 shard record without its ``id`` made ``import_state`` raise KeyError, so not one
+    instance was migrated (and a record that was not an object vanished without a word). The shard's key
+    is the id; a non-record is named in the notes and stays in the version-1 files."""
+    import json
+
+    from custom_components.bpo.durable.legacy_v1 import read_legacy
+
+    def envelope(data: dict[str, Any]) -> str:
+        return json.dumps({"version": 1, "minor_version": 1, "key": "bpo", "data": data})
+
+    (tmp_path / "bpo.meta").write_text(envelope({"meta": {"counter": 3}}))
+    instances = {"i1": rec("i1"), "i2": {"process": "p", "step": 2}, "i3": "junk"}
+    (tmp_path / "bpo.shard_00").write_text(envelope({"instances": instances}))
+    legacy = read_legacy(tmp_path, "bpo")
+    assert legacy.problems == {}
+    assert legacy.notes == ["instance i3: not a record; left in the version-1 files only"]
+    store = JournalStore(tmp_path / "bpo")
+    await store.load()
+    await store.import_state(legacy.meta, legacy.records.values())
+    meta, records = await JournalStore(tmp_path / "bpo").load()
+    assert meta == {"counter": 3}
+    assert {r["id"]: r for r in records} == {"i1": rec("i1"), "i2": {"id": "i2", "process": "p", "step": 2}}
+
+
 # -- one bad record among many (engine restore on the real journal) ---------------------------------------
 INTAKE = """
 blueprint: {name: Intake, domain: bpo}
