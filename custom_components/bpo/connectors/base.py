@@ -310,8 +310,21 @@ class HttpClient:
         await self._sleep(delay)
 
     async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """``request`` and decode the JSON body (None for an empty body)."""
-        return (await self.request(method, url, **kwargs)).json()
+        """``request`` and decode the JSON body (None for an empty body).
+
+        A redirect is not followed (see ``_send``), so it is no answer either: ``PermanentError`` saying so,
+        rather than a confusing "no items" later. Errors name the client and the URL like every other.
+        """
+        response = await self.request(method, url, **kwargs)
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location")
+            target = f" to {safe_url(location)}" if location else ""
+            what = f"HTTP {response.status} redirect{target} (not followed)"
+            raise PermanentError(self._message(method, url, what), status=response.status)
+        try:
+            return response.json()
+        except PermanentError as err:  # the decoder's error holds the body: not passed on
+            raise PermanentError(self._message(method, url, str(err)), status=err.status) from None
 
     # -- pagination ------------------------------------------------------------------------------------
     async def paginate_next_link(
@@ -325,10 +338,12 @@ class HttpClient:
     ) -> AsyncIterator[Any]:
         """Items of a Microsoft Graph-style list: follow ``@odata.nextLink`` (a full URL) until it is gone.
 
-        The first request carries ``params``; next links already contain them.
+        The first request carries ``params``; next links already contain them. A next link is followed only
+        on the first URL's scheme, host and port: the client's headers carry the credentials.
         """
         next_url: str | None = url
         page_params = params
+        origin = urlsplit(url)[:2]
         for _ in range(max_pages):
             if next_url is None:
                 return
@@ -340,6 +355,10 @@ class HttpClient:
             link = page.get(next_key)
             next_url = link if isinstance(link, str) and link else None
             page_params = None
+            if next_url is not None and urlsplit(next_url)[:2] != origin:
+                raise PermanentError(
+                    self._message("GET", url, f"{next_key} leads to another host; not followed")
+                )
         if next_url is not None:
             raise PermanentError(self._message("GET", url, f"more than {max_pages} pages"))
 

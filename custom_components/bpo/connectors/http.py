@@ -27,6 +27,8 @@ from .base import (
     PermanentError,
     RetryPolicy,
     Sleep,
+    redact,
+    safe_url,
     sign_body,
 )
 
@@ -114,6 +116,7 @@ class HttpConnector(Connector):
             op: (spec if isinstance(spec, Operation) else Operation.parse(spec)) for op, spec in ops.items()
         }
         self._signing_secret = signing_secret
+        self._secrets = [s for s in (token, signing_secret) if s]
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -128,7 +131,7 @@ class HttpConnector(Connector):
             timeout=timeout,
             retry=retry,
             headers=sent,
-            secrets=[s for s in (token, signing_secret) if s],
+            secrets=self._secrets,
             **extra,
         )
 
@@ -214,4 +217,14 @@ class HttpConnector(Connector):
             headers=headers,
             idempotent=spec.idempotent,
         )
+        if 300 <= response.status < 400 and response.status != 304:
+            # Not followed (the token would go along), so nothing was done: not a result to store.
+            location = response.headers.get("Location")
+            target = f" to {safe_url(location)}" if location else ""
+            raise PermanentError(
+                redact(
+                    f"{self.name}.{op}: HTTP {response.status} redirect{target} (not followed)", self._secrets
+                ),
+                status=response.status,
+            )
         return _decode(response)

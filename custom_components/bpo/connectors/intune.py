@@ -147,6 +147,7 @@ class IntuneConnector(MdmConnector):
         if self.filter:
             params.append(("$filter", self.filter))
         url = self.graph_url + DEVICES_PATH
+        followed: set[str] = set()
         for number in range(MAX_PAGES):
             page = await self.api.get_json(url, params if number == 0 else ())  # next links carry the query
             items = page.get("value") if isinstance(page, Mapping) else None
@@ -162,4 +163,7 @@ class IntuneConnector(MdmConnector):
             url = link
             if not self._same_host(url):
                 raise PermanentError(f"{self.name}: @odata.nextLink leads to another host; not followed")
+            if url in followed:  # a next link back to a page read before would list the devices for ever
+                raise PermanentError(f"{self.name}: @odata.nextLink loops back to a page read before")
+            followed.add(url)
         raise PermanentError(f"{self.name}: {DEVICES_PATH} has more than {MAX_PAGES} pages")

@@ -35,6 +35,7 @@ from .base import (
 
 TOKEN_MARGIN = timedelta(seconds=60)  # renew this long before expiry: a page request takes a while
 DEFAULT_TOKEN_LIFETIME = 300.0  # seconds, when a token answer gives no usable expires_in
+MAX_TOKEN_LIFETIME = 86_400.0  # a longer expires_in is not believed (and 1e20 would overflow a datetime)
 FORM = "application/x-www-form-urlencoded"
 MAX_PAGES = 10_000  # a looping API must not hang a sync: 10k pages x 100 devices is far beyond any fleet
 
@@ -220,15 +221,22 @@ class ClientCredentials:
                 )
             except (AuthError, PermanentError) as err:  # 401, or 400 invalid_client: wrong credentials
                 raise AuthError(f"{err} (token request refused)", status=err.status) from None
-            answer = response.json()
+            try:
+                answer = response.json()
+            except PermanentError:  # the decoder's error holds the body: not passed on
+                raise PermanentError(
+                    f"{self.http.name}: token answer is not JSON (HTTP {response.status})",
+                    status=response.status,
+                ) from None
             token = answer.get("access_token") if isinstance(answer, Mapping) else None
             if not isinstance(token, str) or not token:
                 raise AuthError(f"{self.http.name}: token answer has no access_token")
             lifetime = answer.get("expires_in")
             if isinstance(lifetime, str) and lifetime.isdigit():  # Graph has sent it as a string
                 lifetime = int(lifetime)
-            if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
-                lifetime = DEFAULT_TOKEN_LIFETIME
+            if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or not lifetime > 0:
+                lifetime = DEFAULT_TOKEN_LIFETIME  # absent, garbled, zero, negative or NaN
+            lifetime = min(float(lifetime), MAX_TOKEN_LIFETIME)
             # scrubbed from messages from now on; the previous token too, for requests still in flight
             previous = [self._last_issued] if self._last_issued else []
             self.http.secrets[:] = [*self._fixed_secrets, token, *previous]
@@ -329,6 +337,7 @@ async def pages_by_number(
 ) -> AsyncIterator[Mapping[str, Any]]:
     """Items of a page-numbered list from page 0; stops at a short page or once ``total_key`` items came."""
     seen = 0
+    previous: list[Any] = []
     for number in range(MAX_PAGES):
         query = [*params, (page_param, number), (size_param, size)]
         page = await api.get_json(url, query)
@@ -337,6 +346,12 @@ async def pages_by_number(
             raise PermanentError(
                 f"{api.http.name}: page {number} of {_path(url)} holds no {items_key!r} list"
             )
+        if number > 0 and len(items) >= size and items == previous:
+            # a server that ignores the page number answers the same full page for ever
+            raise PermanentError(
+                f"{api.http.name}: page {number} of {_path(url)} repeats page {number - 1}; paging ignored"
+            )
+        previous = items
         for item in items:
             if isinstance(item, Mapping):
                 yield item

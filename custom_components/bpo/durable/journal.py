@@ -83,6 +83,7 @@ class _Journal:
     good_bytes: int = 0  # length of the valid prefix
     size: int = 0
     bad_lines: list[int] = field(default_factory=list)  # complete lines that do not read back
+    bad_next: list[int] = field(default_factory=list)  # per bad line: index in entries of the next good one
 
 
 def _parse_journal(content: bytes) -> _Journal:
@@ -99,6 +100,7 @@ def _parse_journal(content: bytes) -> _Journal:
             out.good_bytes = end
         elif raw or end < len(content):
             out.bad_lines.append(number)  # a whole line that does not read back: real damage
+            out.bad_next.append(len(out.entries))
         offset = end
     return out
 
@@ -271,10 +273,23 @@ class JournalStore:
                 continue
             out.fresh = False
             journal = _parse_journal(content)
-            if journal.bad_lines:
-                # Skipping a line could drop an acknowledged operation (or the id counter): refuse instead.
+            # A bad line followed by an entry the snapshot already holds is older than that entry, so the
+            # snapshot holds it too. Any other could be an acknowledged operation (or the id counter):
+            # skipping it would lose it, so refuse instead.
+            bad_before: dict[int, list[int]] = {}
+            for number, after in zip(journal.bad_lines, journal.bad_next, strict=True):
+                bad_before.setdefault(after, []).append(number)
+            covered = all(
+                index < len(journal.entries) and journal.entries[index]["seq"] < expected
+                for index in bad_before
+            )
+            if not covered:
                 lines = ", ".join(map(str, journal.bad_lines[:5]))
                 raise Corrupted({name: f"unreadable line(s) {lines}"})
+            if journal.bad_lines:
+                lines = ", ".join(map(str, journal.bad_lines[:5]))
+                out.notes.append(f"{name}: unreadable line(s) {lines} already in {SNAPSHOT}; dropped")
+                out.clean = False  # the compaction replaces the damaged file
             for entry in journal.entries:
                 seq = entry["seq"]
                 if seq < expected:
@@ -306,6 +321,10 @@ class JournalStore:
             if not self._loaded:
                 await self._load_locked()
             try:
+                for key in records:  # checked here: a bad key written into a line would make it unreadable
+                    if not isinstance(key, str):
+                        raise TypeError("instance ids are strings")
+                    dumps(key)
                 puts = {k: dumps(v) for k, v in records.items() if v is not None}
                 meta_bytes = dumps(meta) if meta is not None else None
             except EncodeError as err:
@@ -314,7 +333,10 @@ class JournalStore:
             if not puts and not dels and meta_bytes is None:
                 return
             if self._tail_unknown:
-                await self._compact_locked()
+                try:
+                    await self._compact_locked()
+                except OSError as err:  # still a refused write: the caller keeps the records to retry
+                    raise WriteFailed(f"could not write {SNAPSHOT}: {err.strerror or err}") from None
             seq = self._seq + 1
             line = _entry(seq, puts, dels, meta_bytes)
             path = self.directory / JOURNAL
@@ -339,6 +361,9 @@ class JournalStore:
             await self._run(partial(self._ops.truncate, path, self._journal_bytes))
         except OSError:
             self._tail_unknown = True
+            # The refused line may be whole on disk and end up in journal.prev.log: its seq is spent, so
+            # the next acknowledged commit never shares it (a replay would keep the first and skip ours).
+            self._seq += 1
 
     async def compact(self) -> None:
         """Write a snapshot now (maintenance and tests; commits compact by themselves)."""
@@ -356,7 +381,14 @@ class JournalStore:
 
     async def _compact_locked(self) -> None:
         records, meta, seq, good = dict(self._records), self._meta, self._seq, self._snapshot_good
-        size = await self._run(partial(self._write_snapshot, records, meta, seq, promote=good))
+        try:
+            size = await self._run(partial(self._write_snapshot, records, meta, seq, promote=good))
+        except OSError:
+            # The journal may be journal.prev.log already: the next append starts a new file, and a cut
+            # must not stretch that file to the old length (zeros would make the next line unreadable).
+            if not await self._run((self.directory / JOURNAL).exists):
+                self._journal_bytes, self._journal_exists = 0, False
+            raise
         self._snapshot_bytes, self._snapshot_good = size, True
         self._journal_bytes, self._journal_exists, self._tail_unknown = 0, False, False
 
@@ -369,9 +401,18 @@ class JournalStore:
             ops.keep_copy(directory / SNAPSHOT, directory / LAST_GOOD)
         elif not promote:
             ops.write_atomic(directory / LAST_GOOD, data)  # the current snapshot is not known good
-        if (directory / JOURNAL).exists():
+        renamed = (directory / JOURNAL).exists()
+        if renamed:
             ops.rename(directory / JOURNAL, directory / PREV_JOURNAL)
-        ops.write_atomic(directory / SNAPSHOT, data)
+        try:
+            ops.write_atomic(directory / SNAPSHOT, data)
+        except OSError:
+            if renamed:
+                # Put the journal back: the next compaction would rename the new journal over this one,
+                # and a crash before its snapshot lands would then lose these entries.
+                with suppress(OSError):
+                    ops.rename(directory / PREV_JOURNAL, directory / JOURNAL)
+            raise
         return len(data)
 
     async def import_state(

@@ -78,6 +78,10 @@ def read_legacy(storage_dir: Path, prefix: str) -> LegacyState:
             out.meta = data.get("meta")
     for instances in shard_datas:
         for instance_id, record in instances.items():
-            if isinstance(record, dict):
-                out.records[str(instance_id)] = record
+            key = str(instance_id)
+            if not isinstance(record, dict):
+                out.notes.append(f"instance {key}: not a record; left in the version-1 files only")
+                continue
+            # the shard's key is the id: a record that lost its own must not stop the whole import
+            out.records[key] = record if "id" in record else {**record, "id": key}
     return out

@@ -101,6 +101,9 @@ class Engine:
         self._calls = flow.kind("call", CallKind)
         self._calls.starts = self._starts
         self._queries = Queries(ctx, self._starts.cron)
+        # instance records the last restore could not read: id -> why. They stay in the store untouched
+        # (nothing here writes or deletes them); the host tells the admin.
+        self.unreadable: dict[str, str] = {}
 
     # -- ports the host may swap at run time (tests, reloads) ---------------------------------------
     # wt-time: closed days of host sources (Workday sensors) named by a calendar's closed_from
@@ -189,8 +192,14 @@ class Engine:
             state.timers.cancel(key)
         parse = Parser()  # shares equal datetimes and history lines across records
         flow = self._flow
+        self.unreadable = {}
         for rec in records:
-            inst = Instance.from_dict(rec if isinstance(rec, dict) else dict(rec), parse)
+            try:
+                inst = Instance.from_dict(rec if isinstance(rec, dict) else dict(rec), parse)
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                # one damaged (or foreign) record must not keep every other instance from loading
+                self.unreadable[str(rec.get("id", "?"))] = f"{type(err).__name__}: {err}"
+                continue
             state.instances[inst.id] = inst
             state.index(inst)
             state.stats.update(inst.id, inst)
