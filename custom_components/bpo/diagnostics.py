@@ -23,7 +23,7 @@ def _relative(hass: HomeAssistant, path: str) -> str:
     return os.path.relpath(path, hass.config.config_dir)
 
 
-def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
+def _instance(inst: Any, pii: frozenset[str] | set[str]) -> dict[str, Any]:
     fields = {k: (MASK if k in pii else v) for k, v in inst.fields.items()}
     tasks = [
         {
@@ -48,6 +48,15 @@ def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
     }
 
 
+def _pii_names(engine: Any, inst: Any) -> frozenset[str]:
+    """The ``pii`` fields of the version ``inst`` runs on (a reload may have changed or dropped its file);
+    with no version known, every name it holds: nothing says a value is not personal data."""
+    bp = engine.version_of(inst)
+    if bp is not None:
+        return frozenset(n for n, f in bp.process.fields.items() if f.pii)
+    return frozenset(inst.fields).union(*(t.form or {} for t in inst.tasks))
+
+
 def _mdm(entry: BpoConfigEntry) -> dict[str, dict[str, int]]:
     """Synced devices per vendor: counts only (names, owners and serials stay out)."""
     out: dict[str, dict[str, int]] = {}
@@ -62,9 +71,6 @@ def _mdm(entry: BpoConfigEntry) -> dict[str, dict[str, int]]:
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConfigEntry) -> dict[str, Any]:
     manager = entry.runtime_data.manager
     engine = manager.engine
-    pii_by_process = {
-        bp.process.key: {n for n, f in bp.process.fields.items() if f.pii} for bp in engine.blueprints()
-    }
     instances = sorted(engine.instances(), key=lambda i: i.started, reverse=True)[:MAX_INSTANCES]
     return {
         "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT),
@@ -86,6 +92,6 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConf
         "suspended": {k: v.isoformat() for k, v in engine.suspended().items()},
         "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
         "store": entry.runtime_data.store.stats(),
-        "recent_instances": [_instance(i, pii_by_process.get(i.process, set())) for i in instances],
+        "recent_instances": [_instance(i, _pii_names(engine, i)) for i in instances],
         **({"mdm": counts} if (counts := _mdm(entry)) else {}),  # only once an MDM synced devices
     }

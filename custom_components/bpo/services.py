@@ -57,6 +57,7 @@ async def _start(call: ServiceCall) -> ServiceResponse:
             source="service",
             user=actor.audit_name,
         ),
+        sent=data["fields"].values(),
     )
     return {"instance_id": inst.id, "key": inst.key, "status": inst.status}
 
@@ -80,6 +81,8 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
             source="service",
             on_behalf=actor.is_admin,
         ),
+        # never echoed: HA logs an action's refusal at error level when a client called it
+        sent=[call.data.get("outcome"), *call.data["form"].values()],
         grouped=True,
     )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
