@@ -224,3 +224,260 @@ async def test_the_same_task_answered_twice_at_once_completes_once(
         h for h in world.manager.engine.instance(instance_id).history if h.what == "task_completed"
     ]
     assert len(completions) == 1
+
+
+TOPICS = """\
+blueprint: {name: Topics, domain: bpo}
+process:
+  key: topics
+  start: [{manual: {}}]
+  fields:
+    caller_name: {type: text, pii: true}
+    topic: {type: text}
+  steps:
+    - id: note
+      task:
+        title: "About {{ fields.topic }}"
+        assignee: person.erin
+        description: "Topic: {{ fields.topic }}"
+        notify:
+          message: "New: {{ fields.topic }} / {{ task.title }}"
+"""
+
+
+async def test_a_field_value_that_looks_like_a_template_is_text_not_code(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A value typed by a caller is data: a ``topic`` of ``{{ fields.caller_name }}`` must not be rendered
+    a second time into the caller's name (a title that reads no PII field is shown unmasked)."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, "persistent_notification", {})
+    world = await _world(hass, freezer, topics=TOPICS)
+    injected = "{{ fields.caller_name }}{% if true %}X{% endif %}"
+    await hass.services.async_call(
+        "bpo",
+        "start",
+        {"process": "topics", "key": "t1", "fields": {"caller_name": MARK, "topic": injected}},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    [task] = world.manager.engine.open_tasks(process="topics")
+    assert task.title == f"About {injected}"
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    rows = (await erin.ok("bpo/tasks/list"))["tasks"]
+    items = await hass.services.async_call(
+        "todo",
+        "get_items",
+        {"entity_id": "todo.bpo_workflows_my_tasks_erin"},
+        blocking=True,
+        return_response=True,
+    )
+    events = world.bpo_events()
+    assert MARK not in _dump(rows) + _dump(items) + _dump(events)
+    assert MARK not in _dump([s.as_dict() for s in hass.states.async_all()])
+
+
+async def test_closed_tasks_of_a_process_no_file_defines_show_no_field_values(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Once an instance ended and its blueprint file is gone, bpo no longer knows which of its fields were
+    ``pii``: a candidate who was never cleared still sees its closed task (``include_closed``) but no field
+    value, and diagnostics export none either."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    await hass.services.async_call("bpo", "cancel", {"instance_id": instance_id}, blocking=True)
+    await _reload_with(hass, "calls.yaml", None)
+    assert world.manager.engine.version_of(world.manager.engine.instance(instance_id)) is None
+
+    listed = await hass.services.async_call(
+        "bpo",
+        "list_tasks",
+        {"include_closed": True},
+        blocking=True,
+        return_response=True,
+        context=as_user(world, "erin"),
+    )
+    assert isinstance(listed, dict)
+    [row] = listed["tasks"]
+    assert row["fields"] == {"caller_name": "***", "topic": "***"}
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    seen = await erin.ok("bpo/instance/get", instance_id=instance_id)
+    assert seen["masked"] is True and MARK not in _dump(seen)
+    diagnostics = await async_get_config_entry_diagnostics(hass, world.entry)
+    [recent] = [i for i in diagnostics["recent_instances"] if i["id"] == instance_id]
+    assert recent["fields"] == {"caller_name": "**REDACTED**", "topic": "**REDACTED**"}
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("start", {"process": "calls", "key": "x", "fields": {"caller_name": MARK}}),
+        ("reassign", {"task_id": "{task}", "assignee": "person.bob"}),
+        ("cancel", {"instance_id": "{instance}"}),
+        ("resume", {"process": "calls"}),
+        ("reload", {}),
+        ("register_device", {"device_id": "D1", "name": "x", "owner": "person.bob", "platform": "ios"}),
+        ("retire_device", {"device_id": "D1"}),
+        ("sync_devices", {}),
+    ],
+)
+async def test_an_ordinary_user_may_not_call_admin_actions_on_anything(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, service: str, data: dict[str, Any]
+) -> None:
+    """Admin-only actions refuse a non-admin (a candidate of the task, even) with ``Unauthorized`` and
+    change nothing: the instance, its open task and the blueprint set stay as they were."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    filled = {
+        k: v.format(task=task.id, instance=instance_id) if isinstance(v, str) else v for k, v in data.items()
+    }
+    before = len(world.bpo_events())
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call("bpo", service, filled, blocking=True, context=as_user(world, "carol"))
+    await hass.async_block_till_done()
+    assert [i.id for i in world.manager.engine.instances()] == [instance_id]
+    assert world.manager.engine.task(task.id).is_open and world.manager.engine.task(task.id).assignee is None
+    assert len(world.bpo_events()) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "data"),
+    [
+        ("bpo/process/start", {"process": "calls", "key": "x"}),
+        ("bpo/task/reassign", {"task_id": "{task}", "assignee": "person.carol"}),
+        ("bpo/instance/cancel", {"instance_id": "{instance}"}),
+        ("bpo/process/resume", {"process": "calls"}),
+        ("bpo/blueprints/list", {}),
+    ],
+)
+async def test_an_ordinary_user_may_not_send_admin_commands(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    command: str,
+    data: dict[str, Any],
+) -> None:
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    filled = {k: v.format(task=task.id, instance=instance_id) for k, v in data.items()}
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    await carol.refused(command, "unauthorized", **filled)
+    assert [i.id for i in world.manager.engine.instances()] == [instance_id]
+    assert world.manager.engine.task(task.id).is_open and world.manager.engine.task(task.id).assignee is None
+
+
+async def test_other_peoples_ids_unknown_ids_and_closed_tasks_are_refused_over_the_websocket(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """bob is neither candidate nor member: he may not see, complete or claim the call, nor open its
+    instance; an unknown or odd id (unicode, a prefix of a real one) is ``not_found``; a task of a cancelled
+    instance is refused to its own candidate."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    bob = await ws_as(hass, hass_ws_client, world.users["bob"])
+    assert (await bob.ok("bpo/tasks/list", include_closed=True))["tasks"] == []
+    assert (await bob.ok("bpo/instances/list"))["instances"] == []
+    for command in ("bpo/task/complete", "bpo/task/claim"):
+        error = await bob.refused(command, "unauthorized", task_id=task.id, outcome="reached")
+        assert MARK not in _dump(error)
+    await bob.refused("bpo/instance/get", "unauthorized", instance_id=instance_id)
+    for odd in ("i999.1", "\u202e\U0001f600.1", "i1", "i1.", ".1", "", instance_id + ".1.1"):
+        await bob.refused("bpo/task/complete", "not_found", task_id=odd, outcome="reached")
+    await bob.refused("bpo/instance/get", "not_found", instance_id="\x00")
+    assert world.manager.engine.task(task.id).is_open
+
+    await hass.services.async_call("bpo", "cancel", {"instance_id": instance_id}, blocking=True)
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    error = await carol.refused(
+        "bpo/task/complete", "home_assistant_error", task_id=task.id, outcome="reached"
+    )
+    assert error["translation_key"] == "task_closed"
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            "bpo",
+            "complete_task",
+            {"task_id": task.id, "outcome": "reached"},
+            blocking=True,
+            context=as_user(world, "carol"),
+        )
+    assert refused.value.translation_key == "not_allowed"
+    assert world.manager.engine.task(task.id).status == "cancelled"
+    assert world.bpo_events("task_completed") == []
+
+
+async def test_a_form_value_of_the_wrong_type_is_refused_whole_and_stores_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """``amount`` is a number: text, a list, a mapping, NaN or a 2**60 integer are each refused naming the
+    field, the task stays open with no form stored, and a right value then goes through."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    for bad in (f"{MARK}", [1, 2], {"a": MARK}, "nan", 2**60, True):
+        error = await carol.refused(
+            "bpo/task/complete", "invalid_format", task_id=task.id, outcome="reached", form={"amount": bad}
+        )
+        assert "amount" in error["message"] and MARK not in _dump(error)
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                "bpo",
+                "complete_task",
+                {"task_id": task.id, "outcome": "reached", "form": {"amount": bad}},
+                blocking=True,
+                context=as_user(world, "carol"),
+            )
+        assert err.value.translation_key == "invalid_form" and MARK not in str(err.value)
+    stored = world.manager.engine.task(task.id)
+    assert stored.is_open and not stored.form
+    done = await carol.ok("bpo/task/complete", task_id=task.id, outcome="reached", form={"amount": "42"})
+    assert done["status"] == "completed" and world.manager.engine.task(task.id).form == {"amount": 42}
+
+
+async def test_two_members_claiming_at_once_one_gets_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    answers = await asyncio.gather(
+        carol.call("bpo/task/claim", task_id=task.id), erin.call("bpo/task/claim", task_id=task.id)
+    )
+    assert sorted(a["success"] for a in answers) == [False, True], answers
+    [won] = [a["result"]["assignee"] for a in answers if a["success"]]
+    assert world.manager.engine.task(task.id).assignee == won
+    assert len(world.bpo_events("task_reassigned")) == 1
+
+
+@pytest.mark.parametrize("outcome", [None, "reached", "no_such_outcome"])
+async def test_an_outsiders_answer_is_refused_without_describing_the_task(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    outcome: str | None,
+) -> None:
+    """Task ids are sequential (``i1.1``, ``i2.1``, ...), so anyone may try them all with
+    ``bpo.complete_task``. A task bob may not even see must be refused as not his, as the panel's command
+    does, before the engine checks outcome and form: the refusal must not tell him its step, its outcomes,
+    its form fields or whose it is."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    data: dict[str, Any] = {"task_id": task.id, "form": {"nope": 1}}
+    if outcome is not None:
+        data["outcome"] = outcome
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "bpo", "complete_task", data, blocking=True, context=as_user(world, "bob")
+        )
+    assert err.value.translation_key == "not_allowed"
+    told = str(err.value) + _dump(err.value.translation_placeholders)
+    for secret in ("call_back", "reached", "no_answer", "amount", "person.carol", "person.erin"):
+        assert secret not in told, told
+    assert world.manager.engine.task(task.id).is_open
