@@ -279,7 +279,9 @@ class BpoManager:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
         config_dir = Path(self.hass.config.config_dir)
         await blueprint_files.async_install_shipped(self.hass)
-        loaded = await self.hass.async_add_executor_job(blueprint_files.load_all, config_dir)
+        # a file now defining a process keeps it when another file comes with the same key
+        current = {bp.process.key: bp.path for bp in self.engine.blueprints()}
+        loaded = await self.hass.async_add_executor_job(blueprint_files.load_all, config_dir, current)
         self.blueprint_errors = loaded.errors
         if loaded.directory is not None:
             self.directory = loaded.directory

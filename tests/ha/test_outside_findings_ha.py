@@ -481,3 +481,25 @@ async def test_an_outsiders_answer_is_refused_without_describing_the_task(
     for secret in ("call_back", "reached", "no_answer", "amount", "person.carol", "person.erin"):
         assert secret not in told, told
     assert world.manager.engine.task(task.id).is_open
+
+
+async def test_a_second_file_with_a_running_process_key_does_not_take_the_process_over(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    """A copy dropped next to a running blueprint (``calls - Copy.yaml``, which sorts before ``calls.yaml``)
+    with the same process key is the bad input: the file that defines the process keeps defining it, and
+    the problem names the newcomer."""
+    world = await _world(hass, freezer)
+    await _start_call(hass, world)
+    copy = CALLS.replace("Call back {{ fields.caller_name }}", "Hijacked").replace(
+        "name: Callbacks", "name: Copy"
+    )
+    await _reload_with(hass, "calls - Copy.yaml", copy)
+    bp = world.manager.engine.blueprint("calls")
+    assert bp is not None and bp.name == "Callbacks", bp and bp.path
+    admin = await ws_as(hass, hass_ws_client, hass_admin_user)
+    errors = (await admin.ok("bpo/blueprints/list"))["errors"]
+    assert [e["file"] for e in errors] == ["blueprints/bpo/calls - Copy.yaml"], errors
