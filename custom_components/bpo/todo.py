@@ -209,7 +209,9 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
                 translation_placeholders={
-                    "task": self._item(task).summary or task.step,
+                    # masked even on a cleared person's own list: HA logs this text at error level
+                    # when the tick came from the to-do card (a websocket action call)
+                    "task": self._public_title(task),
                     "task_id": task_id,
                     "detail": str(err),
                 },
@@ -231,6 +233,13 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             if err.translation_key is not None:
                 raise
             raise save_failed(err) from err
+
+
+    def _public_title(self, task: Task) -> str:
+        """The title as anyone may read it (``<Step> (***)`` when it is rendered from personal data)."""
+        instance = self.manager.engine.instance(task.instance_id)
+        blueprint = self.manager.engine.version_of(instance) if instance is not None else None
+        return public_title(blueprint.process if blueprint is not None else None, task.step, task.title)
 
 
 class BpoPersonTasks(BpoTaskList):

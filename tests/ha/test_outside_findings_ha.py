@@ -503,3 +503,34 @@ async def test_a_second_file_with_a_running_process_key_does_not_take_the_proces
     admin = await ws_as(hass, hass_ws_client, hass_admin_user)
     errors = (await admin.ok("bpo/blueprints/list"))["errors"]
     assert [e["file"] for e in errors] == ["blueprints/bpo/calls - Copy.yaml"], errors
+
+
+async def test_a_tick_refused_in_the_to_do_card_logs_no_personal_data(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The to-do card ticks an item with ``todo.update_item`` over the websocket; HA logs the text of a
+    ``ServiceValidationError`` from such a call at error level. carol is cleared and sees ``Call back
+    <caller>`` on her list, but a task that needs an outcome is refused - and that refusal, quoting her
+    list's title, must not put the caller's name into the log (docs: error messages carry field names and
+    expected types only, for cleared people too)."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    with caplog.at_level(logging.INFO):
+        answer = await carol.call(
+            "call_service",
+            domain="todo",
+            service="update_item",
+            service_data={"item": task.id, "status": "completed"},
+            target={"entity_id": "todo.bpo_workflows_my_tasks_carol"},
+        )
+    assert not answer["success"]
+    assert answer["error"]["translation_key"] == "needs_service"
+    assert "Call back (***)" in answer["error"]["message"]  # still says which task
+    assert MARK not in caplog.text
+    assert MARK not in _dump(answer)
+    assert world.manager.engine.task(task.id).is_open
