@@ -53,6 +53,7 @@ process:
         candidates: [person.carol, person.erin]
         outcomes: [reached, no_answer]
         form: [amount]
+        due: 2h
 """
 
 
@@ -623,3 +624,44 @@ async def test_a_captured_unstamped_request_replayed_a_day_later_is_not_applied_
     await hass.async_block_till_done()
     assert replay.status != 202 or (await replay.json()).get("duplicate") is True
     assert len(world.manager.engine.instances(process="intake")) == 1
+
+
+async def test_titles_rendered_from_pii_stay_masked_after_a_reload_drops_the_template(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """An open task's title was rendered from a ``pii`` field under the version it started with. The admin
+    then rewrites the step's title without a template and reloads: the open task still holds the caller's
+    name, so erin's to-do list, the calendar (one entity every user reads, and the recorder keeps) and the
+    panel must still mask it - the taint of a title is that of the template that rendered it."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    assert task.title == f"Call back {MARK}"
+    v2 = CALLS.replace('title: "Call back {{ fields.caller_name }}"', "title: Call back")
+    await _reload_with(hass, "calls.yaml", v2)
+    assert (
+        world.manager.engine.blueprint("calls").process.version
+        != world.manager.engine.instance(instance_id).version
+    )
+    items = await hass.services.async_call(
+        "todo",
+        "get_items",
+        {"entity_id": "todo.bpo_workflows_my_tasks_erin"},
+        blocking=True,
+        return_response=True,
+    )
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    rows = (await erin.ok("bpo/tasks/list"))["tasks"]
+    assert [r["title"] for r in rows] == ["Call back (***)"]
+    calendar = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": "calendar.bpo_workflows_schedule", "duration": {"days": 30}},
+        blocking=True,
+        return_response=True,
+    )
+    states = [s.as_dict() for s in hass.states.async_all()]
+    events = calendar["calendar.bpo_workflows_schedule"]["events"]  # type: ignore[index]
+    assert "Due: Call back (***)" in [e["summary"] for e in events]
+    assert MARK not in _dump(items), items
+    assert MARK not in _dump(calendar) + _dump(states)
