@@ -12,7 +12,7 @@ from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
 from .engine.field_values import MAX_NAME
-from .engine_calls import form_sizes, loaded_manager, run, start_fields
+from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .entity import process_of_device
 from .manager import BpoManager
 from .permissions import Actor, async_actor, require_admin
@@ -111,9 +111,8 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
 async def _reassign(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    await _run(
-        call.hass, lambda e: e.reassign(call.data["task_id"], call.data["assignee"], user=actor.audit_name)
-    )
+    assignee = require_person(call.hass, call.data["assignee"])
+    await _run(call.hass, lambda e: e.reassign(call.data["task_id"], assignee, user=actor.audit_name))
 
 
 async def _cancel(call: ServiceCall) -> None:

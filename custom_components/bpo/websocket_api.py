@@ -32,7 +32,7 @@ from .engine.history import HistoryEntry
 from .engine.model import ManualStart, Process
 from .engine.runtime import Engine
 from .engine.state import Instance, Task
-from .engine_calls import form_sizes, loaded_manager, run, start_fields
+from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .manager import BpoManager
 from .permissions import Actor, async_actor
 from .task_rows import Viewer, field_row, mask_text, masked_fields, process_of, task_row, title_of
@@ -51,6 +51,7 @@ _CODES: dict[str, str] = {
     "not_your_task": websocket_api.ERR_UNAUTHORIZED,
     "not_your_instance": websocket_api.ERR_UNAUTHORIZED,
     "not_claimable": websocket_api.ERR_UNAUTHORIZED,
+    "unknown_person": websocket_api.ERR_NOT_FOUND,
 }
 
 
@@ -366,7 +367,8 @@ async def ws_task_reassign(hass: HomeAssistant, connection: ActiveConnection, ms
     manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
     if (found := manager.engine.task(msg["task_id"])) is not None:
         _open(found)
-    task = await run(hass, lambda e: e.reassign(msg["task_id"], msg["assignee"], user=actor.audit_name))
+    assignee = require_person(hass, msg["assignee"])
+    task = await run(hass, lambda e: e.reassign(msg["task_id"], assignee, user=actor.audit_name))
     connection.send_result(msg["id"], {"task_id": task.id, "assignee": task.assignee})
 
 

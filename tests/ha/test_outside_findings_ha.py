@@ -758,3 +758,33 @@ async def test_a_start_with_a_pii_field_of_the_wrong_type_is_refused_without_the
     assert MARK not in "\n".join(logged)
     assert world.manager.engine.instances(process="payroll") == []
     assert world.bpo_events("instance_started") == []
+
+
+@pytest.mark.parametrize("assignee", ["", "person.nobody", "group:center", "light.kitchen", " person.carol"])
+async def test_a_task_is_reassigned_only_to_a_person(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+    assignee: str,
+) -> None:
+    """``bpo.reassign`` moves a task "to another person" (its selector offers person entities). Any other
+    text - empty, a person Home Assistant does not have, a group entry, another domain - would park the
+    task where nobody sees it on a list and only an admin can finish it; it is refused and the task stays
+    where it was."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            "bpo", "reassign", {"task_id": task.id, "assignee": assignee}, blocking=True
+        )
+    admin = await ws_as(hass, hass_ws_client, hass_admin_user)
+    answer = await admin.call("bpo/task/reassign", task_id=task.id, assignee=assignee)
+    assert not answer["success"]
+    assert world.manager.engine.task(task.id).assignee is None
+    assert world.bpo_events("task_reassigned") == []
+    await hass.services.async_call(
+        "bpo", "reassign", {"task_id": task.id, "assignee": "person.carol"}, blocking=True
+    )
+    assert world.manager.engine.task(task.id).assignee == "person.carol"
