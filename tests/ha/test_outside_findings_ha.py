@@ -788,3 +788,70 @@ async def test_a_task_is_reassigned_only_to_a_person(
         "bpo", "reassign", {"task_id": task.id, "assignee": "person.carol"}, blocking=True
     )
     assert world.manager.engine.task(task.id).assignee == "person.carol"
+
+
+TICKETING = """\
+blueprint: {name: Ticketing, domain: bpo}
+process:
+  key: ticketing
+  start:
+    - event: contact_received
+      key: "{{ event.ref }}"
+  fields:
+    ticket: {type: text}
+  steps:
+    - id: create
+      action: {connector: my_crm, call: create_ticket, data: {ref: "{{ item.ref }}"}, result: ticket}
+    - id: handle
+      task: {title: "Handle {{ fields.ticket.id }}", group: contractors}
+"""
+
+
+@pytest.mark.usefixtures("socket_enabled")
+@pytest.mark.parametrize("answer", [b'{"id": "T-\\ud800"}', b'{"id": NaN, "n": Infinity}'])
+async def test_a_connector_answer_that_cannot_be_stored_fails_its_instance_not_the_store(
+    hass: HomeAssistant, aiohttp_server: Any, tmp_path: Path, answer: bytes
+) -> None:
+    """A remote system's JSON may hold what Python's parser accepts but no store writes back: a lone
+    surrogate escape (the webhook refuses those, docs), ``NaN``. Kept in an instance's fields it would make
+    the journal write fail for that commit and, as the record stays dirty, for every later one - one bad
+    answer would stop bpo saving anything. The instance must fail (or store something writable) and the
+    next start of another process must still be saved."""
+    from aiohttp import web
+
+    async def create(_request: web.Request) -> web.Response:
+        return web.Response(body=answer, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/api/tickets", create)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    (tmp_path / "bpo_connectors.yaml").write_text(
+        f"http:\n  my_crm:\n    base_url: {server.make_url('/api')}\n    retries: 0\n"
+        "    ops: {create_ticket: POST /tickets}\n",
+        encoding="utf-8",
+    )
+    world = await async_setup_world(hass, blueprints={"ticketing.yaml": TICKETING, "calls.yaml": CALLS})
+    hass.bus.async_fire("contact_received", {"ref": "R1"})
+    await hass.async_block_till_done()
+    # whatever became of the ticket, another process still starts and is saved
+    started = await hass.services.async_call(
+        "bpo",
+        "start",
+        {"process": "calls", "key": "after", "fields": {"topic": "x"}},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(started, dict) and started["status"] == "running"
+    assert await hass.config_entries.async_unload(world.entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(world.entry.entry_id)
+    await hass.async_block_till_done()
+    engine = world.manager.engine
+    assert [i.key for i in engine.instances(process="calls")] == ["after"]
+    [ticket] = engine.instances(process="ticketing")  # saved, whatever the answer held
+    if b"ud800" in answer:
+        assert ticket.status == "failed" and "my_crm.create_ticket answered data that cannot be stored" in (
+            ticket.error or ""
+        )
+    else:  # NaN and Infinity are kept as the store writes them back: null
+        assert ticket.fields["ticket"] == {"id": None, "n": None}
