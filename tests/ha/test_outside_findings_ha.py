@@ -855,3 +855,40 @@ async def test_a_connector_answer_that_cannot_be_stored_fails_its_instance_not_t
         )
     else:  # NaN and Infinity are kept as the store writes them back: null
         assert ticket.fields["ticket"] == {"id": None, "n": None}
+
+
+NOTES = """\
+blueprint: {name: Notes, domain: bpo}
+process:
+  key: notes
+  start: [{manual: {}}]
+  fields:
+    notes: {type: text}
+    memo: {type: text}
+  steps:
+    - id: write
+      task: {title: Write, assignee: person.carol, form: [notes]}
+"""
+
+
+async def test_diagnostics_mask_free_text_that_looks_like_personal_data(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Diagnostics are made to be attached to public bug reports. A card number or an e-mail address typed
+    into a free-text field not marked ``pii`` is masked in events and notifications (docs) - and must not
+    be exported by diagnostics either, neither as a start field nor as a task's form value."""
+    world = await _world(hass, freezer, notes=NOTES)
+    card, mail = "4111 1111 1111 1111", "jane.doe@example.com"
+    await hass.services.async_call(
+        "bpo",
+        "start",
+        {"process": "notes", "key": "n1", "fields": {"memo": f"write to {mail}"}},
+        blocking=True,
+    )
+    [task] = world.manager.engine.open_tasks(process="notes")
+    await hass.services.async_call(
+        "bpo", "complete_task", {"task_id": task.id, "form": {"notes": f"paid by {card}"}}, blocking=True
+    )
+    diagnostics = _dump(await async_get_config_entry_diagnostics(hass, world.entry))
+    assert card not in diagnostics and mail not in diagnostics
+    assert '"n1"' in diagnostics or "notes" in diagnostics  # the instance is there, its values masked
