@@ -85,13 +85,18 @@ class Viewer:
             return False
         return not (spec is not None and spec.pii and not self.cleared(process, inst))
 
-    def may_claim(self, task: Task) -> bool:
-        """An unassigned group or candidates task this viewer's person may take."""
+    def may_claim(
+        self, task: Task, spec: TaskSpec | None, process: Process | None, inst: Instance | None
+    ) -> bool:
+        """An unassigned group or candidates task this viewer's person may take (and then complete: a
+        ``pii`` task only when cleared)."""
         if not (task.is_open and task.assignee is None and (task.group or task.candidates)):
             return False
         if task.group == ADMINS_QUEUE or self.person is None:
             return False
-        return self.is_admin or self.in_team(task)
+        if not (self.is_admin or self.in_team(task)):
+            return False
+        return not (spec is not None and spec.pii and not self.cleared(process, inst))
 
 
 def process_of(engine: Engine, inst: Instance) -> Process | None:
@@ -219,5 +224,5 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "fields": fields,
         "masked": masked or title != task.title,
         "can_complete": here and viewer.may_complete(task, spec, process, inst),
-        "can_claim": here and viewer.may_claim(task),
+        "can_claim": here and viewer.may_claim(task, spec, process, inst),
     }

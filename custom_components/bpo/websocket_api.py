@@ -35,7 +35,16 @@ from .engine.state import Instance, Task
 from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .manager import BpoManager
 from .permissions import Actor, async_actor
-from .task_rows import Viewer, field_row, mask_text, masked_fields, process_of, task_row, title_of
+from .task_rows import (
+    Viewer,
+    field_row,
+    mask_text,
+    masked_fields,
+    process_of,
+    task_row,
+    task_spec,
+    title_of,
+)
 
 type Message = dict[str, Any]
 type Handler = Callable[[HomeAssistant, ActiveConnection, Message], Awaitable[None]]
@@ -253,11 +262,13 @@ async def ws_task_claim(hass: HomeAssistant, connection: ActiveConnection, msg: 
 
     async def claim(engine: Engine) -> Task:
         # checked under the engine lock: two members claiming at once, only the first gets it
-        _inst, task = _visible_task(engine, viewer, task_id)
+        inst, task = _visible_task(engine, viewer, task_id)
         _open(task)
         if task.assignee is not None:
             raise _refuse("already_assigned", task_id=task_id)
-        if not viewer.may_claim(task):
+        version = engine.version_of(inst)
+        spec = task_spec(version, task.step)
+        if not viewer.may_claim(task, spec, version.process if version is not None else None, inst):
             raise _refuse("not_claimable", task_id=task_id)
         return await engine.reassign(task_id, person, user=actor.audit_name)
 

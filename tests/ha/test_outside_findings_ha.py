@@ -892,3 +892,35 @@ async def test_diagnostics_mask_free_text_that_looks_like_personal_data(
     diagnostics = _dump(await async_get_config_entry_diagnostics(hass, world.entry))
     assert card not in diagnostics and mail not in diagnostics
     assert '"n1"' in diagnostics or "notes" in diagnostics  # the instance is there, its values masked
+
+
+IDENTITY = """\
+blueprint: {name: Identity check, domain: bpo}
+process:
+  key: identity
+  start: [{manual: {}}]
+  pii_cleared: [group:center]
+  fields:
+    caller_name: {type: text, pii: true}
+  steps:
+    - id: check
+      task: {title: Check identity, candidates: [person.erin, person.carol], pii: true}
+"""
+
+
+async def test_a_pii_task_cannot_be_claimed_by_a_candidate_not_cleared(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """erin is a candidate of a ``pii: true`` task but not cleared: she may not complete it, so she may not
+    claim it either (a claim would take it off the list of carol, who is cleared); the panel does not
+    offer her the claim."""
+    world = await _world(hass, freezer, identity=IDENTITY)
+    await hass.services.async_call("bpo", "start", {"process": "identity", "key": "x1"}, blocking=True)
+    [task] = world.manager.engine.open_tasks(process="identity")
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    [row] = (await erin.ok("bpo/tasks/list"))["tasks"]
+    assert row["can_complete"] is False and row["can_claim"] is False
+    await erin.refused("bpo/task/claim", "unauthorized", task_id=task.id)
+    assert world.manager.engine.task(task.id).assignee is None
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    assert (await carol.ok("bpo/task/claim", task_id=task.id))["assignee"] == "person.carol"
