@@ -924,3 +924,29 @@ async def test_a_pii_task_cannot_be_claimed_by_a_candidate_not_cleared(
     assert world.manager.engine.task(task.id).assignee is None
     carol = await ws_as(hass, hass_ws_client, world.users["carol"])
     assert (await carol.ok("bpo/task/claim", task_id=task.id))["assignee"] == "person.carol"
+
+
+async def test_an_instance_whose_file_a_reload_removed_finishes_on_its_version_across_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The file goes, the running instance stays: after a reload and a restart its task is still listed
+    with its outcomes and form, carol (cleared) still sees the caller's name, erin still does not, and the
+    answer completes the instance on the version it started with."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    await _reload_with(hass, "calls.yaml", None)
+    assert await hass.config_entries.async_unload(world.entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(world.entry.entry_id)
+    await hass.async_block_till_done()
+    carol = await ws_as(hass, hass_ws_client, world.users["carol"])
+    erin = await ws_as(hass, hass_ws_client, world.users["erin"])
+    [mine] = (await carol.ok("bpo/tasks/list"))["tasks"]
+    assert mine["outcomes"] == ["reached", "no_answer"] and [f["name"] for f in mine["form"]] == ["amount"]
+    assert mine["title"] == f"Call back {MARK}" and mine["fields"]["caller_name"] == MARK
+    [hers] = (await erin.ok("bpo/tasks/list"))["tasks"]
+    assert hers["title"] == "Call back (***)" and MARK not in _dump(hers)
+    done = await carol.ok("bpo/task/complete", task_id=task.id, outcome="reached", form={"amount": 2})
+    assert done["status"] == "completed"
+    assert world.manager.engine.instance(instance_id).status == "completed"
