@@ -12,6 +12,7 @@ from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
 from .engine.field_values import MAX_NAME
+from .engine.state import ADMINS_QUEUE
 from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .entity import process_of_device
 from .manager import BpoManager
@@ -73,10 +74,13 @@ def _refuse_unseen(manager: BpoManager, actor: Actor, task_id: str) -> None:
     if task is None or inst is None:
         return
     if not Viewer.of(actor, manager.directory).sees(task, inst, process_of(engine, inst)):
+        detail = f"{actor.audit_name} may not complete task {task_id}"
+        if task.group == ADMINS_QUEUE:  # says what to do, as the engine would; nothing of the task itself
+            detail += "; nobody was assigned, so it is in the admins' queue: an administrator completes it"
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_allowed",
-            translation_placeholders={"detail": f"{actor.audit_name} may not complete task {task_id}"},
+            translation_placeholders={"detail": detail},
         )
 
 
