@@ -950,3 +950,51 @@ async def test_an_instance_whose_file_a_reload_removed_finishes_on_its_version_a
     done = await carol.ok("bpo/task/complete", task_id=task.id, outcome="reached", form={"amount": 2})
     assert done["status"] == "completed"
     assert world.manager.engine.instance(instance_id).status == "completed"
+
+
+BROKEN = """\
+blueprint: {name: Broken, domain: bpo}
+process:
+  key: broken
+  start: [{manual: {}}]
+  fields:
+    amount: {type: money}
+  steps:
+    - id: a
+      task: {title: A, assignee: person.alice, due: soon}
+    - id: a
+      goto: nowhere
+"""
+
+
+async def test_a_semantically_broken_file_dropped_in_stops_nothing_else_and_is_named_by_line_and_key(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    """Valid YAML, wrong in several places (a field type, a duration, a duplicate step id, a step without a
+    kind): the reload reports each with file, line and key path, while the running call is still answered
+    and a new one still starts."""
+    world = await _world(hass, freezer)
+    instance_id = await _start_call(hass, world)
+    await _reload_with(hass, "broken.yaml", BROKEN)
+    admin = await ws_as(hass, hass_ws_client, hass_admin_user)
+    errors = (await admin.ok("bpo/blueprints/list"))["errors"]
+    mine = [e for e in errors if e["file"] == "blueprints/bpo/broken.yaml"]
+    assert len(mine) >= 3, errors
+    assert all(isinstance(e["line"], int) and e["line"] > 1 for e in mine)
+    fields = {e["field"] for e in mine}
+    assert any("amount" in (f or "") for f in fields) and any("due" in (f or "") for f in fields), fields
+    assert world.manager.engine.blueprint("broken") is None
+    task = world.manager.engine.instance(instance_id).tasks[0]
+    done = await hass.services.async_call(
+        "bpo",
+        "complete_task",
+        {"task_id": task.id, "outcome": "reached"},
+        blocking=True,
+        return_response=True,
+        context=as_user(world, "carol"),
+    )
+    assert isinstance(done, dict) and done["status"] == "completed"
+    assert (await admin.ok("bpo/process/start", process="calls", key="c2"))["status"] == "running"
