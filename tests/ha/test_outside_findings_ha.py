@@ -18,7 +18,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.bpo import inbound
@@ -689,20 +689,45 @@ process:
     "companion app can fire events with mobile_app's fire_event webhook (with their own user context)",
 )
 async def test_an_ordinary_users_event_neither_starts_nor_resumes_an_instance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_client: Any
 ) -> None:
-    """bob is no admin and holds no task of this process. An event fired in his name (what mobile_app's
-    ``fire_event`` webhook does for his phone) must not start an instance nor resume another one's
-    ``wait`` (here: skip the acknowledgement a payout waits for)."""
+    """bob is no admin and holds no task of this process. He registers his phone with the companion app
+    (any user may) and sends mobile_app's ``fire_event`` webhook: HA fires any event type with any data,
+    in his name. That must not start an instance nor resume another one's ``wait`` (here: skip the
+    acknowledgement a payout waits for)."""
     world = await _world(hass, freezer, acked=ACKED)
     await hass.services.async_call("bpo", "start", {"process": "acked", "key": "A-1"}, blocking=True)
     await hass.async_block_till_done()
-    hass.bus.async_fire("contact_received", {"ref": "B-2"}, context=as_user(world, "bob"))
-    hass.bus.async_fire("bpo_ack", {"key": "A-1"}, context=as_user(world, "bob"))
+    assert await async_setup_component(hass, "mobile_app", {})
+    refresh = await hass.auth.async_create_refresh_token(world.users["bob"], CLIENT_ID)
+    token = hass.auth.async_create_access_token(refresh)
+    client = await hass_client(token)
+    registered = await client.post(
+        "/api/mobile_app/registrations",
+        json={
+            "app_id": "io.robbie.HomeAssistant",
+            "app_name": "Home Assistant",
+            "app_version": "2026.1",
+            "device_name": "bobs_phone",
+            "manufacturer": "Apple",
+            "model": "iPhone",
+            "os_name": "iOS",
+            "os_version": "18",
+            "supports_encryption": False,
+        },
+    )
+    assert registered.status == 201, await registered.text()
+    hook = f"/api/webhook/{(await registered.json())['webhook_id']}"
+    for event, data in (("contact_received", {"ref": "B-2"}), ("bpo_ack", {"key": "A-1"})):
+        sent = await client.post(
+            hook, json={"type": "fire_event", "data": {"event_type": event, "event_data": data}}
+        )
+        assert sent.status == 200
     await hass.async_block_till_done()
     engine = world.manager.engine
-    assert [i.key for i in engine.instances(process="acked")] == ["A-1"]
-    assert engine.open_tasks(process="acked") == []  # still waiting for a real acknowledgement
+    started = [i.key for i in engine.instances(process="acked")]
+    paid = [t.instance_id for t in engine.open_tasks(process="acked")]
+    assert (started, paid) == (["A-1"], [])  # A-1 still waits for a real acknowledgement
 
 
 PII_NUMBER = """\
