@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,12 +71,13 @@ async def async_install_shipped(hass: HomeAssistant) -> None:
         await store.async_save(updated)
 
 
-def load_all(config_dir: Path) -> Loaded:
-    """Blueprints from ``<config>/blueprints/bpo`` and the people directory (runs in the executor)."""
+def load_all(config_dir: Path, prefer: Mapping[str, str] | None = None) -> Loaded:
+    """Blueprints from ``<config>/blueprints/bpo`` and the people directory (runs in the executor).
+    ``prefer``: process key -> the file defining it now, which keeps it when another file has its key."""
     folder = config_dir / "blueprints" / BLUEPRINT_FOLDER
     loaded = Loaded()
     if folder.is_dir():
-        loaded.blueprints, loaded.errors = load_directory(folder)
+        loaded.blueprints, loaded.errors = load_directory(folder, prefer)
     directory_file = config_dir / DIRECTORY_FILE
     if directory_file.exists():
         try:

@@ -22,8 +22,10 @@ from homeassistant.util import dt as dt_util
 
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_CALENDAR
+from .engine.model import Blueprint
 from .engine.pii_taint import MASK, public_title, shown_description, task_taint
 from .engine.runtime import Upcoming
+from .engine.state import Task
 from .entity import BpoEntity, hub_device_info
 from .manager import BpoManager
 
@@ -51,10 +53,17 @@ def _who(entry: Upcoming, manager: BpoManager) -> list[str]:
     return []
 
 
+def _version(manager: BpoManager, task: Task | None) -> Blueprint | None:
+    """The blueprint version ``task``'s instance runs on: the one whose templates rendered its title,
+    location and description (a reload may have changed them since)."""
+    instance = manager.engine.instance(task.instance_id) if task is not None else None
+    return manager.engine.version_of(instance) if instance is not None else None
+
+
 def _visit(entry: Upcoming, manager: BpoManager, process_name: str) -> CalendarEvent:
     lines = [f"Visit: {entry.title}", f"Process: {process_name}", *_who(entry, manager)]
     task = manager.engine.task(entry.task_id) if entry.task_id else None
-    blueprint = manager.engine.blueprint(entry.process)
+    blueprint = _version(manager, task)
     if task is not None and blueprint is not None:
         try:
             spec = blueprint.process.step(task.step).task
@@ -79,7 +88,7 @@ def _public(entry: Upcoming, manager: BpoManager) -> Upcoming:
     task = manager.engine.task(entry.task_id) if entry.task_id else None
     if task is None:
         return entry
-    blueprint = manager.engine.blueprint(entry.process)
+    blueprint = _version(manager, task)
     process = blueprint.process if blueprint is not None else None
     location = entry.location
     if location and task_taint(process, task.step).visit_location:

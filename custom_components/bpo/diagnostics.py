@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import BpoConfigEntry
+from .engine.model import Process
+from .engine.pii_text import suspects
 
 # Credentials connectors may keep in entry data/options; never exported.
 TO_REDACT = {"password", "token", "access_token", "client_secret", "api_key", "secret", "webhook_id"}
@@ -23,8 +26,15 @@ def _relative(hass: HomeAssistant, path: str) -> str:
     return os.path.relpath(path, hass.config.config_dir)
 
 
-def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
-    fields = {k: (MASK if k in pii else v) for k, v in inst.fields.items()}
+def _instance(inst: Any, process: Process | None) -> dict[str, Any]:
+    def shown(values: Mapping[str, Any]) -> dict[str, Any]:
+        """``pii`` values and free text that looks like personal data masked; every value when the
+        version is unknown (nothing says a value is not personal data)."""
+        if process is None:
+            return dict.fromkeys(values, MASK)
+        masked = {n for n, f in process.fields.items() if f.pii} | set(suspects(values, process.fields))
+        return {k: (MASK if k in masked else v) for k, v in values.items()}
+
     tasks = [
         {
             "id": t.id,
@@ -33,7 +43,7 @@ def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
             "assignee": t.assignee,
             "group": t.group,
             "outcome": t.outcome,
-            "form": {k: (MASK if k in pii else v) for k, v in (t.form or {}).items()},
+            "form": shown(t.form or {}),
         }
         for t in inst.tasks
     ]
@@ -43,9 +53,15 @@ def _instance(inst: Any, pii: set[str]) -> dict[str, Any]:
         "version": inst.version,
         "status": inst.status,
         "started": inst.started.isoformat(),
-        "fields": fields,
+        "fields": shown(inst.fields),
         "tasks": tasks,
     }
+
+
+def _process(engine: Any, inst: Any) -> Process | None:
+    """The version ``inst`` runs on (a reload may have changed or dropped its file), whose marks count."""
+    bp = engine.version_of(inst)
+    return bp.process if bp is not None else None
 
 
 def _mdm(entry: BpoConfigEntry) -> dict[str, dict[str, int]]:
@@ -62,9 +78,6 @@ def _mdm(entry: BpoConfigEntry) -> dict[str, dict[str, int]]:
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConfigEntry) -> dict[str, Any]:
     manager = entry.runtime_data.manager
     engine = manager.engine
-    pii_by_process = {
-        bp.process.key: {n for n, f in bp.process.fields.items() if f.pii} for bp in engine.blueprints()
-    }
     instances = sorted(engine.instances(), key=lambda i: i.started, reverse=True)[:MAX_INSTANCES]
     return {
         "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT),
@@ -86,6 +99,6 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: BpoConf
         "suspended": {k: v.isoformat() for k, v in engine.suspended().items()},
         "next_deadline": (d.isoformat() if (d := engine.next_deadline()) else None),
         "store": entry.runtime_data.store.stats(),
-        "recent_instances": [_instance(i, pii_by_process.get(i.process, set())) for i in instances],
+        "recent_instances": [_instance(i, _process(engine, i)) for i in instances],
         **({"mdm": counts} if (counts := _mdm(entry)) else {}),  # only once an MDM synced devices
     }

@@ -26,6 +26,7 @@ from .engine.runtime_errors import (
     TaskNotFound,
     UnknownProcess,
 )
+from .permissions import PERSON_DOMAIN
 
 if TYPE_CHECKING:
     from .manager import BpoManager
@@ -97,6 +98,20 @@ def form_sizes(form: Mapping[str, Any]) -> None:
             translation_key="invalid_form",
             translation_placeholders={"detail": str(err)},
         ) from None
+
+
+def require_person(hass: HomeAssistant, assignee: str) -> str:
+    """A reassignment's target: a person Home Assistant has (whose lists and notifications exist).
+    Anything else - empty, a group entry, another domain, a person since deleted - would park the task
+    where no list shows it and only an admin can finish it."""
+    state = hass.states.get(assignee) if assignee.startswith(f"{PERSON_DOMAIN}.") else None
+    if state is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_person",
+            translation_placeholders={"person": assignee},
+        )
+    return assignee
 
 
 def save_failed(err: HomeAssistantError) -> HomeAssistantError:

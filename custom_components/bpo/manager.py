@@ -91,13 +91,20 @@ class HassActions:
         except ConnectorError as err:
             raise ActionFailed(f"{err}; define it in {CONNECTOR_FILE}") from None
         try:
-            return await connector.call(op or "", data)
+            result = await connector.call(op or "", data)
         except ConnectorError as err:
             # connector errors are redacted by contract; the cause chain is dropped so no library
             # exception text (which may quote URLs with keys) reaches the instance's error field
             raise ActionFailed(f"connector call {name}.{op} failed: {err}") from None
         except aiohttp.ClientError as err:  # a third-party connector that let a raw aiohttp error out
             raise ActionFailed(f"connector call {name}.{op} failed: {type(err).__name__}") from None
+        try:
+            # kept as the store writes and reads it back: a remote answer may hold what Python's JSON
+            # parser takes but no store writes (a lone surrogate escape), which would leave the instance
+            # unsaveable in memory and gone after a restart
+            return json_loads(json_bytes(result))
+        except (TypeError, ValueError):
+            raise ActionFailed(f"connector call {name}.{op} answered data that cannot be stored") from None
 
     async def call(
         self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
@@ -279,7 +286,9 @@ class BpoManager:
         """(Re)read blueprints and the directory; invalid files are reported, valid ones keep working."""
         config_dir = Path(self.hass.config.config_dir)
         await blueprint_files.async_install_shipped(self.hass)
-        loaded = await self.hass.async_add_executor_job(blueprint_files.load_all, config_dir)
+        # a file now defining a process keeps it when another file comes with the same key
+        current = {bp.process.key: bp.path for bp in self.engine.blueprints()}
+        loaded = await self.hass.async_add_executor_job(blueprint_files.load_all, config_dir, current)
         self.blueprint_errors = loaded.errors
         if loaded.directory is not None:
             self.directory = loaded.directory

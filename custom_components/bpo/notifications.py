@@ -43,7 +43,7 @@ from homeassistant.util import slugify
 from .connectors import notify as payloads
 from .const import DOMAIN
 from .engine.business_time import CalendarError, WorkingCalendar, calendar_from_config
-from .engine.model import FieldDef, TaskSpec
+from .engine.model import Blueprint, FieldDef, TaskSpec
 from .engine.pii_taint import public_title
 from .engine.pii_text import suspects
 from .engine.ports import EngineEvent
@@ -210,7 +210,7 @@ class Notifier:
         spec = self._spec(task)
         if view is None or spec is None:
             return
-        blueprint = self.manager.engine.blueprint(task.process)
+        blueprint = self._version(task)
         instance = self.manager.engine.instance(task.instance_id)
         cleared = blueprint is not None and pii_cleared(
             person, blueprint.process, self.manager.directory, instance
@@ -393,15 +393,21 @@ class Notifier:
             return True
         return bool(task.group and task.group in self.manager.directory.groups_of(person))
 
+    def _version(self, task: Task) -> Blueprint | None:
+        """The blueprint version ``task``'s instance runs on: the one whose templates rendered its title
+        (a reload may have changed them since), and whose ``pii`` marks its fields carry."""
+        instance = self.manager.engine.instance(task.instance_id)
+        return self.manager.engine.version_of(instance) if instance is not None else None
+
     def _spec(self, task: Task) -> TaskSpec | None:
-        blueprint = self.manager.engine.blueprint(task.process)
+        blueprint = self._version(task)
         try:
             return blueprint.process.step(task.step).task if blueprint is not None else None
         except KeyError:
             return None  # the step is gone from the current blueprint version
 
     def _view(self, task: Task, person: str) -> payloads.TaskView | None:
-        blueprint = self.manager.engine.blueprint(task.process)
+        blueprint = self._version(task)
         spec = self._spec(task)
         instance = self.manager.engine.instance(task.instance_id)
         if blueprint is None or spec is None or instance is None:

@@ -12,9 +12,11 @@ from homeassistant.util.json import JsonValueType
 
 from .const import DOMAIN
 from .engine.field_values import MAX_NAME
-from .engine_calls import form_sizes, loaded_manager, run, start_fields
+from .engine.state import ADMINS_QUEUE
+from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .entity import process_of_device
-from .permissions import async_actor, require_admin
+from .manager import BpoManager
+from .permissions import Actor, async_actor, require_admin
 from .task_rows import Viewer, list_row, process_of
 
 # ids, keys, names: bounded text (field_values.MAX_NAME); voluptuous's messages name the key, not the value
@@ -57,16 +59,39 @@ async def _start(call: ServiceCall) -> ServiceResponse:
             source="service",
             user=actor.audit_name,
         ),
+        sent=data["fields"].values(),
     )
     return {"instance_id": inst.id, "key": inst.key, "status": inst.status}
 
 
+def _refuse_unseen(manager: BpoManager, actor: Actor, task_id: str) -> None:
+    """A task the caller may not even see is refused as not theirs, before the engine checks its outcome
+    and form: those refusals (and the engine's own) describe the task - its step, outcomes, fields and
+    holder - and task ids are easy to guess. An unknown id is left to the engine ("no task")."""
+    engine = manager.engine
+    task = engine.task(task_id)
+    inst = engine.instance(task.instance_id) if task is not None else None
+    if task is None or inst is None:
+        return
+    if not Viewer.of(actor, manager.directory).sees(task, inst, process_of(engine, inst)):
+        detail = f"{actor.audit_name} may not complete task {task_id}"
+        if task.group == ADMINS_QUEUE:  # says what to do, as the engine would; nothing of the task itself
+            detail += "; nobody was assigned, so it is in the admins' queue: an administrator completes it"
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_allowed",
+            translation_placeholders={"detail": detail},
+        )
+
+
 async def _complete_task(call: ServiceCall) -> ServiceResponse:
     actor = await async_actor(call.hass, call.context)
-    _manager(call.hass)  # "not loaded" before "no person"
+    manager = _manager(call.hass)  # "not loaded" before "no person"
     task_id: str = call.data["task_id"]
     if not actor.is_admin and actor.person is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_person")
+    if not actor.is_admin:
+        _refuse_unseen(manager, actor, task_id)
     form_sizes(call.data["form"])  # names and sizes here; the engine checks the task's field types
     # Non-admins are checked by the engine against assignee/candidates/group; admins act on behalf of
     # anyone and are still recorded as who completed it.
@@ -80,6 +105,8 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
             source="service",
             on_behalf=actor.is_admin,
         ),
+        # never echoed: HA logs an action's refusal at error level when a client called it
+        sent=[call.data.get("outcome"), *call.data["form"].values()],
         grouped=True,
     )
     return {"task_id": task.id, "status": task.status, "outcome": task.outcome}
@@ -88,9 +115,8 @@ async def _complete_task(call: ServiceCall) -> ServiceResponse:
 async def _reassign(call: ServiceCall) -> None:
     actor = await async_actor(call.hass, call.context)
     require_admin(actor, call.context)
-    await _run(
-        call.hass, lambda e: e.reassign(call.data["task_id"], call.data["assignee"], user=actor.audit_name)
-    )
+    assignee = require_person(call.hass, call.data["assignee"])
+    await _run(call.hass, lambda e: e.reassign(call.data["task_id"], assignee, user=actor.audit_name))
 
 
 async def _cancel(call: ServiceCall) -> None:

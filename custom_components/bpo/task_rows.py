@@ -85,17 +85,24 @@ class Viewer:
             return False
         return not (spec is not None and spec.pii and not self.cleared(process, inst))
 
-    def may_claim(self, task: Task) -> bool:
-        """An unassigned group or candidates task this viewer's person may take."""
+    def may_claim(
+        self, task: Task, spec: TaskSpec | None, process: Process | None, inst: Instance | None
+    ) -> bool:
+        """An unassigned group or candidates task this viewer's person may take (and then complete: a
+        ``pii`` task only when cleared)."""
         if not (task.is_open and task.assignee is None and (task.group or task.candidates)):
             return False
         if task.group == ADMINS_QUEUE or self.person is None:
             return False
-        return self.is_admin or self.in_team(task)
+        if not (self.is_admin or self.in_team(task)):
+            return False
+        return not (spec is not None and spec.pii and not self.cleared(process, inst))
 
 
 def process_of(engine: Engine, inst: Instance) -> Process | None:
-    bp = engine.blueprint(inst.process)
+    """The process version ``inst`` runs on (its ``pii`` marks and rights hold after a reload changed or
+    dropped its file); None when no version of it is known."""
+    bp = engine.version_of(inst)
     return bp.process if bp is not None else None
 
 
@@ -111,10 +118,11 @@ def pii_names(process: Process | None) -> frozenset[str]:
 def masked_fields(
     fields: Mapping[str, Any], process: Process | None, cleared: bool
 ) -> tuple[dict[str, Any], bool]:
-    """``fields`` with PII values replaced by ``***`` unless ``cleared``; and whether any was."""
+    """``fields`` with PII values replaced by ``***`` unless ``cleared``; and whether any was. With no
+    process known (a version no file holds any more), every value counts as PII: nothing says it is not."""
     if cleared:
         return dict(fields), False
-    pii = pii_names(process)
+    pii = pii_names(process) if process is not None else frozenset(fields)
     out = {k: (MASK if k in pii and v is not None else v) for k, v in fields.items()}
     return out, any(v is not None and k in pii for k, v in fields.items())
 
@@ -123,7 +131,7 @@ def mask_text(text: str, fields: Mapping[str, Any], process: Process | None, cle
     """Free text (an error, a history detail) with the instance's PII values replaced by ``***``."""
     if cleared:
         return text
-    for name in pii_names(process):
+    for name in pii_names(process) if process is not None else fields:
         value = fields.get(name)
         if value is not None and str(value):
             text = text.replace(str(value), MASK)
@@ -187,7 +195,7 @@ def list_row(task: Task, inst: Instance, process: Process | None, viewer: Viewer
 
 def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict[str, Any]:
     """The web UI's row of one task: what it needs to show and finish it (see WS_CONTRACT)."""
-    bp = engine.blueprint(inst.process)
+    bp = engine.version_of(inst)  # the version the engine checks the form and outcome against
     process = bp.process if bp is not None else None
     spec = task_spec(bp, task.step)
     cleared = viewer.cleared(process, inst)
@@ -216,5 +224,5 @@ def task_row(engine: Engine, task: Task, inst: Instance, viewer: Viewer) -> dict
         "fields": fields,
         "masked": masked or title != task.title,
         "can_complete": here and viewer.may_complete(task, spec, process, inst),
-        "can_claim": here and viewer.may_claim(task),
+        "can_claim": here and viewer.may_claim(task, spec, process, inst),
     }

@@ -35,7 +35,7 @@ from homeassistant.util import slugify
 
 from . import BpoConfigEntry
 from .const import DOMAIN, SIGNAL_LIST, TITLE
-from .engine.model import Process
+from .engine.model import Blueprint, Process
 from .engine.pii_taint import public_title, shown_description
 from .engine.runtime_errors import EngineError, InvalidForm, InvalidOutcome, NotAllowed, TaskNotFound
 from .engine.state import Instance, Task
@@ -109,10 +109,16 @@ class BpoTaskList(BpoEntity, TodoListEntity):
         done = sorted((t for t in tasks if not t.is_open), key=lambda t: (t.completed_at or t.created, t.id))
         self._attr_todo_items = [self._item(task) for task in (*open_tasks, *reversed(done))]
 
+    def _version(self, task: Task) -> Blueprint | None:
+        """The blueprint version ``task``'s instance runs on: the one whose templates rendered its texts
+        (a reload may have changed them since)."""
+        instance = self.manager.engine.instance(task.instance_id)
+        return self.manager.engine.version_of(instance) if instance is not None else None
+
     def _item(self, task: Task) -> TodoItem:
         # the title and a rendered description are masked when they carry personal data and the list's
         # people are not cleared for it
-        blueprint = self.manager.engine.blueprint(task.process)
+        blueprint = self._version(task)
         process = blueprint.process if blueprint is not None else None
         instance = self.manager.engine.instance(task.instance_id)
         cleared = process is not None and self._cleared(process, instance)
@@ -136,7 +142,7 @@ class BpoTaskList(BpoEntity, TodoListEntity):
     def _describe(self, task: Task, cleared: bool) -> str:
         """Process and step, the task's description, and what a checkbox cannot supply (outcome choice,
         required form fields)."""
-        blueprint = self.manager.engine.blueprint(task.process)
+        blueprint = self._version(task)
         lines = [f"{blueprint.name if blueprint and blueprint.name else task.process} · {task.step}"]
         if blueprint is None:
             return lines[0]
@@ -209,7 +215,9 @@ class BpoTaskList(BpoEntity, TodoListEntity):
                 translation_domain=DOMAIN,
                 translation_key="needs_service",
                 translation_placeholders={
-                    "task": self._item(task).summary or task.step,
+                    # masked even on a cleared person's own list: HA logs this text at error level
+                    # when the tick came from the to-do card (a websocket action call)
+                    "task": self._public_title(task),
                     "task_id": task_id,
                     "detail": str(err),
                 },
@@ -231,6 +239,11 @@ class BpoTaskList(BpoEntity, TodoListEntity):
             if err.translation_key is not None:
                 raise
             raise save_failed(err) from err
+
+    def _public_title(self, task: Task) -> str:
+        """The title as anyone may read it (``<Step> (***)`` when it is rendered from personal data)."""
+        blueprint = self._version(task)
+        return public_title(blueprint.process if blueprint is not None else None, task.step, task.title)
 
 
 class BpoPersonTasks(BpoTaskList):

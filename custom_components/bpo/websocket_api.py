@@ -26,15 +26,25 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .const import DOMAIN, SIGNAL_CHANGED
+from .engine.field_values import MAX_NAME
 from .engine.graph import to_mermaid
 from .engine.history import HistoryEntry
 from .engine.model import ManualStart, Process
 from .engine.runtime import Engine
 from .engine.state import Instance, Task
-from .engine_calls import form_sizes, loaded_manager, run, start_fields
+from .engine_calls import form_sizes, loaded_manager, require_person, run, start_fields
 from .manager import BpoManager
 from .permissions import Actor, async_actor
-from .task_rows import Viewer, field_row, mask_text, masked_fields, process_of, task_row, title_of
+from .task_rows import (
+    Viewer,
+    field_row,
+    mask_text,
+    masked_fields,
+    process_of,
+    task_row,
+    task_spec,
+    title_of,
+)
 
 type Message = dict[str, Any]
 type Handler = Callable[[HomeAssistant, ActiveConnection, Message], Awaitable[None]]
@@ -50,7 +60,48 @@ _CODES: dict[str, str] = {
     "not_your_task": websocket_api.ERR_UNAUTHORIZED,
     "not_your_instance": websocket_api.ERR_UNAUTHORIZED,
     "not_claimable": websocket_api.ERR_UNAUTHORIZED,
+    "unknown_person": websocket_api.ERR_NOT_FOUND,
 }
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_NAME
+
+
+# What each value a command takes must be, checked by bpo itself: a schema error is answered (and logged by
+# HA at error level) with voluptuous's humanize_error, which quotes the value - and a form sent as a string,
+# say, may be personal data. So the schemas take any value, drop unknown keys, and refusals name the key.
+_NAME_TEXT = f"text of at most {MAX_NAME} characters"
+_SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **dict.fromkeys(
+        ("task_id", "instance_id", "process", "key", "outcome", "assignee", "status"), (_is_name, _NAME_TEXT)
+    ),
+    "form": (lambda v: isinstance(v, dict), "a mapping of field names to values"),
+    "fields": (lambda v: isinstance(v, dict), "a mapping of field names to values"),
+    "include_closed": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _command(command: str, *required: str, **optional: Any) -> vol.All:
+    """A command's schema: ``required`` and ``optional`` (name=default) keys take any value here (see
+    ``_SHAPES``); other keys are dropped unread."""
+    spec: dict[Any, Any] = {vol.Required("type"): command}
+    spec.update({vol.Required(name): object for name in required})
+    spec.update({vol.Optional(name, default=default): object for name, default in optional.items()})
+    return vol.All(vol.Schema(spec, extra=vol.REMOVE_EXTRA))
+
+
+_NO_DEFAULT = vol.UNDEFINED
+
+
+def _check_shapes(msg: Message) -> None:
+    wrong = [
+        f"{name}: expected {what}"
+        for name, (ok, what) in _SHAPES.items()
+        if name in msg and not ok(msg[name])
+    ]
+    if wrong:
+        raise _refuse("invalid_form", detail="; ".join(wrong))
 
 
 def _refusals(handler: Handler) -> Handler:
@@ -59,6 +110,7 @@ def _refusals(handler: Handler) -> Handler:
     @wraps(handler)
     async def wrapper(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
         try:
+            _check_shapes(msg)
             await handler(hass, connection, msg)
         except Unauthorized:
             connection.send_error(msg["id"], websocket_api.ERR_UNAUTHORIZED, "Unauthorized")
@@ -113,13 +165,7 @@ def _open(task: Task) -> None:
 
 
 # -- tasks ----------------------------------------------------------------------------------------------
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): "bpo/tasks/list",
-        vol.Optional("include_closed", default=False): bool,
-        vol.Optional("process"): str,
-    }
-)
+@websocket_api.websocket_command(_command("bpo/tasks/list", include_closed=False, process=_NO_DEFAULT))
 @websocket_api.async_response
 @_refusals
 async def ws_tasks_list(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -138,7 +184,7 @@ async def ws_tasks_list(hass: HomeAssistant, connection: ActiveConnection, msg: 
     connection.send_result(msg["id"], {"tasks": rows})
 
 
-@websocket_api.websocket_command({vol.Required("type"): "bpo/tasks/subscribe"})
+@websocket_api.websocket_command(_command("bpo/tasks/subscribe"))
 @websocket_api.async_response
 @_refusals
 async def ws_tasks_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -178,14 +224,7 @@ async def ws_tasks_subscribe(hass: HomeAssistant, connection: ActiveConnection, 
     connection.send_result(msg_id)
 
 
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): "bpo/task/complete",
-        vol.Required("task_id"): str,
-        vol.Optional("outcome"): str,
-        vol.Optional("form", default=dict): dict,
-    }
-)
+@websocket_api.websocket_command(_command("bpo/task/complete", "task_id", outcome=_NO_DEFAULT, form=dict))
 @websocket_api.async_response
 @_refusals
 async def ws_task_complete(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -210,7 +249,7 @@ async def ws_task_complete(hass: HomeAssistant, connection: ActiveConnection, ms
     connection.send_result(msg["id"], {"task_id": task.id, "status": task.status, "outcome": task.outcome})
 
 
-@websocket_api.websocket_command({vol.Required("type"): "bpo/task/claim", vol.Required("task_id"): str})
+@websocket_api.websocket_command(_command("bpo/task/claim", "task_id"))
 @websocket_api.async_response
 @_refusals
 async def ws_task_claim(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -223,11 +262,13 @@ async def ws_task_claim(hass: HomeAssistant, connection: ActiveConnection, msg: 
 
     async def claim(engine: Engine) -> Task:
         # checked under the engine lock: two members claiming at once, only the first gets it
-        _inst, task = _visible_task(engine, viewer, task_id)
+        inst, task = _visible_task(engine, viewer, task_id)
         _open(task)
         if task.assignee is not None:
             raise _refuse("already_assigned", task_id=task_id)
-        if not viewer.may_claim(task):
+        version = engine.version_of(inst)
+        spec = task_spec(version, task.step)
+        if not viewer.may_claim(task, spec, version.process if version is not None else None, inst):
             raise _refuse("not_claimable", task_id=task_id)
         return await engine.reassign(task_id, person, user=actor.audit_name)
 
@@ -257,13 +298,7 @@ def _history_row(entry: HistoryEntry, inst: Instance, process: Process | None, c
     }
 
 
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): "bpo/instances/list",
-        vol.Optional("process"): str,
-        vol.Optional("status"): str,
-    }
-)
+@websocket_api.websocket_command(_command("bpo/instances/list", process=_NO_DEFAULT, status=_NO_DEFAULT))
 @websocket_api.async_response
 @_refusals
 async def ws_instances_list(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -286,7 +321,7 @@ async def ws_instances_list(hass: HomeAssistant, connection: ActiveConnection, m
     connection.send_result(msg["id"], {"instances": rows})
 
 
-@websocket_api.websocket_command({vol.Required("type"): "bpo/instance/get", vol.Required("instance_id"): str})
+@websocket_api.websocket_command(_command("bpo/instance/get", "instance_id"))
 @websocket_api.async_response
 @_refusals
 async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -298,7 +333,7 @@ async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg
         raise _refuse("not_found", detail=instance_id)
     if not viewer.sees_instance(engine, inst):
         raise _refuse("not_your_instance", instance_id=instance_id)
-    bp = engine.blueprint(inst.process)
+    bp = engine.version_of(inst)  # its pii marks hold after a reload changed or dropped its file
     process = bp.process if bp is not None else None
     cleared = viewer.cleared(process, inst)
     fields, masked = masked_fields(inst.fields, process, cleared)
@@ -324,9 +359,7 @@ async def ws_instance_get(hass: HomeAssistant, connection: ActiveConnection, msg
 
 
 # -- admin -----------------------------------------------------------------------------------------------
-@websocket_api.websocket_command(
-    {vol.Required("type"): "bpo/instance/cancel", vol.Required("instance_id"): str}
-)
+@websocket_api.websocket_command(_command("bpo/instance/cancel", "instance_id"))
 @websocket_api.async_response
 @_refusals
 async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -338,20 +371,19 @@ async def ws_instance_cancel(hass: HomeAssistant, connection: ActiveConnection, 
     connection.send_result(msg["id"], {"instance_id": inst.id, "status": inst.status})
 
 
-@websocket_api.websocket_command(
-    {vol.Required("type"): "bpo/task/reassign", vol.Required("task_id"): str, vol.Required("assignee"): str}
-)
+@websocket_api.websocket_command(_command("bpo/task/reassign", "task_id", "assignee"))
 @websocket_api.async_response
 @_refusals
 async def ws_task_reassign(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
     manager, actor, _viewer = await _caller(hass, connection, msg, admin=True)
     if (found := manager.engine.task(msg["task_id"])) is not None:
         _open(found)
-    task = await run(hass, lambda e: e.reassign(msg["task_id"], msg["assignee"], user=actor.audit_name))
+    assignee = require_person(hass, msg["assignee"])
+    task = await run(hass, lambda e: e.reassign(msg["task_id"], assignee, user=actor.audit_name))
     connection.send_result(msg["id"], {"task_id": task.id, "assignee": task.assignee})
 
 
-@websocket_api.websocket_command({vol.Required("type"): "bpo/process/resume", vol.Required("process"): str})
+@websocket_api.websocket_command(_command("bpo/process/resume", "process"))
 @websocket_api.async_response
 @_refusals
 async def ws_process_resume(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -360,7 +392,7 @@ async def ws_process_resume(hass: HomeAssistant, connection: ActiveConnection, m
     connection.send_result(msg["id"], {"process": msg["process"], "suspended": False})
 
 
-@websocket_api.websocket_command({vol.Required("type"): "bpo/blueprints/list"})
+@websocket_api.websocket_command(_command("bpo/blueprints/list"))
 @websocket_api.async_response
 @_refusals
 async def ws_blueprints_list(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:
@@ -394,14 +426,7 @@ async def ws_blueprints_list(hass: HomeAssistant, connection: ActiveConnection, 
     connection.send_result(msg["id"], {"blueprints": blueprints, "errors": errors})
 
 
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): "bpo/process/start",
-        vol.Required("process"): str,
-        vol.Optional("key"): str,
-        vol.Optional("fields", default=dict): dict,
-    }
-)
+@websocket_api.websocket_command(_command("bpo/process/start", "process", key=_NO_DEFAULT, fields=dict))
 @websocket_api.async_response
 @_refusals
 async def ws_process_start(hass: HomeAssistant, connection: ActiveConnection, msg: Message) -> None:

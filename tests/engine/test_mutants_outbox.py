@@ -361,3 +361,42 @@ async def test_an_instance_of_a_lost_blueprint_can_still_be_cancelled() -> None:
     assert event["instance_id"] == inst.id
     # nothing tells which fields were personal data any more: every value is masked
     assert event["fields"] == {"who": "***"}
+
+
+class QuotingActions:
+    """An action port whose calls fail with a message quoting what they were sent (as another
+    integration's error may)."""
+
+    async def call(
+        self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
+    ) -> Any:
+        from custom_components.bpo.engine.runtime_errors import ActionFailed
+
+        raise ActionFailed(f"{service} failed: no record for {data['who']} / {data['ssn']} / {data['note']}")
+
+
+async def test_an_instance_error_quoting_field_values_is_masked_in_its_event_only_where_they_are_pii() -> (
+    None
+):
+    """``error`` of ``instance_completed``: the ``pii`` value and free text that looks like personal data
+    are masked, other values stay (the error must still say what failed); the instance keeps the whole
+    text for those cleared."""
+    sink = Sink()
+    engine = Engine(
+        clock=VirtualClock(T0),
+        store=MemoryStore(),
+        events=sink,
+        tz=BERLIN,
+        directory=Directory(),
+        actions=QuotingActions(),
+    )
+    data = "{who: '{{ fields.who }}', ssn: '{{ fields.ssn }}', note: '{{ fields.note }}'}"
+    steps = f"    - {{id: crm, action: {{service: crm.find, data: {data}}}}}\n"
+    engine.set_blueprints([parse_blueprint(blueprint(steps, fields=FIELDS), "tasks.yaml")])
+    inst = await engine.start(
+        "tasks", key="k", fields={"who": "Kim", "ssn": "123-45-6789", "note": "mail kim@example.com"}
+    )
+    assert inst.status == "failed"
+    assert "123-45-6789" in (inst.error or "") and "kim@example.com" in (inst.error or "")
+    [event] = sink.of("instance_completed")
+    assert "no record for Kim / *** / ***" in event["error"], event

@@ -17,7 +17,7 @@ from .enginestate import EngineState
 from .history import HistoryEntry
 from .model import Process
 from .pii_guard import KEYS as PII_KEYS
-from .pii_guard import guard_event
+from .pii_guard import guard_event, mask_values
 from .ports import EngineEvent, EventSink, StateStore
 from .state import Instance, Task
 
@@ -97,6 +97,8 @@ class Outbox:
         data.update(extra)
         if not PII_KEYS.isdisjoint(extra):  # one PII rule for every event (see pii_guard)
             guard_event(kind, data, self._process_of(inst, data["process"]))
+        if inst is not None and isinstance(error := extra.get("error"), str) and error:
+            data["error"] = mask_values(error, inst.fields, self._process_of(inst, data["process"]))
         self.state.outbox.append(EngineEvent(kind, data))
 
     def _process_of(self, inst: Instance | None, key: str | None) -> Process | None:

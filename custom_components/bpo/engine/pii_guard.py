@@ -9,6 +9,7 @@ warning naming field and kind - never the value - is logged, so the admin can ma
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .model import Process
@@ -18,6 +19,20 @@ from .pii_text import describe, suspects
 _LOGGER = logging.getLogger(__name__)
 KEYS = frozenset({"title", "form", "fields"})  # payload keys this guard looks at
 _WARN_ON = {"task_completed": "form", "instance_started": "fields"}  # where people type values in
+
+
+def mask_values(text: str, values: Mapping[str, Any], process: Process | None) -> str:
+    """``text`` (an error: another integration's message may quote what bpo sent it) with the values of
+    ``pii`` fields and of free text that looks like personal data replaced by ``***``; with no process
+    known, every value counts."""
+    if process is None:
+        names: Iterable[str] = values
+    else:
+        names = {n for n, f in process.fields.items() if f.pii} | set(suspects(values, process.fields))
+    shown = {str(values[n]) for n in names if values.get(n) is not None}
+    for value in sorted((v for v in shown if v), key=len, reverse=True):  # a value holding another: whole
+        text = text.replace(value, MASK)
+    return text
 
 
 def guard_event(kind: str, data: dict[str, Any], process: Process | None) -> None:

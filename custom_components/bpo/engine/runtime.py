@@ -416,6 +416,12 @@ class Engine:
     def blueprint(self, process_key: str) -> Blueprint | None:
         return self._queries.blueprint(process_key)
 
+    def version_of(self, inst: Instance) -> Blueprint | None:
+        """The blueprint version ``inst`` runs on: kept while it runs, after its file changed, broke or went
+        away; else the current version of its process; None when neither is known any more."""
+        cp = self._ctx.compiled(inst)
+        return cp.blueprint if cp is not None else None
+
     def suspended(self) -> dict[str, datetime]:
         return self._queries.suspended()
 

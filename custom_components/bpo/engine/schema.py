@@ -61,16 +61,21 @@ def parse_blueprint(text: str, filename: str, inputs: Mapping[str, Any] | None =
     return _parse(text, filename, inputs)[0]
 
 
-def load_directory(path: str | Path) -> tuple[dict[str, Blueprint], list[BlueprintError]]:
+def load_directory(
+    path: str | Path, prefer: Mapping[str, str] | None = None
+) -> tuple[dict[str, Blueprint], list[BlueprintError]]:
     """Every ``*.yaml``/``*.yml`` below ``path`` (symlinks followed), by process key.
 
     Invalid files come back as errors. Home Assistant's own blueprints (``domain: automation``,
-    ``script``, ``template``) that share the tree are skipped, not reported.
+    ``script``, ``template``) that share the tree are skipped, not reported. Of several files with one
+    process key, the one ``prefer`` names for it (process key -> path: the file that defined it so far)
+    keeps it, else the first; the others are errors naming it. So a copy dropped next to a running
+    blueprint (``x - Copy.yaml`` sorts before ``x.yaml``) is the file reported, not the one taken over.
     """
     root = Path(path)
     if not root.is_dir():
         return {}, [BlueprintError([Problem(str(root), None, "", "not a directory")])]
-    found: dict[str, Blueprint] = {}
+    candidates: dict[str, list[tuple[Blueprint, Collector]]] = {}
     errors: list[BlueprintError] = []
     for file in _yaml_files(root):
         try:
@@ -80,12 +85,16 @@ def load_directory(path: str | Path) -> tuple[dict[str, Blueprint], list[Bluepri
         except BlueprintError as exc:
             errors.append(exc)
             continue
-        key = blueprint.process.key
-        if key in found:
-            out.add(("process", "key"), f"process key '{key}' is already used by {found[key].path}")
-            errors.append(BlueprintError(out.problems))
-            continue
-        found[key] = blueprint
+        candidates.setdefault(blueprint.process.key, []).append((blueprint, out))
+    found: dict[str, Blueprint] = {}
+    for key, loaded in candidates.items():
+        wanted = (prefer or {}).get(key)
+        winner = next((bp for bp, _ in loaded if bp.path == wanted), loaded[0][0])
+        found[key] = winner
+        for blueprint, out in loaded:
+            if blueprint is not winner:
+                out.add(("process", "key"), f"process key '{key}' is already used by {winner.path}")
+                errors.append(BlueprintError(out.problems))
     errors.extend(calls.drop_invalid(found))  # calls name processes loaded here (calls.py)
     return found, errors
 
