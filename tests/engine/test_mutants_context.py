@@ -18,8 +18,8 @@ import pytest
 from custom_components.bpo.engine.clock import VirtualClock
 from custom_components.bpo.engine.memory_store import MemoryStore
 from custom_components.bpo.engine.runtime import Engine
+from custom_components.bpo.engine.runtime_errors import InvalidForm
 from custom_components.bpo.engine.schema import parse_blueprint
-from custom_components.bpo.engine.templates import TemplateFailed
 
 from .test_mutants_tasks import T0, blueprint, engine_for
 from .test_runtime import BERLIN, Sink
@@ -341,7 +341,10 @@ async def test_date_helpers_find_no_calendar_for_a_template_without_its_own_inst
         "  steps:\n"
         "    - {id: ask, task: {assignee: ann}}\n"
     )
-    engine, _, _ = engine_for(text)
+    engine, _, sink = engine_for(text)
     await engine.restore()
-    with pytest.raises(TemplateFailed, match=re.escape(NEEDS_CALENDAR)):
-        await engine.handle_event("ping", {})
+    assert await engine.handle_event("ping", {}) == []  # that start is dropped, saying why
+    [failed] = sink.of("start_failed")
+    assert NEEDS_CALENDAR in failed["error"]
+    with pytest.raises(InvalidForm, match=re.escape(NEEDS_CALENDAR)):  # the webhook gets the reason
+        await engine.handle_event("ping", {}, strict=True)
