@@ -27,9 +27,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 from argparse import Namespace
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,18 +39,19 @@ import yaml
 from .clock import VirtualClock
 from .cron import CronError, CronSchedule
 from .cron import zone as time_zone
-from .durations import DurationError, format_duration, parse_duration
+from .durations import DurationError, parse_duration
 from .errors import BlueprintError, Collector
 from .memory_store import NullStore
 from .model import Blueprint, EventStart, FieldDef, ManualStart, ScheduleStart, Step, zones_of
 from .ports import EngineEvent
 from .runtime import Engine
-from .runtime_errors import ActionFailed, EngineError, NotAllowed
+from .runtime_errors import EngineError, NotAllowed
 from .scenario import Scenario, ScenarioStart, check_answers, load_answers, load_scenario
+from .sim_recorder import Recorder, SimActions
+from .sim_timeline import Timeline
 from .templates import is_template
 
 AUTO_DELAY = 3600.0
-PRINT_LIMIT = 2000  # longer timelines print the first lines and a count of the rest
 
 
 class SimDirectory:
@@ -66,393 +66,6 @@ class SimDirectory:
 
     def groups_of(self, who: str) -> list[str]:
         return [who[: -len("-member")]] if who.endswith("-member") else []
-
-
-class Line:
-    """One timeline line. The wording is built only when read: a simulated year of 1,000 employees
-    records ~100k lines and most runs print only the first ``PRINT_LIMIT`` of them.
-
-    ``facts``: what the wording needs beyond the event's payload, read from the engine when the event
-    arrived (the payload is the engine's public shape and stays as it is)."""
-
-    __slots__ = ("_event", "_facts", "_tz", "_utc")
-
-    def __init__(
-        self, utc: datetime, event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None
-    ) -> None:
-        self._utc = utc
-        self._event = event
-        self._tz = tz
-        self._facts = facts
-
-    @property
-    def at(self) -> datetime:  # local time
-        return self._utc.astimezone(self._tz)
-
-    @property
-    def kind(self) -> str:
-        if self._event.type == "instance_completed" and self._event.data.get("status") == "failed":
-            return "instance failed"  # the event of a failed instance is instance_completed, status failed
-        return self._event.type.replace("_", " ")
-
-    @property
-    def instance_id(self) -> str | None:
-        value = self._event.data.get("instance_id")
-        return None if value is None else str(value)
-
-    @property
-    def text(self) -> str:
-        return _describe(self._event, self._tz, self._facts)
-
-    def render(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M}  {self.kind:<12} {self.text}"
-
-
-@dataclass(slots=True)
-class Timeline:
-    lines: list[Line] = field(default_factory=list)
-    summary: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)  # e.g. why nothing started
-
-    def render(self, limit: int | None = PRINT_LIMIT) -> str:
-        shown = self.lines if limit is None or len(self.lines) <= limit else self.lines[: limit // 2]
-        out = [line.render() for line in shown]
-        if len(shown) < len(self.lines):
-            out.append(f"... {len(self.lines) - len(shown)} more lines not shown")
-        out.extend(self.notes)
-        out.append("")
-        out.append("Summary")
-        for name in sorted(self.summary):
-            out.append(f"  {name:<22} {self.summary[name]}")
-        return "\n".join(out)
-
-
-# Summary counter per event type; None: not counted. Types not listed count under their own name.
-_COUNTED: dict[str, str | None] = {
-    "instance_started": "instances started",
-    "task_created": "tasks created",
-    "task_completed": "tasks completed",
-    "timeout": "timeouts",
-    "task_reminded": "reminders",
-    "escalated": "escalations",
-    "task_overdue": "tasks overdue",
-    "task_cancelled": "tasks cancelled",
-    "task_reassigned": None,
-    "task_unassigned": "tasks to admins' queue",
-    "action_called": "actions called",
-    "blueprint_suspended": "blueprints suspended",
-    "blueprint_resumed": "blueprints resumed",
-    "start_failed": "starts failed",
-    "schedule_failed": "schedules failed",
-    "rights_invalid": "rights entries invalid",
-    "instance_error": "instance errors",
-    # not events: lines the simulator adds from the instance's history (see _Recorder._from_history)
-    "assignee_absent": "assignees absent",
-    "reassign_skipped": "reassigns skipped",
-    "visit_invalid": "visits invalid",
-}
-
-
-_KEY_NULLED = ("task_unassigned", "rights_invalid")
-
-
-class SimActions:
-    """ActionPort of the simulator: canned answers per ``connector.call`` or service, else no result."""
-
-    def __init__(self, scenario: Scenario, recorder: _Recorder) -> None:
-        self.stubs = scenario.stubs
-        self.recorder = recorder
-
-    async def call(
-        self, service: str | None, connector: str | None, op: str | None, data: Mapping[str, Any]
-    ) -> Any:
-        name = service or f"{connector}.{op}"
-        stub = self.stubs.get(name)
-        failed = stub.fail if stub is not None else None
-        result = stub.result if stub is not None else None
-        timeout = stub is not None and stub.timeout
-        self.recorder.called(
-            EngineEvent(
-                "action_called", {"action": name, "result": result, "failed": failed, "no_answer": timeout}
-            )
-        )
-        if timeout:
-            raise TimeoutError  # as asyncio.wait_for raises when the step's timeout runs out
-        if failed is not None:
-            raise ActionFailed(failed)
-        return result
-
-
-class _Recorder:
-    """EventSink that counts events, keeps them as timeline lines and collects answer requests."""
-
-    def __init__(self, clock: VirtualClock, tz: ZoneInfo) -> None:
-        self.clock = clock
-        self.tz = tz
-        self.timeline = Timeline()
-        self.created: list[EngineEvent] = []
-        self.engine: Engine | None = None  # set once the engine exists; read for facts the payload lacks
-        self._opening: dict[tuple[str, str], tuple[str, ...]] = {}  # see _opening_lines
-        # Actions called during the running engine operation, placed after the first line of the instance
-        # that called them once its events arrive (they are announced after the operation's calls).
-        self._calls: list[EngineEvent] = []
-        self._read: dict[str, int] = {}  # per instance: history entries already looked at for calls
-
-    def called(self, event: EngineEvent) -> None:
-        """An action call (from :class:`SimActions`), placed by :meth:`_place_calls` or :meth:`settle`."""
-        self._calls.append(event)
-
-    def settle(self) -> None:
-        """End of an engine operation: calls no instance line claimed (the instance announced nothing)
-        are listed as they are."""
-        for event in self._calls:
-            self._add(event, None)
-        self._calls.clear()
-
-    def _place_calls(self, event: EngineEvent) -> None:
-        """Add the calls the instance of ``event`` made in this operation (its ``action_called`` history
-        entries not read before) after its line, with the instance and step."""
-        assert self.engine is not None
-        iid = str(event.data["instance_id"])
-        inst = self.engine.instance(iid)
-        if inst is None:
-            return
-        first = self._read.get(iid, 0)
-        self._read[iid] = len(inst.history)
-        now = self.clock.now()
-        for entry in inst.history[first:]:
-            if entry.what != "action_called" or entry.at < now:  # older: listed unclaimed by settle()
-                continue
-            told = entry.details or {}
-            name = told.get("service") or f"{told.get('connector')}.{told.get('call')}"
-            call = next((c for c in self._calls if c.data["action"] == name), None)
-            if call is None:
-                continue
-            self._calls.remove(call)  # every call of one name got the same canned answer: any is this one
-            where = {"process": inst.process, "instance_id": iid, "key": inst.key, "step": entry.step}
-            self._add(EngineEvent("action_called", {**call.data, **where}), None)
-
-    def emit(self, event: EngineEvent) -> None:
-        kind = event.type
-        if kind == "task_created":
-            self.created.append(event)
-        if self.engine is None:
-            self._add(event, None)
-            return
-        facts = self._facts(event)
-        self._add(event, facts)
-        if self._calls and event.data.get("instance_id") is not None:
-            self._place_calls(event)
-        # What the engine only writes into the instance's history, shown after the event it belongs to
-        if kind == "task_created":
-            for what in self._opening_lines(event):
-                self._from_history(event, facts, what)
-        elif kind == "escalated" and event.data.get("reassign"):
-            self._from_history(event, facts, "reassign_skipped")
-
-    def _add(self, event: EngineEvent, facts: Mapping[str, Any] | None) -> None:
-        kind = event.type
-        if kind in ("instance_completed", "instance_cancelled"):
-            self.timeline.summary[f"instances {event.data.get('status')}"] += 1
-        else:
-            name = _COUNTED.get(kind, kind)
-            if name is not None:
-                self.timeline.summary[name] += 1
-        self.timeline.lines.append(Line(self.clock.now(), event, self.tz, facts))
-
-    def _opening_lines(self, event: EngineEvent) -> tuple[str, ...]:
-        """The history-only lines the opening of this task may have written: only a step with
-        ``present_in`` can refuse its assignee, only one with ``visit`` can fail to render it (kept per
-        step, so a year of tasks reads the blueprint once per step)."""
-        d = event.data
-        where = (str(d.get("process")), str(d.get("step")))
-        found = self._opening.get(where)
-        if found is None:
-            assert self.engine is not None
-            bp = self.engine.blueprint(where[0])
-            try:
-                spec = bp.process.step(where[1]).task if bp is not None else None
-            except KeyError:
-                spec = None
-            steps = (("assignee_absent", spec.present_in), ("visit_invalid", spec.visit)) if spec else ()
-            found = self._opening[where] = tuple(what for what, used in steps if used)
-        return found if d.get("assignee") is None else tuple(w for w in found if w != "assignee_absent")
-
-    def _from_history(self, event: EngineEvent, facts: Mapping[str, Any] | None, what: str) -> None:
-        """Add a ``what`` line when the instance's history holds one for the task of ``event`` from this
-        turn: ``assignee_absent`` and ``visit_invalid`` as the task opened, ``reassign_skipped`` right after
-        the escalation entry of the event's level."""
-        assert self.engine is not None
-        d = event.data
-        inst = self.engine.instance(str(d.get("instance_id")))
-        history = inst.history if inst is not None else []
-        now = self.clock.now()
-        for index in range(len(history) - 1, -1, -1):
-            entry = history[index]
-            if entry.at < now:
-                return
-            details = entry.details or {}
-            if details.get("task") != d.get("task_id"):
-                continue
-            found = None
-            if what != "reassign_skipped" and entry.what == what:
-                found = entry
-            elif (
-                what == "reassign_skipped"
-                and entry.what == "escalated"
-                and details.get("level") == d.get("level")
-            ):
-                after = history[index + 1] if index + 1 < len(history) else None
-                if after is None or after.what != what:
-                    return  # this escalation did reassign
-                found = after
-            if found is not None:
-                told = found.details or {}
-                self._add(
-                    EngineEvent(what, {**d, "zone": told.get("absent"), "error": told.get("error")}), facts
-                )
-                return
-
-    def _facts(self, event: EngineEvent) -> dict[str, Any] | None:
-        """What the line of ``event`` needs that its payload does not carry (see :class:`Line`)."""
-        engine = self.engine
-        assert engine is not None
-        d = event.data
-        facts: dict[str, Any] = {}
-        queue = d.get("assignee") is None and "candidates" not in d  # only task_created names candidates
-        if d.get("task_id") is not None and (queue or event.type == "task_created"):
-            task = engine.task(str(d["task_id"]))
-            if task is not None and task.candidates and queue:
-                facts["candidates"] = list(task.candidates)
-            if task is not None and task.visit is not None and event.type == "task_created":
-                facts["visit"] = task.visit
-        if event.type == "instance_started" and d.get("source") == "call":
-            inst = engine.instance(str(d.get("instance_id")))
-            caller = engine.instance(inst.parent) if inst is not None and inst.parent else None
-            if caller is not None:
-                facts["caller"] = (
-                    f"{caller.process} {caller.key}" if caller.key is not None else caller.process
-                )
-        if event.type in _KEY_NULLED and d.get("key") is None and d.get("instance_id") is not None:
-            # these payloads leave the key out (it is often a person); the timeline names it like any other
-            inst = engine.instance(str(d["instance_id"]))
-            if inst is not None and inst.key is not None:
-                facts["key"] = inst.key
-        if event.type == "timeout" and d.get("action") == "goto":
-            bp = engine.blueprint(str(d.get("process")))
-            try:
-                step = bp.process.step(str(d["step"])) if bp is not None else None
-            except KeyError:  # not in the current version: the line stays as the payload has it
-                step = None
-            if step is not None and step.timeout is not None and step.timeout.goto:
-                facts["goto"] = step.timeout.goto
-        return facts or None
-
-
-def _describe(event: EngineEvent, tz: ZoneInfo, facts: Mapping[str, Any] | None = None) -> str:
-    d = {**event.data, **facts} if facts else event.data
-    who = _who(d)
-    key = d.get("key")
-    # a key template that rendered nothing left a double space where the key goes
-    subject = (
-        str(d.get("process")) if key is None else f"{d.get('process')} {key if key != '' else '(empty key)'}"
-    )
-    kind = event.type
-    if kind == "instance_started":
-        source = f"call from {d['caller']}" if d.get("caller") else d.get("source")
-        return f"{subject} started ({d['instance_id']}, {source})"
-    if kind in ("instance_completed", "instance_cancelled"):
-        return f"{subject} ended: {d.get('status')}" + (f" ({d['error']})" if d.get("error") else "")
-    if kind == "task_created":
-        due = f", due {_local(d['due'], tz)}" if d.get("due") else ""
-        visit = d.get("visit")
-        if visit is not None:
-            due += f", visit {visit.at.astimezone(tz):%Y-%m-%d %H:%M}" + (
-                f" at {visit.location}" if visit.location else ""
-            )
-        return f"{subject} task {d['step']} for {who}{due}"
-    if kind == "task_completed":
-        # without `by` (auto answers): the holder, else the group's name, else one of the candidates
-        by = (
-            d.get("by")
-            or d.get("assignee")
-            or d.get("group")
-            or ("a candidate" if d.get("candidates") else "-")
-        )
-        return f"{subject} task {d['step']} completed by {by}: {d.get('outcome')}"
-    if kind == "timeout":
-        goto = f" {d['goto']}" if d.get("goto") else ""
-        return f"{subject} step {d['step']} timed out -> {d.get('action')}{goto}"
-    if kind == "task_reminded":
-        return f"{subject} task {d['step']} reminder to {who}"
-    if kind == "escalated":
-        # both the one it is handed to and the ones told; a timeout's escalation has neither
-        targets = dict.fromkeys([*([d["reassign"]] if d.get("reassign") else []), *(d.get("notify") or ())])
-        told = f" to {', '.join(map(str, targets))}" if targets else ": the task stays open where it is"
-        return f"{subject} task {d.get('step')} escalated ({d.get('reason')}){told}"
-    if kind == "task_overdue":
-        return f"{subject} task {d['step']} overdue ({who})"
-    if kind == "task_cancelled":
-        return f"{subject} task {d['step']} cancelled ({d.get('reason')})"
-    if kind == "action_called":
-        by = f" ({subject}, step {d['step']})" if d.get("instance_id") is not None else ""
-        if d.get("failed"):
-            return f"{d['action']} failed: {d['failed']}{by}"
-        if d.get("no_answer"):
-            return f"{d['action']} did not answer{by}"
-        return f"{d['action']} -> {d.get('result')!r}{by}"
-    if kind == "task_unassigned":
-        return (
-            f"{subject} task {d.get('step')} has nobody to do it (its assignee, group and candidates "
-            "rendered empty): it went to the admins' queue"
-        )
-    if kind == "rights_invalid":
-        return f"{subject} {d.get('error')}: the entry grants nobody anything"
-    if kind == "instance_error":
-        return f"{subject} failed at step {d.get('step')}: {d.get('error')}"
-    if kind == "start_failed":
-        return f"{subject} {d.get('source')} start failed and was dropped: {d.get('error')}"
-    if kind == "schedule_failed":
-        return f"{subject} schedule tick failed: {d.get('error')}"
-    if kind == "blueprint_suspended":
-        window = format_duration(float(d.get("window") or 0))
-        return (
-            f"{subject} suspended: its start limit ({d.get('max_starts')} per {window}) was reached; "
-            "this start and every later one are refused until an admin resumes it"
-        )
-    if kind == "blueprint_resumed":
-        return f"{subject} resumed by {d.get('by')}"
-    if kind == "assignee_absent":
-        return f"{subject} task {d['step']}: its assignee is not in {d.get('zone')}, so it waits for {who}"
-    if kind == "visit_invalid":
-        return f"{subject} task {d['step']} opened without its visit: {d.get('error')}"
-    if kind == "reassign_skipped":
-        return (
-            f"{subject} task {d.get('step')} not reassigned to {d.get('reassign')}: not in {d.get('zone')}, "
-            f"so it stays with {who}"
-        )
-    if kind == "task_reassigned":
-        if d.get("assignee") is None:  # requeued: back to its group or candidates
-            why = "stayed idle" if d.get("reason") == "timeout" else d.get("reason") or "let it go"
-            return f"{subject} task {d['step']} back in the queue of {who} ({d.get('previous')} {why})"
-        if d.get("previous") is None:
-            return f"{subject} task {d['step']} assigned to {who} from its queue"
-        return f"{subject} task {d['step']} reassigned {d.get('previous')} -> {who}"
-    return f"{subject} {', '.join(f'{k}={v}' for k, v in d.items() if v is not None and k != 'process')}"
-
-
-def _who(d: Mapping[str, Any]) -> str:
-    """Whom a task is for: its assignee, else its queue (group, candidates or both)."""
-    if d.get("assignee"):
-        return str(d["assignee"])
-    queue = [str(d["group"])] if d.get("group") else []
-    if d.get("candidates"):
-        queue.append("candidates " + ", ".join(map(str, d["candidates"])))
-    return " or ".join(queue) or "-"
-
-
-def _local(iso: str, tz: ZoneInfo) -> str:
-    return f"{datetime.fromisoformat(iso).astimezone(tz):%Y-%m-%d %H:%M}"
 
 
 def with_employees(bp: Blueprint, count: int) -> Blueprint:
@@ -495,7 +108,7 @@ async def simulate_async(
     scripted = check_answers(dict(answers), bp, Collector("answers"), called) if answers else {}
     scenario = scenario or Scenario()
     clock = VirtualClock(start)
-    recorder = _Recorder(clock, tz)
+    recorder = Recorder(clock, tz)
     engine = Engine(
         clock=clock,
         store=NullStore(),
